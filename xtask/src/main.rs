@@ -1,1 +1,31 @@
-fn main() {}
+//! `cargo xtask`: the project's own tasks.
+//!
+//! - `cargo xtask codegen [--check]`: regenerate the checked-in code from `witx/` (or, with
+//!   `--check`, fail with a diff when it is stale).
+//! - `cargo xtask test`: install what the tests need (the wasm32-wasip1 target, the C and Go
+//!   toolchains for the test guests), build the test guests, then run `cargo test`.
+
+mod codegen;
+mod test;
+
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+
+/// The workspace root.
+fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match &args[..] {
+        ["codegen"] => codegen::run(false),
+        ["codegen", "--check"] => codegen::run(true),
+        ["test", rest @ ..] => test::run(rest),
+        _ => bail!(
+            "usage: cargo xtask codegen [--check] | cargo xtask test [-- CARGO TEST ARGS]"
+        ),
+    }
+}

@@ -1,0 +1,252 @@
+//! Emits the wasmtime glue: `add_to_linker`, one `Linker::func_wrap` per function with the exact
+//! core-wasm signature. The glue turns guest pointers into checked slices and values (bad ones
+//! become `EFAULT`/`EINVAL`), calls the trait, and writes results back.
+
+use crate::model::{Func, Param, Ret};
+use crate::names::snake;
+use crate::types::rust_type;
+use crate::{Error, Target};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+use witx::WasmType;
+
+fn wasm_ty(t: WasmType) -> TokenStream {
+    match t {
+        WasmType::I32 => quote!(i32),
+        WasmType::I64 => quote!(i64),
+        WasmType::F32 => quote!(f32),
+        WasmType::F64 => quote!(f64),
+    }
+}
+
+/// Emits `add_to_linker` for `funcs` of the witx module `module`.
+pub fn emit(target: &Target, module: &str, funcs: &[Func]) -> Result<TokenStream, Error> {
+    let rt = &target.runtime;
+    let tr = &target.trait_ident;
+    let wrappers = funcs
+        .iter()
+        .map(|f| emit_func(target, module, f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let doc = format!(
+        "Registers every function of the witx module `{module}` in `linker`, with its exact \
+         core-wasm signature, calling the [`{tr}`] that `get` finds in the store's data.\n\n\
+         Guest pointers are checked against the memory (bounds, alignment, overflow): a bad one \
+         gives `EFAULT`, a bad enum or flags value `EINVAL`, never a host panic."
+    );
+    Ok(quote! {
+        #[doc = #doc]
+        pub fn add_to_linker<T: 'static, S: #tr + 'static>(
+            linker: &mut ::wasmtime::Linker<T>,
+            get: impl Fn(&mut T) -> &mut #rt::Host<S> + Send + Sync + Copy + 'static,
+        ) -> ::wasmtime::Result<()> {
+            #(#wrappers)*
+            Ok(())
+        }
+    })
+}
+
+/// Names the next core-wasm parameter.
+fn raw(raws: &mut Vec<Ident>, name: String) -> Ident {
+    let ident = Ident::new(&name, Span::call_site());
+    raws.push(ident.clone());
+    ident
+}
+
+fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Error> {
+    let rt = &target.runtime;
+    let name = &f.name;
+    let method = snake(name);
+    let mut raws: Vec<Ident> = Vec::new();
+
+    let mut convs = Vec::new(); // value conversions, before anything else
+    let mut pre = Vec::new(); // record copies and string table sizes
+    let mut borrows = Vec::new(); // slices borrowed from memory for the call
+    let mut args = Vec::new(); // the method's arguments
+    let mut post = Vec::new(); // writes after the call
+    let mut iovecs: Option<(Ident, Ident, Ident, bool)> = None;
+    let mut records_out: Vec<(Ident, Ident)> = Vec::new();
+
+    for p in &f.params {
+        match p {
+            Param::Value { name, tref } => {
+                let r = raw(&mut raws, name.clone());
+                let v = snake(name);
+                let t = rust_type(tref)?;
+                convs.push(quote!(let #v: #t = #rt::abi::FromAbi::from_abi(#r)?;));
+                args.push(quote!(#v));
+            }
+            Param::Str { name } => {
+                let (ptr, len) = (raw(&mut raws, format!("{name}_ptr")), raw(&mut raws, format!("{name}_len")));
+                let v = snake(name);
+                borrows.push(quote!(let #v = borrows.str(#ptr, #len)?;));
+                args.push(quote!(#v));
+            }
+            Param::Bytes { name, mutable } => {
+                let (ptr, len) = (raw(&mut raws, format!("{name}_ptr")), raw(&mut raws, format!("{name}_len")));
+                let v = snake(name);
+                borrows.push(if *mutable {
+                    quote!(let #v = borrows.bytes_mut(#ptr, #len)?;)
+                } else {
+                    quote!(let #v = borrows.bytes(#ptr, #len)?;)
+                });
+                args.push(quote!(#v));
+            }
+            Param::Iovecs { name, mutable } => {
+                let (ptr, len) = (raw(&mut raws, format!("{name}_ptr")), raw(&mut raws, format!("{name}_len")));
+                if iovecs.is_some() {
+                    return Err(Error::Unsupported {
+                        func: f.name.clone(),
+                        what: "two iovec arrays".into(),
+                    });
+                }
+                let v = snake(name);
+                iovecs = Some((v.clone(), ptr, len, *mutable));
+                args.push(quote!(#v));
+            }
+            Param::Records { slices, len_name } => {
+                let ptrs: Vec<_> = slices.iter().map(|s| raw(&mut raws, format!("{}_ptr", s.name))).collect();
+                let len = raw(&mut raws, len_name.clone());
+                for (s, ptr) in slices.iter().zip(ptrs) {
+                    let v = snake(&s.name);
+                    let t = rust_type(&s.elem)?;
+                    if s.mutable {
+                        let at = format_ident!("{}_at", s.name);
+                        pre.push(quote! {
+                            let #at = #rt::abi::array_at::<#t>(mem, #ptr, #len)?;
+                            let mut #v = #rt::abi::RecordBuf::<#t>::new(#len);
+                        });
+                        args.push(quote!(#v.as_mut_slice()));
+                        records_out.push((v, at));
+                    } else {
+                        pre.push(quote! {
+                            let #v = #rt::abi::RecordBuf::<#t>::load(mem, #ptr, #len)?;
+                        });
+                        args.push(quote!(#v.as_slice()));
+                    }
+                }
+            }
+            Param::StringTable {
+                table_name,
+                buf_name,
+                sizes_func,
+            } => {
+                let (table, buf) = (raw(&mut raws, format!("{table_name}_ptr")), raw(&mut raws, format!("{buf_name}_ptr")));
+                let sizes = snake(sizes_func);
+                let v = snake(buf_name);
+                pre.push(quote! {
+                    let (count, size) = system.#sizes()?;
+                    let table_at = #rt::abi::array_at::<u32>(mem, #table, count as i32)?;
+                });
+                borrows.push(quote!(let #v = borrows.bytes_mut(#buf, size as i32)?;));
+                args.push(quote!(#v));
+                post.push(quote! {
+                    #rt::abi::store_string_table(mem, table_at, count, #buf, size)?;
+                });
+            }
+        }
+    }
+
+    if let Ret::NoReturn = f.ret {
+        let params = &raws;
+        let tys: Vec<_> = f.wasm_params.iter().map(|t| wasm_ty(*t)).collect();
+        if raws.len() != 1 || f.wasm_params != [WasmType::I32] {
+            return Err(Error::Unsupported {
+                func: f.name.clone(),
+                what: "a noreturn function whose only parameter is not an i32 exit code".into(),
+            });
+        }
+        let code = &raws[0];
+        return Ok(quote! {
+            linker.func_wrap(#module, #name, move |mut caller: ::wasmtime::Caller<'_, T>, #(#params: #tys),*| -> ::wasmtime::Result<()> {
+                let system = #rt::glue::system(&mut caller, get);
+                let result = (|| -> Result<(), Errno> {
+                    #(#convs)*
+                    system.#method(#(#args),*);
+                    Ok(())
+                })();
+                Err(#rt::glue::exit(#code, result))
+            })?;
+        });
+    }
+
+    // Out-pointers for the ok values come last in the wasm signature.
+    let Ret::Expected { ok } = &f.ret else {
+        unreachable!("NoReturn returned above")
+    };
+    let mut out_checks = Vec::new();
+    let mut stores = Vec::new();
+    let ret_names: Vec<Ident> = (0..ok.len()).map(|i| format_ident!("ret{}", i)).collect();
+    for (i, t) in ok.iter().enumerate() {
+        let ptr = raw(&mut raws, format!("result{i}_ptr"));
+        let at = format_ident!("result{}_at", i);
+        let ty = rust_type(t)?;
+        let v = &ret_names[i];
+        out_checks.push(quote!(let #at = #rt::abi::out_at::<#ty>(mem, #ptr)?;));
+        stores.push(quote!(#rt::abi::GuestValue::store(#v, mem, #at)?;));
+    }
+    let count_limit = if f.count_result() {
+        quote!(ret0 as usize)
+    } else {
+        quote!(usize::MAX)
+    };
+    for (v, at) in &records_out {
+        post.push(quote!(#rt::abi::store_array(mem, #at, #v.as_slice(), #count_limit)?;));
+    }
+
+    if raws.len() != f.wasm_params.len() {
+        return Err(Error::Unsupported {
+            func: f.name.clone(),
+            what: format!(
+                "a signature the model cannot reproduce ({} wasm parameters, {} lowered)",
+                f.wasm_params.len(),
+                raws.len()
+            ),
+        });
+    }
+    let params = &raws;
+    let tys: Vec<_> = f.wasm_params.iter().map(|t| wasm_ty(*t)).collect();
+
+    let call = quote!(system.#method(#(#args),*));
+    let call = match &iovecs {
+        None => call,
+        Some((v, ptr, len, true)) => quote!(borrows.iovecs(#ptr, #len, |#v| #call)?),
+        Some((v, ptr, len, false)) => quote!(borrows.ciovecs(#ptr, #len, |#v| #call)?),
+    };
+    let needs_borrows = !borrows.is_empty() || iovecs.is_some();
+    let borrow_init = if needs_borrows {
+        quote!(let mut borrows = #rt::abi::Borrows::new(mem);)
+    } else {
+        quote!()
+    };
+    let bind = match ret_names.as_slice() {
+        [] => quote!(()),
+        [one] => quote!(#one),
+        many => quote!((#(#many),*)),
+    };
+    let access = if f.uses_memory() {
+        quote!(let (mem, system) = #rt::glue::memory(&mut caller, get)?;)
+    } else {
+        quote!(let system = #rt::glue::system(&mut caller, get);)
+    };
+    let result_ty = wasm_ty(f.wasm_results[0]);
+    Ok(quote! {
+        linker.func_wrap(#module, #name, move |mut caller: ::wasmtime::Caller<'_, T>, #(#params: #tys),*| -> ::wasmtime::Result<#result_ty> {
+            #access
+            let result = (|| -> Result<(), Errno> {
+                #(#out_checks)*
+                #(#convs)*
+                #(#pre)*
+                #[allow(clippy::let_unit_value)]
+                let #bind = {
+                    #borrow_init
+                    #(#borrows)*
+                    #call
+                }?;
+                #(#stores)*
+                #(#post)*
+                Ok(())
+            })();
+            Ok(#rt::abi::errno(result))
+        })?;
+    })
+}

@@ -1,0 +1,147 @@
+//! Emits the ABI-free trait of a witx module: one method per function, documented from witx.
+
+use crate::model::{Func, Param, Ret};
+use crate::names::snake;
+use crate::types::rust_type;
+use crate::{Error, Target, docs};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+/// The Rust parameters (name and type) of a trait method.
+pub fn method_params(f: &Func) -> Result<Vec<(Ident, TokenStream)>, Error> {
+    let mut out = Vec::new();
+    for p in &f.params {
+        match p {
+            Param::Value { name, tref } => {
+                out.push((snake(name), rust_type(tref)?));
+            }
+            Param::Str { name } => {
+                out.push((snake(name), quote!(&str)));
+            }
+            Param::Bytes { name, mutable } => {
+                let t = if *mutable { quote!(&mut [u8]) } else { quote!(&[u8]) };
+                out.push((snake(name), t));
+            }
+            Param::Iovecs { name, mutable } => {
+                let t = if *mutable {
+                    quote!(&mut [::std::io::IoSliceMut<'_>])
+                } else {
+                    quote!(&[::std::io::IoSlice<'_>])
+                };
+                out.push((snake(name), t));
+            }
+            Param::Records { slices, .. } => {
+                for s in slices {
+                    let t = rust_type(&s.elem)?;
+                    let t = if s.mutable { quote!(&mut [#t]) } else { quote!(&[#t]) };
+                    out.push((snake(&s.name), t));
+                }
+            }
+            Param::StringTable { buf_name, .. } => {
+                out.push((snake(buf_name), quote!(&mut [u8])));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The ok type of a method's `Result`.
+pub fn ok_type(f: &Func) -> Result<Option<TokenStream>, Error> {
+    match &f.ret {
+        Ret::NoReturn => Ok(None),
+        Ret::Expected { ok } => {
+            let tys = ok.iter().map(rust_type).collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(match tys.as_slice() {
+                [] => quote!(()),
+                [t] => quote!(#t),
+                ts => quote!((#(#ts),*)),
+            }))
+        }
+    }
+}
+
+/// The full return type of a method.
+pub fn return_type(f: &Func) -> Result<TokenStream, Error> {
+    Ok(match ok_type(f)? {
+        None => quote!(),
+        Some(t) => quote!(-> Result<#t, Errno>),
+    })
+}
+
+fn param_docs(f: &Func, witx_func: &witx::InterfaceFunc) -> String {
+    let mut s = String::new();
+    let described: Vec<_> = witx_func.params.iter().filter(|p| !p.docs.trim().is_empty()).collect();
+    if !described.is_empty() {
+        s.push_str("\n\n# Parameters\n");
+        for p in described {
+            let doc = p.docs.trim().replace('\n', " ");
+            s.push_str(&format!("- `{}`: {}\n", p.name.as_str(), doc));
+        }
+    }
+    for p in &f.params {
+        match p {
+            Param::StringTable { table_name, buf_name, sizes_func } => s.push_str(&format!(
+                "\n\nABI-free form: `{buf_name}` has exactly the size `{sizes_func}` reports; fill it \
+                 with the NUL-terminated strings back to back. The glue writes the `{table_name}` \
+                 pointer table."
+            )),
+            Param::Records { slices, len_name } => {
+                let names: Vec<_> = slices.iter().map(|s| format!("`{}`", s.name)).collect();
+                s.push_str(&format!(
+                    "\n\nABI-free form: {} are slices of length `{len_name}`; for an output slice, \
+                     the glue copies out as many entries as the returned count says.",
+                    names.join(" and ")
+                ));
+            }
+            _ => {}
+        }
+    }
+    if let Some(r) = witx_func.results.first().filter(|r| !r.docs.trim().is_empty()) {
+        s.push_str(&format!("\n\n# Returns\n{}", r.docs.trim()));
+    }
+    if matches!(f.ret, Ret::NoReturn) {
+        s.push_str(
+            "\n\nThe method returns to the glue, which then ends the instance: implementations \
+             release what they must and return.",
+        );
+    } else {
+        s.push_str("\n\nThe default implementation fails with `ENOSYS`.");
+    }
+    s
+}
+
+/// Emits `pub trait #name`.
+pub fn emit(
+    target: &Target,
+    trait_doc: &str,
+    funcs: &[(Func, std::rc::Rc<witx::InterfaceFunc>)],
+) -> Result<TokenStream, Error> {
+    let name = &target.trait_ident;
+    let doc = docs(trait_doc, "The functions of a witx module, free of any ABI detail.");
+    let mut methods = Vec::new();
+    for (f, wf) in funcs {
+        let m = snake(&f.name);
+        let params = method_params(f)?;
+        let names: Vec<_> = params.iter().map(|(n, _)| n).collect();
+        let tys: Vec<_> = params.iter().map(|(_, t)| t).collect();
+        let ret = return_type(f)?;
+        let d = docs(&format!("{}{}", wf.docs, param_docs(f, wf)), "");
+        let body = match f.ret {
+            Ret::NoReturn => quote!(),
+            Ret::Expected { .. } => quote!(Err(Errno::Nosys)),
+        };
+        methods.push(quote! {
+            #d
+            fn #m(&mut self, #(#names: #tys),*) #ret {
+                let _ = (#(#names,)*);
+                #body
+            }
+        });
+    }
+    Ok(quote! {
+        #doc
+        pub trait #name {
+            #(#methods)*
+        }
+    })
+}

@@ -1,0 +1,112 @@
+//! Emits the tracer: the trait implemented for `Tracer<S>` by delegating to `S` and writing one
+//! line per call. Output buffers are printed after the call, bounded by the returned count.
+
+use crate::model::{Func, Param, Ret};
+use crate::names::snake;
+use crate::system::{method_params, return_type};
+use crate::{Error, Target};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Emits `impl Trait for Tracer<S>`.
+pub fn emit(target: &Target, funcs: &[Func]) -> Result<TokenStream, Error> {
+    let rt = &target.runtime;
+    let tr = &target.trait_ident;
+    let methods = funcs
+        .iter()
+        .map(|f| emit_method(target, f))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(quote! {
+        impl<S: #tr> #tr for #rt::trace::Tracer<S> {
+            #(#methods)*
+        }
+    })
+}
+
+fn emit_method(target: &Target, f: &Func) -> Result<TokenStream, Error> {
+    let rt = &target.runtime;
+    let name = &f.name;
+    let method = snake(name);
+    let params = method_params(f)?;
+    let names: Vec<_> = params.iter().map(|(n, _)| n).collect();
+    let tys: Vec<_> = params.iter().map(|(_, t)| t).collect();
+    let ret = return_type(f)?;
+
+    // How much of an output buffer holds data: the returned count, or all of it.
+    let limit = if f.count_result() {
+        quote!(let limit = result.as_ref().ok().map(#rt::trace::count);)
+    } else {
+        quote!(let limit = result.as_ref().ok().map(|_| usize::MAX);)
+    };
+    let mut args = Vec::new();
+    for p in &f.params {
+        match p {
+            Param::Value { name, .. } | Param::Str { name } => {
+                let v = snake(name);
+                args.push(quote!(line.arg(#name, #v);));
+            }
+            Param::Bytes { name, mutable: false } => {
+                let v = snake(name);
+                args.push(quote!(line.arg(#name, #rt::trace::Bytes(#v));));
+            }
+            Param::Bytes { name, mutable: true } | Param::StringTable { buf_name: name, .. } => {
+                let v = snake(name);
+                args.push(quote!(line.arg_out(#name, limit.map(|n| #rt::trace::Bytes(&#v[..n.min(#v.len())])));));
+            }
+            Param::Iovecs { name, mutable: false } => {
+                let v = snake(name);
+                args.push(quote!(line.arg(#name, #rt::trace::Iovecs(#v));));
+            }
+            Param::Iovecs { name, mutable: true } => {
+                let v = snake(name);
+                args.push(quote!(line.arg_out(#name, limit.map(|n| #rt::trace::IovecsMut(#v, n)));));
+            }
+            Param::Records { slices, .. } => {
+                for s in slices {
+                    let v = snake(&s.name);
+                    let n = &s.name;
+                    args.push(if s.mutable {
+                        quote!(line.arg_out(#n, limit.map(|l| #rt::trace::List(&#v[..l.min(#v.len())])));)
+                    } else {
+                        quote!(line.arg(#n, #rt::trace::List(#v));)
+                    });
+                }
+            }
+        }
+    }
+    let has_outputs = f.params.iter().any(|p| match p {
+        Param::Bytes { mutable, .. } | Param::Iovecs { mutable, .. } => *mutable,
+        Param::Records { slices, .. } => slices.iter().any(|s| s.mutable),
+        Param::StringTable { .. } => true,
+        Param::Value { .. } | Param::Str { .. } => false,
+    });
+    let limit = if has_outputs { limit } else { quote!() };
+    let line = if args.is_empty() {
+        quote!(let line = self.line(#name);)
+    } else {
+        quote!(let mut line = self.line(#name);)
+    };
+    let body = match f.ret {
+        Ret::NoReturn => quote! {
+            #line
+            #(#args)*
+            line.no_return();
+            self.inner.#method(#(#names),*)
+        },
+        Ret::Expected { .. } => quote! {
+            let start = ::std::time::Instant::now();
+            let result = self.inner.#method(#(#names),*);
+            let elapsed = start.elapsed();
+            #limit
+            #line
+            #(#args)*
+            line.result(&result, elapsed);
+            result
+        },
+    };
+    Ok(quote! {
+        fn #method(&mut self, #(#names: #tys),*) #ret {
+            #body
+        }
+    })
+}

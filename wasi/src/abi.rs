@@ -1,0 +1,468 @@
+//! Guest memory access for the generated glue: every pointer and length a guest passes is checked
+//! here (bounds, alignment, overflow) before anything reads or writes through it.
+//!
+//! Pointers and lengths arrive as the raw `i32`s of the core-wasm signature and are read as
+//! `u32`. An out-of-bounds or misaligned pointer is `EFAULT`: the witx spec leaves misalignment
+//! undefined, and we choose an errno over a trap so that a guest can report it.
+//!
+//! Slices handed to a `System` are borrowed from the memory for one call through [`Borrows`],
+//! which refuses (`EFAULT`) a mutable slice that overlaps any other: Rust forbids aliasing
+//! `&mut`, so a guest that passes overlapping buffers gets an error rather than undefined
+//! behaviour. Overlapping `fd_read` iovecs are the exception: the read stops before the first
+//! overlapping one, a short read that POSIX allows.
+
+use crate::preview1::types::{Errno, Size};
+use std::io::{IoSlice, IoSliceMut};
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+
+/// The most iovecs one call takes, as Linux's `IOV_MAX`; more is `EINVAL`, as for `readv(2)`.
+pub const IOV_MAX: usize = 1024;
+
+/// How many iovecs live in the small stack buffer before the large one is used.
+const IOV_SMALL: usize = 16;
+
+/// How many records (`poll_oneoff` subscriptions and events) are copied on the stack before a
+/// heap buffer is used.
+pub const RECORDS_INLINE: usize = 64;
+
+/// A value with a fixed little-endian encoding in guest memory.
+pub trait GuestValue: Sized + Copy {
+    /// The encoded size in bytes.
+    const SIZE: usize;
+    /// The required alignment in bytes.
+    const ALIGN: usize;
+    /// Decodes the value at `mem[at..]`: `EFAULT` when out of bounds, `EINVAL` for a bad enum tag
+    /// or flag bit.
+    fn load(mem: &[u8], at: usize) -> Result<Self, Errno>;
+    /// Encodes the value at `mem[at..]`: `EFAULT` when out of bounds.
+    fn store(self, mem: &mut [u8], at: usize) -> Result<(), Errno>;
+}
+
+macro_rules! int_value {
+    ($($t:ty),*) => {$(
+        impl GuestValue for $t {
+            const SIZE: usize = size_of::<$t>();
+            const ALIGN: usize = align_of::<$t>();
+            #[inline]
+            fn load(mem: &[u8], at: usize) -> Result<Self, Errno> {
+                let bytes = mem.get(at..at + Self::SIZE).ok_or(Errno::Fault)?;
+                let mut raw = [0u8; size_of::<$t>()];
+                raw.copy_from_slice(bytes);
+                Ok(<$t>::from_le_bytes(raw))
+            }
+            #[inline]
+            fn store(self, mem: &mut [u8], at: usize) -> Result<(), Errno> {
+                let bytes = mem.get_mut(at..at + Self::SIZE).ok_or(Errno::Fault)?;
+                bytes.copy_from_slice(&self.to_le_bytes());
+                Ok(())
+            }
+        }
+    )*};
+}
+int_value!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+/// Converts a raw core-wasm argument into a typed value: `EINVAL` when it is out of range.
+pub trait FromAbi<Raw>: Sized {
+    /// Converts `raw`.
+    fn from_abi(raw: Raw) -> Result<Self, Errno>;
+}
+
+macro_rules! narrow_from_i32 {
+    ($($t:ty),*) => {$(
+        impl FromAbi<i32> for $t {
+            #[inline]
+            fn from_abi(raw: i32) -> Result<Self, Errno> {
+                <$t>::try_from(raw as u32).map_err(|_| Errno::Inval)
+            }
+        }
+    )*};
+}
+narrow_from_i32!(u8, u16);
+
+impl FromAbi<i32> for u32 {
+    #[inline]
+    fn from_abi(raw: i32) -> Result<Self, Errno> {
+        Ok(raw as u32)
+    }
+}
+
+impl FromAbi<i32> for i32 {
+    #[inline]
+    fn from_abi(raw: i32) -> Result<Self, Errno> {
+        Ok(raw)
+    }
+}
+
+impl FromAbi<i64> for u64 {
+    #[inline]
+    fn from_abi(raw: i64) -> Result<Self, Errno> {
+        Ok(raw as u64)
+    }
+}
+
+impl FromAbi<i64> for i64 {
+    #[inline]
+    fn from_abi(raw: i64) -> Result<Self, Errno> {
+        Ok(raw)
+    }
+}
+
+/// The errno a call's result becomes: 0 for success.
+#[inline]
+pub fn errno(result: Result<(), Errno>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => e as i32,
+    }
+}
+
+/// Checks that `len` bytes at guest address `ptr`, aligned to `align`, lie in `mem`; returns the
+/// start offset.
+#[inline]
+pub fn region(mem: &[u8], ptr: i32, len: u64, align: usize) -> Result<usize, Errno> {
+    let start = ptr as u32 as usize;
+    if !start.is_multiple_of(align) {
+        return Err(Errno::Fault);
+    }
+    let end = start as u64 + len;
+    if end > mem.len() as u64 {
+        return Err(Errno::Fault);
+    }
+    Ok(start)
+}
+
+/// Checks an out-pointer for one `T`; returns its offset.
+#[inline]
+pub fn out_at<T: GuestValue>(mem: &[u8], ptr: i32) -> Result<usize, Errno> {
+    region(mem, ptr, T::SIZE as u64, T::ALIGN)
+}
+
+/// Checks an array of `len` values of `T` at `ptr`; returns its offset.
+#[inline]
+pub fn array_at<T: GuestValue>(mem: &[u8], ptr: i32, len: i32) -> Result<usize, Errno> {
+    region(mem, ptr, T::SIZE as u64 * u64::from(len as u32), T::ALIGN)
+}
+
+/// Writes at most `limit` values of `values` as an array at `at`.
+pub fn store_array<T: GuestValue>(
+    mem: &mut [u8],
+    at: usize,
+    values: &[T],
+    limit: usize,
+) -> Result<(), Errno> {
+    for (i, v) in values.iter().take(limit).enumerate() {
+        v.store(mem, at + i * T::SIZE)?;
+    }
+    Ok(())
+}
+
+/// Writes the pointer table of a string table (`args_get`, `environ_get`): entry `i` of the
+/// `count` entries at `table_at` points at the `i`-th NUL-terminated string of the `size` bytes
+/// at guest address `buf_ptr`.
+pub fn store_string_table(
+    mem: &mut [u8],
+    table_at: usize,
+    count: Size,
+    buf_ptr: i32,
+    size: Size,
+) -> Result<(), Errno> {
+    let buf_at = region(mem, buf_ptr, u64::from(size), 1)?;
+    let mut offset = 0usize;
+    for i in 0..count as usize {
+        if offset >= size as usize {
+            break;
+        }
+        let entry = (buf_ptr as u32).wrapping_add(offset as u32);
+        entry.store(mem, table_at + i * 4)?;
+        let rest = &mem[buf_at + offset..buf_at + size as usize];
+        offset += rest.iter().position(|&b| b == 0).map_or(rest.len(), |p| p + 1);
+    }
+    Ok(())
+}
+
+/// Records copied out of, or into, guest memory for one call: on the stack up to
+/// [`RECORDS_INLINE`] of them, on the heap past that.
+pub struct RecordBuf<T: GuestValue + Default> {
+    inline: [T; RECORDS_INLINE],
+    heap: Vec<T>,
+    len: usize,
+}
+
+impl<T: GuestValue + Default> RecordBuf<T> {
+    /// `len` default values (`len` is a raw count from the guest, already checked against
+    /// memory by the caller).
+    pub fn new(len: i32) -> Self {
+        let len = len as u32 as usize;
+        RecordBuf {
+            inline: [T::default(); RECORDS_INLINE],
+            heap: if len > RECORDS_INLINE {
+                vec![T::default(); len]
+            } else {
+                Vec::new()
+            },
+            len,
+        }
+    }
+
+    /// Decodes `len` values from the array at guest address `ptr`.
+    pub fn load(mem: &[u8], ptr: i32, len: i32) -> Result<Self, Errno> {
+        let at = array_at::<T>(mem, ptr, len)?;
+        let mut buf = Self::new(len);
+        for (i, v) in buf.as_mut_slice().iter_mut().enumerate() {
+            *v = T::load(mem, at + i * T::SIZE)?;
+        }
+        Ok(buf)
+    }
+
+    /// The values.
+    pub fn as_slice(&self) -> &[T] {
+        if self.len > RECORDS_INLINE {
+            &self.heap
+        } else {
+            &self.inline[..self.len]
+        }
+    }
+
+    /// The values, mutable.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        if self.len > RECORDS_INLINE {
+            &mut self.heap
+        } else {
+            &mut self.inline[..self.len]
+        }
+    }
+}
+
+/// The slices borrowed from guest memory for one call, with the regions already handed out so
+/// that no mutable slice aliases another.
+pub struct Borrows<'a> {
+    base: *mut u8,
+    len: usize,
+    /// (start, end, mutable) of each region handed out.
+    regions: [(usize, usize, bool); 8],
+    count: usize,
+    _memory: PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> Borrows<'a> {
+    /// Starts borrowing from `mem` for the lifetime `'a`.
+    pub fn new(mem: &'a mut [u8]) -> Self {
+        Borrows {
+            base: mem.as_mut_ptr(),
+            len: mem.len(),
+            regions: [(0, 0, false); 8],
+            count: 0,
+            _memory: PhantomData,
+        }
+    }
+
+    fn check(&self, ptr: i32, len: i32) -> Result<(usize, usize), Errno> {
+        let start = ptr as u32 as usize;
+        let end = start as u64 + u64::from(len as u32);
+        if end > self.len as u64 {
+            return Err(Errno::Fault);
+        }
+        Ok((start, end as usize))
+    }
+
+    fn conflicts(&self, start: usize, end: usize, mutable: bool) -> bool {
+        start < end
+            && self.regions[..self.count]
+                .iter()
+                .any(|&(s, e, m)| (m || mutable) && start < e && s < end)
+    }
+
+    fn claim(&mut self, ptr: i32, len: i32, mutable: bool) -> Result<(usize, usize), Errno> {
+        let (start, end) = self.check(ptr, len)?;
+        if self.conflicts(start, end, mutable) || self.count == self.regions.len() {
+            return Err(Errno::Fault);
+        }
+        self.regions[self.count] = (start, end, mutable);
+        self.count += 1;
+        Ok((start, end))
+    }
+
+    /// A shared byte slice.
+    pub fn bytes(&mut self, ptr: i32, len: i32) -> Result<&'a [u8], Errno> {
+        let (start, end) = self.claim(ptr, len, false)?;
+        // SAFETY: `start..end` lies within the memory (checked by `claim`), which `'a` borrows
+        // exclusively, and no mutable slice handed out overlaps it (checked by `claim`).
+        Ok(unsafe { std::slice::from_raw_parts(self.base.add(start), end - start) })
+    }
+
+    /// A mutable byte slice.
+    pub fn bytes_mut(&mut self, ptr: i32, len: i32) -> Result<&'a mut [u8], Errno> {
+        let (start, end) = self.claim(ptr, len, true)?;
+        // SAFETY: as in `bytes`, and no other slice handed out overlaps this one.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.base.add(start), end - start) })
+    }
+
+    /// A string: `EILSEQ` when it is not UTF-8.
+    pub fn str(&mut self, ptr: i32, len: i32) -> Result<&'a str, Errno> {
+        std::str::from_utf8(self.bytes(ptr, len)?).map_err(|_| Errno::Ilseq)
+    }
+
+    /// Reads entry `i` of the iovec array at `at`: (buf, buf_len).
+    fn iovec(&self, at: usize, i: usize) -> (i32, i32) {
+        // SAFETY: the caller checked that the array lies within the memory and overlaps no
+        // mutable slice; the reads copy bytes out.
+        let entry = unsafe { std::slice::from_raw_parts(self.base.add(at + i * 8), 8) };
+        let word = |o: usize| i32::from_le_bytes([entry[o], entry[o + 1], entry[o + 2], entry[o + 3]]);
+        (word(0), word(4))
+    }
+
+    fn iovec_array(&mut self, ptr: i32, len: i32) -> Result<(usize, usize), Errno> {
+        let n = len as u32 as usize;
+        if n > IOV_MAX {
+            return Err(Errno::Inval);
+        }
+        if !(ptr as u32 as usize).is_multiple_of(4) {
+            return Err(Errno::Fault);
+        }
+        let (at, _) = self.claim(ptr, (n * 8) as i32, false)?;
+        Ok((at, n))
+    }
+
+    /// Calls `f` with the `ciovec` array at `ptr` as `IoSlice`s, built on the stack.
+    pub fn ciovecs<R>(
+        &mut self,
+        ptr: i32,
+        len: i32,
+        f: impl FnOnce(&[IoSlice<'a>]) -> R,
+    ) -> Result<R, Errno> {
+        let (at, n) = self.iovec_array(ptr, len)?;
+        if n <= IOV_SMALL {
+            self.fill_ciovecs::<IOV_SMALL, R>(at, n, f)
+        } else {
+            self.fill_ciovecs::<IOV_MAX, R>(at, n, f)
+        }
+    }
+
+    fn fill_ciovecs<const N: usize, R>(
+        &mut self,
+        at: usize,
+        n: usize,
+        f: impl FnOnce(&[IoSlice<'a>]) -> R,
+    ) -> Result<R, Errno> {
+        let mut storage = [const { MaybeUninit::<IoSlice<'a>>::uninit() }; N];
+        for (i, slot) in storage.iter_mut().enumerate().take(n) {
+            let (buf, buf_len) = self.iovec(at, i);
+            let (start, end) = self.check(buf, buf_len)?;
+            if self.conflicts(start, end, false) {
+                return Err(Errno::Fault);
+            }
+            // SAFETY: in bounds and overlapping no mutable slice (both checked above).
+            let bytes = unsafe { std::slice::from_raw_parts(self.base.add(start), end - start) };
+            slot.write(IoSlice::new(bytes));
+        }
+        // SAFETY: the first `n` slots were initialized by the loop, which returns early
+        // otherwise; `IoSlice` needs no drop.
+        let iovs = unsafe { std::slice::from_raw_parts(storage.as_ptr().cast::<IoSlice<'a>>(), n) };
+        Ok(f(iovs))
+    }
+
+    /// Calls `f` with the `iovec` array at `ptr` as `IoSliceMut`s, built on the stack. The list
+    /// ends before the first buffer that overlaps an earlier one or the array itself; `EFAULT`
+    /// when that is the first.
+    pub fn iovecs<R>(
+        &mut self,
+        ptr: i32,
+        len: i32,
+        f: impl FnOnce(&mut [IoSliceMut<'a>]) -> R,
+    ) -> Result<R, Errno> {
+        let (at, n) = self.iovec_array(ptr, len)?;
+        if n <= IOV_SMALL {
+            self.fill_iovecs::<IOV_SMALL, R>(at, n, f)
+        } else {
+            self.fill_iovecs::<IOV_MAX, R>(at, n, f)
+        }
+    }
+
+    fn fill_iovecs<const N: usize, R>(
+        &mut self,
+        at: usize,
+        n: usize,
+        f: impl FnOnce(&mut [IoSliceMut<'a>]) -> R,
+    ) -> Result<R, Errno> {
+        let mut storage = [const { MaybeUninit::<IoSliceMut<'a>>::uninit() }; N];
+        let mut ranges = [(0usize, 0usize); N];
+        let mut used = 0;
+        // Read every entry before any mutable slice exists.
+        for (i, range) in ranges.iter_mut().enumerate().take(n) {
+            let (buf, buf_len) = self.iovec(at, i);
+            *range = self.check(buf, buf_len)?;
+        }
+        for i in 0..n {
+            let (start, end) = ranges[i];
+            let overlaps_earlier = start < end
+                && ranges[..i].iter().any(|&(s, e)| s < e && start < e && s < end);
+            if overlaps_earlier || self.conflicts(start, end, true) {
+                if i == 0 {
+                    return Err(Errno::Fault);
+                }
+                break;
+            }
+            // SAFETY: in bounds, and overlapping neither another slice handed out for this call
+            // nor an earlier buffer of this list (both checked above).
+            let bytes = unsafe { std::slice::from_raw_parts_mut(self.base.add(start), end - start) };
+            storage[i].write(IoSliceMut::new(bytes));
+            used = i + 1;
+        }
+        // SAFETY: the first `used` slots were initialized by the loop; `IoSliceMut` needs no drop.
+        let iovs = unsafe {
+            std::slice::from_raw_parts_mut(storage.as_mut_ptr().cast::<IoSliceMut<'a>>(), used)
+        };
+        Ok(f(iovs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_are_checked() {
+        let mem = [0u8; 16];
+        assert_eq!(region(&mem, 8, 8, 4), Ok(8));
+        assert_eq!(region(&mem, 9, 4, 4), Err(Errno::Fault));
+        assert_eq!(region(&mem, 12, 8, 1), Err(Errno::Fault));
+        assert_eq!(region(&mem, -1, 1, 1), Err(Errno::Fault));
+        assert_eq!(array_at::<u64>(&mem, 0, i32::MAX), Err(Errno::Fault));
+    }
+
+    #[test]
+    fn mutable_borrows_do_not_alias() {
+        let mut mem = [0u8; 32];
+        let mut b = Borrows::new(&mut mem);
+        assert!(b.bytes(0, 8).is_ok());
+        assert_eq!(b.bytes_mut(4, 8).err(), Some(Errno::Fault));
+        assert!(b.bytes(4, 8).is_ok());
+        assert!(b.bytes_mut(16, 8).is_ok());
+        assert_eq!(b.bytes(20, 1).err(), Some(Errno::Fault));
+        assert_eq!(b.str(30, 4).err(), Some(Errno::Fault));
+    }
+
+    #[test]
+    fn overlapping_iovecs_read_short() {
+        let mut mem = [0u8; 64];
+        // Three iovecs at 0: [32..40), [36..44) overlaps the first, [48..56).
+        for (i, (p, l)) in [(32u32, 8u32), (36, 8), (48, 8)].iter().enumerate() {
+            mem[i * 8..i * 8 + 4].copy_from_slice(&p.to_le_bytes());
+            mem[i * 8 + 4..i * 8 + 8].copy_from_slice(&l.to_le_bytes());
+        }
+        let mut b = Borrows::new(&mut mem);
+        assert_eq!(b.iovecs(0, 3, |iovs| iovs.len()), Ok(1));
+        let mut b = Borrows::new(&mut mem);
+        assert_eq!(b.iovecs(0, 2000, |iovs| iovs.len()), Err(Errno::Inval));
+    }
+
+    #[test]
+    fn string_table() {
+        let mut mem = [0u8; 64];
+        mem[32..40].copy_from_slice(b"ab\0cde\0\0");
+        store_string_table(&mut mem, 0, 3, 32, 8).unwrap();
+        let ptr = |i: usize| u32::from_le_bytes(mem[i * 4..i * 4 + 4].try_into().unwrap());
+        assert_eq!((ptr(0), ptr(1), ptr(2)), (32, 35, 39));
+    }
+}

@@ -1,0 +1,73 @@
+//! [`DirentWriter`]: fills an `fd_readdir` buffer the way the ABI lays it out.
+
+use crate::preview1::types::{Dircookie, Dirent, Filetype, Inode};
+use crate::abi::GuestValue;
+
+/// Writes `dirent` records, each followed by its name, into an `fd_readdir` buffer.
+///
+/// As the ABI says, the last entry is cut at the end of the buffer: a caller that gets back a
+/// full buffer knows there may be more and calls again from the last complete entry's cookie.
+pub struct DirentWriter<'a> {
+    buf: &'a mut [u8],
+    used: usize,
+}
+
+impl<'a> DirentWriter<'a> {
+    /// Starts filling `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        DirentWriter { buf, used: 0 }
+    }
+
+    /// Appends one entry; `next` is the cookie of the entry after it. Returns `false` once the
+    /// buffer is full (this entry may then be cut).
+    pub fn push(&mut self, next: Dircookie, ino: Inode, kind: Filetype, name: &[u8]) -> bool {
+        let mut header = [0u8; Dirent::SIZE];
+        let dirent = Dirent {
+            d_next: next,
+            d_ino: ino,
+            d_namlen: name.len() as u32,
+            d_type: kind,
+        };
+        if dirent.store(&mut header, 0).is_err() {
+            return false;
+        }
+        let left = self.buf.len() - self.used;
+        let parts = [&header[..], name];
+        for part in parts {
+            let room = self.buf.len() - self.used;
+            let n = part.len().min(room);
+            self.buf[self.used..self.used + n].copy_from_slice(&part[..n]);
+            self.used += n;
+        }
+        Dirent::SIZE + name.len() <= left
+    }
+
+    /// How many bytes were written: the call's result.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// Whether the buffer is full.
+    pub fn is_full(&self) -> bool {
+        self.used == self.buf.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_entry_is_cut() {
+        let mut buf = [0xffu8; 40];
+        let mut w = DirentWriter::new(&mut buf);
+        assert!(w.push(1, 7, Filetype::Directory, b"."));
+        assert_eq!(w.used(), 25);
+        assert!(!w.push(2, 8, Filetype::RegularFile, b"file"));
+        assert!(w.is_full());
+        assert_eq!(u64::from_le_bytes(buf[0..8].try_into().unwrap()), 1);
+        assert_eq!(buf[20], Filetype::Directory as u8);
+        assert_eq!(&buf[24..25], b".");
+        assert_eq!(u64::from_le_bytes(buf[25..33].try_into().unwrap()), 2);
+    }
+}

@@ -1,0 +1,163 @@
+//! Host errors to WASI errnos: the one place where that mapping lives.
+//!
+//! Every Linux errno maps to a WASI errno. Those WASI names have map one to one; the
+//! Linux-only ones map to the nearest WASI meaning (the STREAMS and library errors to `EIO` or
+//! `ENOEXEC`, `EHOSTDOWN` to `EHOSTUNREACH`, ...), and anything unknown to `EIO`, never a panic.
+
+use crate::preview1::types::Errno;
+use rustix::io::Errno as E;
+
+impl From<E> for Errno {
+    fn from(e: E) -> Errno {
+        match e {
+            E::TOOBIG => Errno::E2big,
+            E::ACCESS => Errno::Acces,
+            E::ADDRINUSE => Errno::Addrinuse,
+            E::ADDRNOTAVAIL => Errno::Addrnotavail,
+            E::AFNOSUPPORT | E::PFNOSUPPORT => Errno::Afnosupport,
+            E::AGAIN => Errno::Again,
+            E::ALREADY => Errno::Already,
+            E::BADF | E::BADFD => Errno::Badf,
+            E::BADMSG => Errno::Badmsg,
+            E::BUSY => Errno::Busy,
+            E::CANCELED => Errno::Canceled,
+            E::CHILD => Errno::Child,
+            E::CONNABORTED => Errno::Connaborted,
+            E::CONNREFUSED => Errno::Connrefused,
+            E::CONNRESET => Errno::Connreset,
+            E::DEADLK => Errno::Deadlk,
+            E::DESTADDRREQ => Errno::Destaddrreq,
+            E::DOM => Errno::Dom,
+            E::DQUOT => Errno::Dquot,
+            E::EXIST => Errno::Exist,
+            E::FAULT => Errno::Fault,
+            E::FBIG => Errno::Fbig,
+            E::HOSTUNREACH | E::HOSTDOWN => Errno::Hostunreach,
+            E::IDRM => Errno::Idrm,
+            E::ILSEQ => Errno::Ilseq,
+            E::INPROGRESS => Errno::Inprogress,
+            E::INTR | E::RESTART => Errno::Intr,
+            E::INVAL => Errno::Inval,
+            E::IO | E::REMOTEIO | E::COMM | E::HWPOISON | E::UCLEAN => Errno::Io,
+            E::ISCONN => Errno::Isconn,
+            E::ISDIR | E::ISNAM => Errno::Isdir,
+            E::LOOP => Errno::Loop,
+            E::MFILE => Errno::Mfile,
+            E::MLINK => Errno::Mlink,
+            E::MSGSIZE => Errno::Msgsize,
+            E::MULTIHOP => Errno::Multihop,
+            E::NAMETOOLONG => Errno::Nametoolong,
+            E::NETDOWN | E::RFKILL => Errno::Netdown,
+            E::NETRESET => Errno::Netreset,
+            E::NETUNREACH | E::NONET => Errno::Netunreach,
+            E::NFILE => Errno::Nfile,
+            E::NOBUFS => Errno::Nobufs,
+            E::NODEV | E::NOMEDIUM | E::MEDIUMTYPE | E::NOTBLK => Errno::Nodev,
+            E::NOENT => Errno::Noent,
+            E::NOEXEC | E::LIBACC | E::LIBBAD | E::LIBSCN | E::LIBMAX | E::LIBEXEC => {
+                Errno::Noexec
+            }
+            E::NOLCK => Errno::Nolck,
+            E::NOLINK => Errno::Nolink,
+            E::NOMEM => Errno::Nomem,
+            E::NOMSG | E::NODATA => Errno::Nomsg,
+            E::NOPROTOOPT => Errno::Noprotoopt,
+            E::NOSPC => Errno::Nospc,
+            E::NOSYS | E::NOPKG => Errno::Nosys,
+            E::NOTCONN => Errno::Notconn,
+            E::NOTDIR => Errno::Notdir,
+            E::NOTEMPTY => Errno::Notempty,
+            E::NOTRECOVERABLE => Errno::Notrecoverable,
+            E::NOTSOCK => Errno::Notsock,
+            E::NOTSUP => Errno::Notsup,
+            E::NOTTY => Errno::Notty,
+            E::NXIO => Errno::Nxio,
+            E::OVERFLOW => Errno::Overflow,
+            E::OWNERDEAD => Errno::Ownerdead,
+            E::PERM | E::KEYEXPIRED | E::KEYREJECTED | E::KEYREVOKED | E::NOKEY => Errno::Perm,
+            E::PIPE | E::SHUTDOWN | E::STRPIPE => Errno::Pipe,
+            E::PROTO => Errno::Proto,
+            E::PROTONOSUPPORT | E::SOCKTNOSUPPORT => Errno::Protonosupport,
+            E::PROTOTYPE => Errno::Prototype,
+            E::RANGE => Errno::Range,
+            E::ROFS => Errno::Rofs,
+            E::SPIPE => Errno::Spipe,
+            E::SRCH => Errno::Srch,
+            E::STALE => Errno::Stale,
+            E::TIMEDOUT | E::TIME => Errno::Timedout,
+            E::TXTBSY => Errno::Txtbsy,
+            E::XDEV => Errno::Xdev,
+            _ => Errno::Io,
+        }
+    }
+}
+
+impl From<std::io::Error> for Errno {
+    fn from(e: std::io::Error) -> Errno {
+        use std::io::ErrorKind as K;
+        if let Some(raw) = e.raw_os_error() {
+            return E::from_raw_os_error(raw).into();
+        }
+        match e.kind() {
+            K::NotFound => Errno::Noent,
+            K::PermissionDenied => Errno::Acces,
+            K::ConnectionRefused => Errno::Connrefused,
+            K::ConnectionReset => Errno::Connreset,
+            K::ConnectionAborted => Errno::Connaborted,
+            K::NotConnected => Errno::Notconn,
+            K::AddrInUse => Errno::Addrinuse,
+            K::AddrNotAvailable => Errno::Addrnotavail,
+            K::BrokenPipe => Errno::Pipe,
+            K::AlreadyExists => Errno::Exist,
+            K::WouldBlock => Errno::Again,
+            K::InvalidInput | K::InvalidData => Errno::Inval,
+            K::TimedOut => Errno::Timedout,
+            K::Interrupted => Errno::Intr,
+            K::Unsupported => Errno::Notsup,
+            K::OutOfMemory => Errno::Nomem,
+            K::NotADirectory => Errno::Notdir,
+            K::IsADirectory => Errno::Isdir,
+            K::DirectoryNotEmpty => Errno::Notempty,
+            K::ReadOnlyFilesystem => Errno::Rofs,
+            K::StorageFull => Errno::Nospc,
+            K::FileTooLarge => Errno::Fbig,
+            K::InvalidFilename => Errno::Nametoolong,
+            K::CrossesDevices => Errno::Xdev,
+            K::TooManyLinks => Errno::Mlink,
+            K::Deadlock => Errno::Deadlk,
+            K::ArgumentListTooLong => Errno::E2big,
+            K::ResourceBusy => Errno::Busy,
+            K::ExecutableFileBusy => Errno::Txtbsy,
+            K::NotSeekable => Errno::Spipe,
+            _ => Errno::Io,
+        }
+    }
+}
+
+impl std::error::Error for Errno {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_linux_errno_maps() {
+        for raw in 0..4096 {
+            let _ = Errno::from(E::from_raw_os_error(raw));
+        }
+        assert_eq!(Errno::from(E::NOENT), Errno::Noent);
+        assert_eq!(Errno::from(E::OPNOTSUPP), Errno::Notsup);
+        assert_eq!(Errno::from(E::WOULDBLOCK), Errno::Again);
+        assert_eq!(Errno::from(E::from_raw_os_error(4000)), Errno::Io);
+        let io = std::io::Error::from_raw_os_error(E::NOTDIR.raw_os_error());
+        assert_eq!(Errno::from(io), Errno::Notdir);
+        assert_eq!(Errno::from(std::io::Error::other("x")), Errno::Io);
+    }
+
+    #[test]
+    fn names_and_descriptions() {
+        assert_eq!(Errno::Noent.to_string(), "ENOENT");
+        assert_eq!(Errno::Noent.description(), "No such file or directory");
+        assert_eq!(Errno::E2big.name(), "E2BIG");
+    }
+}

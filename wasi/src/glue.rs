@@ -1,0 +1,63 @@
+//! The handwritten part of the glue: reaching the memory and the system from a `Caller`.
+
+use crate::Host;
+use crate::preview1::types::Errno;
+use wasmtime::{Caller, Extern};
+
+/// The caller's linear memory and the system, with the memory looked up once per [`Host`].
+///
+/// A module without a memory export named `memory` traps: every function that takes a pointer
+/// needs it.
+#[inline]
+pub fn memory<'c, T, S: 'static>(
+    caller: &'c mut Caller<'_, T>,
+    get: impl Fn(&mut T) -> &mut Host<S>,
+) -> wasmtime::Result<(&'c mut [u8], &'c mut S)> {
+    let memory = match get(caller.data_mut()).memory {
+        Some(m) => m,
+        None => {
+            let m = match caller.get_export("memory") {
+                Some(Extern::Memory(m)) => m,
+                Some(Extern::SharedMemory(_)) => {
+                    wasmtime::bail!("WASI on a shared memory is not supported")
+                }
+                _ => wasmtime::bail!("the module does not export a memory named `memory`"),
+            };
+            get(caller.data_mut()).memory = Some(m);
+            m
+        }
+    };
+    let (bytes, data) = memory.data_and_store_mut(caller);
+    Ok((bytes, get(data).system_mut()))
+}
+
+/// The system, for functions that take no pointer.
+#[inline]
+pub fn system<'c, T, S: 'static>(
+    caller: &'c mut Caller<'_, T>,
+    get: impl Fn(&mut T) -> &mut Host<S>,
+) -> &'c mut S {
+    get(caller.data_mut()).system_mut()
+}
+
+/// The error that ends an instance with an exit status, as `proc_exit` does: downcast a call's
+/// error to it to find the status. It has the shape of `wasmtime_wasi::I32Exit`, so embedders
+/// handle both the same way, without this crate depending on `wasmtime-wasi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct I32Exit(pub i32);
+
+impl std::fmt::Display for I32Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit with status {}", self.0)
+    }
+}
+
+impl std::error::Error for I32Exit {}
+
+/// The error that ends an instance for a `noreturn` function such as `proc_exit`.
+pub fn exit(code: i32, result: Result<(), Errno>) -> wasmtime::Error {
+    match result {
+        Ok(()) => wasmtime::Error::new(I32Exit(code)),
+        Err(e) => wasmtime::format_err!("exit with code {code}: {}", e.description()),
+    }
+}

@@ -1,0 +1,492 @@
+//! The tracer: [`Tracer`] wraps any system and writes one line per call, strace style
+//! (`fd_write(1, [iov("hi\n")]) = 3`) or as JSON lines. The per-function code is generated
+//! (every witx package gets it for free); this module holds the formatting it calls.
+//!
+//! Each line is built in a buffer the tracer reuses and written to the sink with one
+//! `write_all` under the sink's lock, so lines from threads sharing a sink never interleave.
+
+use crate::preview1::types::Errno;
+use std::fmt::{self, Display, Write as _};
+use std::io::{IoSlice, IoSliceMut, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// `name(arg, ...) = result`, like strace.
+    #[default]
+    Text,
+    /// One JSON object per call: `name`, `args`, `result` or `errno`, `ns`.
+    Json,
+}
+
+/// How the tracer prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceOptions {
+    /// The line format.
+    pub format: Format,
+    /// How many bytes of a string or buffer to print before cutting it (like `strace -s`).
+    pub string_size: usize,
+}
+
+impl Default for TraceOptions {
+    fn default() -> Self {
+        TraceOptions {
+            format: Format::Text,
+            string_size: 32,
+        }
+    }
+}
+
+/// Where trace lines go; shareable between tracers.
+pub type Sink = Arc<Mutex<dyn Write + Send>>;
+
+/// A system that traces every call of the system it wraps.
+pub struct Tracer<S> {
+    pub(crate) inner: S,
+    sink: Sink,
+    options: TraceOptions,
+    buf: Vec<u8>,
+}
+
+impl<S> Tracer<S> {
+    /// Wraps `inner`, writing to `sink`.
+    pub fn new(inner: S, sink: impl Write + Send + 'static, options: TraceOptions) -> Self {
+        Self::with_sink(inner, Arc::new(Mutex::new(sink)), options)
+    }
+
+    /// Wraps `inner`, writing to a sink shared with other tracers.
+    pub fn with_sink(inner: S, sink: Sink, options: TraceOptions) -> Self {
+        Tracer {
+            inner,
+            sink,
+            options,
+            buf: Vec::with_capacity(256),
+        }
+    }
+
+    /// The wrapped system.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped system, mutable.
+    pub fn inner_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the system.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+    /// Starts the line for a call of `name` (generated code calls this).
+    #[doc(hidden)]
+    pub fn line(&mut self, name: &str) -> Line<'_> {
+        self.buf.clear();
+        let json = self.options.format == Format::Json;
+        if json {
+            self.buf.extend_from_slice(b"{\"name\":\"");
+            self.buf.extend_from_slice(name.as_bytes());
+            self.buf.extend_from_slice(b"\",\"args\":{");
+        } else {
+            self.buf.extend_from_slice(name.as_bytes());
+            self.buf.push(b'(');
+        }
+        Line {
+            w: Writer {
+                out: &mut self.buf,
+                json,
+                max: self.options.string_size,
+            },
+            sink: &self.sink,
+            args: 0,
+        }
+    }
+}
+
+/// One trace line being written.
+#[doc(hidden)]
+pub struct Line<'t> {
+    w: Writer<'t>,
+    sink: &'t Sink,
+    args: usize,
+}
+
+impl Line<'_> {
+    fn name(&mut self, name: &str) {
+        if self.args > 0 {
+            self.w.out.extend_from_slice(if self.w.json { b"," } else { b", " });
+        }
+        self.args += 1;
+        if self.w.json {
+            self.w.json_str(name.as_bytes(), usize::MAX);
+            self.w.out.push(b':');
+        }
+    }
+
+    /// An argument known before the call.
+    pub fn arg(&mut self, name: &str, value: impl TraceValue) {
+        self.name(name);
+        value.trace(&mut self.w);
+    }
+
+    /// An output argument: its value after a successful call, `...` after a failed one.
+    pub fn arg_out(&mut self, name: &str, value: Option<impl TraceValue>) {
+        self.name(name);
+        match value {
+            Some(v) => v.trace(&mut self.w),
+            None if self.w.json => self.w.out.extend_from_slice(b"null"),
+            None => self.w.out.extend_from_slice(b"..."),
+        }
+    }
+
+    /// Ends the line with the call's result and writes it.
+    pub fn result<T: TraceValue>(mut self, result: &Result<T, Errno>, elapsed: Duration) {
+        let w = &mut self.w;
+        if w.json {
+            w.out.extend_from_slice(b"}");
+            match result {
+                Ok(v) => {
+                    w.out.extend_from_slice(b",\"result\":");
+                    v.trace(w);
+                }
+                Err(e) => {
+                    w.out.extend_from_slice(b",\"errno\":");
+                    w.json_str(e.name().as_bytes(), usize::MAX);
+                }
+            }
+            let _ = write!(Fmt(w.out), ",\"ns\":{}}}", elapsed.as_nanos());
+        } else {
+            w.out.extend_from_slice(b") = ");
+            match result {
+                Ok(v) => v.trace(w),
+                Err(e) => {
+                    let _ = write!(Fmt(w.out), "{} ({})", e.name(), e.description());
+                }
+            }
+        }
+        self.finish();
+    }
+
+    /// Ends the line of a call that does not return, and writes it.
+    pub fn no_return(mut self) {
+        let out = &mut self.w.out;
+        out.extend_from_slice(if self.w.json { b"},\"result\":null}" } else { b") = ?" });
+        self.finish();
+    }
+
+    fn finish(self) {
+        self.w.out.push(b'\n');
+        // A sink that fails (a closed pipe) must not fail the guest's call: the line is dropped.
+        if let Ok(mut sink) = self.sink.lock() {
+            let _ = sink.write_all(self.w.out);
+        }
+    }
+}
+
+/// Adapts a byte buffer for `write!`.
+struct Fmt<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Fmt<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Formats values into a trace line.
+pub struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+    json: bool,
+    max: usize,
+}
+
+impl Writer<'_> {
+    fn sep(&mut self) {
+        if !matches!(self.out.last(), Some(b'{' | b'[' | b'(')) {
+            self.out.extend_from_slice(if self.json { b"," } else { b", " });
+        }
+    }
+
+    /// An unsigned number.
+    pub fn uint(&mut self, v: u64) {
+        let _ = write!(Fmt(self.out), "{v}");
+    }
+
+    /// A signed number.
+    pub fn int(&mut self, v: i64) {
+        let _ = write!(Fmt(self.out), "{v}");
+    }
+
+    /// A symbolic name (an enum case).
+    pub fn symbol(&mut self, name: &str) {
+        if self.json {
+            self.json_str(name.as_bytes(), usize::MAX);
+        } else {
+            self.out.extend_from_slice(name.as_bytes());
+        }
+    }
+
+    /// A symbolic value printed through `Display` (flags).
+    pub fn symbol_display(&mut self, v: &impl Display) {
+        if self.json {
+            self.out.push(b'"');
+            let _ = write!(Fmt(self.out), "{v}");
+            self.out.push(b'"');
+        } else {
+            let _ = write!(Fmt(self.out), "{v}");
+        }
+    }
+
+    /// Bytes as a quoted, escaped string cut at the string size.
+    pub fn bytes(&mut self, b: &[u8]) {
+        if self.json {
+            self.json_str(b, self.max);
+        } else {
+            self.c_str(b, self.max);
+        }
+    }
+
+    fn c_str(&mut self, b: &[u8], max: usize) {
+        self.out.push(b'"');
+        for &c in b.iter().take(max) {
+            match c {
+                b'\n' => self.out.extend_from_slice(b"\\n"),
+                b'\t' => self.out.extend_from_slice(b"\\t"),
+                b'\r' => self.out.extend_from_slice(b"\\r"),
+                b'"' => self.out.extend_from_slice(b"\\\""),
+                b'\\' => self.out.extend_from_slice(b"\\\\"),
+                0x20..=0x7e => self.out.push(c),
+                _ => {
+                    let _ = write!(Fmt(self.out), "\\x{c:02x}");
+                }
+            }
+        }
+        self.out.push(b'"');
+        if b.len() > max {
+            self.out.extend_from_slice(b"...");
+        }
+    }
+
+    fn json_str(&mut self, b: &[u8], max: usize) {
+        self.out.push(b'"');
+        for &c in b.iter().take(max) {
+            match c {
+                b'"' => self.out.extend_from_slice(b"\\\""),
+                b'\\' => self.out.extend_from_slice(b"\\\\"),
+                b'\n' => self.out.extend_from_slice(b"\\n"),
+                b'\t' => self.out.extend_from_slice(b"\\t"),
+                b'\r' => self.out.extend_from_slice(b"\\r"),
+                0x20..=0x7e => self.out.push(c),
+                _ => {
+                    let _ = write!(Fmt(self.out), "\\\\x{c:02x}");
+                }
+            }
+        }
+        if b.len() > max {
+            self.out.extend_from_slice(b"...");
+        }
+        self.out.push(b'"');
+    }
+
+    /// Opens a record.
+    pub fn open_record(&mut self) {
+        self.out.push(b'{');
+    }
+
+    /// A field of the open record.
+    pub fn field(&mut self, name: &str, v: &impl TraceValue) {
+        self.sep();
+        if self.json {
+            self.json_str(name.as_bytes(), usize::MAX);
+            self.out.push(b':');
+        } else {
+            self.out.extend_from_slice(name.as_bytes());
+            self.out.extend_from_slice(b": ");
+        }
+        v.trace(self);
+    }
+
+    /// Closes a record.
+    pub fn close_record(&mut self) {
+        self.out.push(b'}');
+    }
+
+    /// A union case with its payload.
+    pub fn variant(&mut self, name: &str, payload: &impl TraceValue) {
+        if self.json {
+            self.out.push(b'{');
+            self.json_str(name.as_bytes(), usize::MAX);
+            self.out.push(b':');
+            payload.trace(self);
+            self.out.push(b'}');
+        } else {
+            self.out.extend_from_slice(name.as_bytes());
+            self.out.push(b'(');
+            payload.trace(self);
+            self.out.push(b')');
+        }
+    }
+
+    fn list<T>(&mut self, items: impl Iterator<Item = T>, mut each: impl FnMut(&mut Self, T)) {
+        self.out.push(b'[');
+        for item in items {
+            self.sep();
+            each(self, item);
+        }
+        self.out.push(b']');
+    }
+
+    fn iov(&mut self, b: &[u8]) {
+        if self.json {
+            self.bytes(b);
+        } else {
+            self.out.extend_from_slice(b"iov(");
+            self.bytes(b);
+            self.out.push(b')');
+        }
+    }
+}
+
+/// A value that can be written into a trace line.
+pub trait TraceValue {
+    /// Writes the value.
+    fn trace(&self, w: &mut Writer<'_>);
+}
+
+impl<T: TraceValue + ?Sized> TraceValue for &T {
+    fn trace(&self, w: &mut Writer<'_>) {
+        (**self).trace(w);
+    }
+}
+
+macro_rules! trace_uint {
+    ($($t:ty),*) => {$(
+        impl TraceValue for $t {
+            fn trace(&self, w: &mut Writer<'_>) {
+                w.uint(u64::from(*self));
+            }
+        }
+    )*};
+}
+trace_uint!(u8, u16, u32, u64);
+
+macro_rules! trace_int {
+    ($($t:ty),*) => {$(
+        impl TraceValue for $t {
+            fn trace(&self, w: &mut Writer<'_>) {
+                w.int(i64::from(*self));
+            }
+        }
+    )*};
+}
+trace_int!(i8, i16, i32, i64);
+
+impl TraceValue for str {
+    fn trace(&self, w: &mut Writer<'_>) {
+        w.bytes(self.as_bytes());
+    }
+}
+
+impl TraceValue for () {
+    fn trace(&self, w: &mut Writer<'_>) {
+        w.out.push(b'0');
+    }
+}
+
+impl<A: TraceValue, B: TraceValue> TraceValue for (A, B) {
+    fn trace(&self, w: &mut Writer<'_>) {
+        w.out.push(if w.json { b'[' } else { b'(' });
+        self.0.trace(w);
+        w.sep();
+        self.1.trace(w);
+        w.out.push(if w.json { b']' } else { b')' });
+    }
+}
+
+/// A byte buffer argument.
+pub struct Bytes<'a>(pub &'a [u8]);
+
+impl TraceValue for Bytes<'_> {
+    fn trace(&self, w: &mut Writer<'_>) {
+        w.bytes(self.0);
+    }
+}
+
+/// An input iovec list, each buffer cut at the string size.
+pub struct Iovecs<'a, 'b>(pub &'a [IoSlice<'b>]);
+
+impl TraceValue for Iovecs<'_, '_> {
+    fn trace(&self, w: &mut Writer<'_>) {
+        w.list(self.0.iter(), |w, b| w.iov(b));
+    }
+}
+
+/// An output iovec list after the call, showing the first `.1` bytes across its buffers.
+pub struct IovecsMut<'a, 'b>(pub &'a [IoSliceMut<'b>], pub usize);
+
+impl TraceValue for IovecsMut<'_, '_> {
+    fn trace(&self, w: &mut Writer<'_>) {
+        let mut left = self.1;
+        w.list(self.0.iter(), |w, b| {
+            let n = left.min(b.len());
+            left -= n;
+            w.iov(&b[..n]);
+        });
+    }
+}
+
+/// A list of values.
+pub struct List<'a, T>(pub &'a [T]);
+
+impl<T: TraceValue> TraceValue for List<'_, T> {
+    fn trace(&self, w: &mut Writer<'_>) {
+        w.list(self.0.iter(), |w, v| v.trace(w));
+    }
+}
+
+/// A result whose first value counts what the call produced (bytes, events).
+pub trait Count {
+    /// The count.
+    fn count(&self) -> usize;
+}
+
+impl Count for u32 {
+    fn count(&self) -> usize {
+        *self as usize
+    }
+}
+
+impl<T> Count for (u32, T) {
+    fn count(&self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// How much of an output buffer a result says was filled.
+pub fn count(result: &impl Count) -> usize {
+    result.count()
+}
+
+/// Formats flags as `A|B`, `0` when none is set, hex for bits without a name.
+pub fn fmt_flags<'a, T>(
+    f: &mut fmt::Formatter<'_>,
+    names: impl Iterator<Item = (&'a str, T)>,
+    bits: u64,
+) -> fmt::Result {
+    let mut any = false;
+    for (name, _) in names {
+        if any {
+            f.write_char('|')?;
+        }
+        f.write_str(name)?;
+        any = true;
+    }
+    match (any, bits) {
+        (false, 0) => f.write_char('0'),
+        (false, b) => write!(f, "{b:#x}"),
+        _ => Ok(()),
+    }
+}
