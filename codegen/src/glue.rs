@@ -76,13 +76,19 @@ fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Err
                 args.push(quote!(#v));
             }
             Param::Str { name } => {
-                let (ptr, len) = (raw(&mut raws, format!("{name}_ptr")), raw(&mut raws, format!("{name}_len")));
+                let (ptr, len) = (
+                    raw(&mut raws, format!("{name}_ptr")),
+                    raw(&mut raws, format!("{name}_len")),
+                );
                 let v = snake(name);
                 borrows.push(quote!(let #v = borrows.str(#ptr, #len)?;));
                 args.push(quote!(#v));
             }
             Param::Bytes { name, mutable } => {
-                let (ptr, len) = (raw(&mut raws, format!("{name}_ptr")), raw(&mut raws, format!("{name}_len")));
+                let (ptr, len) = (
+                    raw(&mut raws, format!("{name}_ptr")),
+                    raw(&mut raws, format!("{name}_len")),
+                );
                 let v = snake(name);
                 borrows.push(if *mutable {
                     quote!(let #v = borrows.bytes_mut(#ptr, #len)?;)
@@ -92,7 +98,10 @@ fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Err
                 args.push(quote!(#v));
             }
             Param::Iovecs { name, mutable } => {
-                let (ptr, len) = (raw(&mut raws, format!("{name}_ptr")), raw(&mut raws, format!("{name}_len")));
+                let (ptr, len) = (
+                    raw(&mut raws, format!("{name}_ptr")),
+                    raw(&mut raws, format!("{name}_len")),
+                );
                 if iovecs.is_some() {
                     return Err(Error::Unsupported {
                         func: f.name.clone(),
@@ -104,7 +113,10 @@ fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Err
                 args.push(quote!(#v));
             }
             Param::Records { slices, len_name } => {
-                let ptrs: Vec<_> = slices.iter().map(|s| raw(&mut raws, format!("{}_ptr", s.name))).collect();
+                let ptrs: Vec<_> = slices
+                    .iter()
+                    .map(|s| raw(&mut raws, format!("{}_ptr", s.name)))
+                    .collect();
                 let len = raw(&mut raws, len_name.clone());
                 for (s, ptr) in slices.iter().zip(ptrs) {
                     let v = snake(&s.name);
@@ -130,7 +142,10 @@ fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Err
                 buf_name,
                 sizes_func,
             } => {
-                let (table, buf) = (raw(&mut raws, format!("{table_name}_ptr")), raw(&mut raws, format!("{buf_name}_ptr")));
+                let (table, buf) = (
+                    raw(&mut raws, format!("{table_name}_ptr")),
+                    raw(&mut raws, format!("{buf_name}_ptr")),
+                );
                 let sizes = snake(sizes_func);
                 let v = snake(buf_name);
                 pre.push(quote! {

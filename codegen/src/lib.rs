@@ -82,8 +82,15 @@ pub fn trait_name(package: &str) -> String {
 
 /// Turns witx doc text into `#[doc]` attributes, one per line, or `fallback` when empty.
 pub fn docs(text: &str, fallback: &str) -> TokenStream {
-    let text = if text.trim().is_empty() { fallback } else { text };
-    let lines = text.trim_end().lines().map(|l| format!(" {}", l.trim_end()));
+    let text = if text.trim().is_empty() {
+        fallback
+    } else {
+        text
+    };
+    let lines = text
+        .trim_end()
+        .lines()
+        .map(|l| format!(" {}", l.trim_end()));
     quote!(#(#[doc = #lines])*)
 }
 
@@ -129,7 +136,11 @@ pub fn generate_crate(root: &Path) -> Result<Vec<GeneratedFile>, Error> {
     let mut known = BTreeMap::new();
     let mut files = Vec::new();
     for dir in packages(root)? {
-        let package = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let package = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let target = Target {
             runtime: quote!(crate),
             trait_ident: Ident::new(&trait_name(&package), Span::call_site()),

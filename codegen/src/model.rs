@@ -72,7 +72,11 @@ impl Func {
     /// Whether the glue needs the guest's linear memory for this function.
     pub fn uses_memory(&self) -> bool {
         let ret_ptrs = matches!(&self.ret, Ret::Expected { ok } if !ok.is_empty());
-        ret_ptrs || self.params.iter().any(|p| !matches!(p, Param::Value { .. }))
+        ret_ptrs
+            || self
+                .params
+                .iter()
+                .any(|p| !matches!(p, Param::Value { .. }))
     }
 }
 
@@ -117,7 +121,9 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
                 } else if let Some(mutable) = is_iovec(elem) {
                     params.push(Param::Iovecs { name, mutable });
                 } else {
-                    return Err(unsupported("a list of anything but char, u8, iovec, ciovec"));
+                    return Err(unsupported(
+                        "a list of anything but char, u8, iovec, ciovec",
+                    ));
                 }
                 i += 1;
             }
@@ -125,9 +131,8 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
                 let inner_ty = &**inner.type_();
                 if let Type::Pointer(pp) = inner_ty {
                     let next = ps.get(i + 1);
-                    let buf_ok = next.is_some_and(
-                        |n| matches!(&**n.tref.type_(), Type::Pointer(b) if is_u8(b)),
-                    );
+                    let buf_ok = next
+                        .is_some_and(|n| matches!(&**n.tref.type_(), Type::Pointer(b) if is_u8(b)));
                     let sizes_func = fname.strip_suffix("_get").map(|s| format!("{s}_sizes_get"));
                     let sizes_ok = sizes_func
                         .as_ref()
@@ -139,7 +144,9 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
                     }
                     params.push(Param::StringTable {
                         table_name: name,
-                        buf_name: next.map(|n| n.name.as_str().to_string()).unwrap_or_default(),
+                        buf_name: next
+                            .map(|n| n.name.as_str().to_string())
+                            .unwrap_or_default(),
                         sizes_func: sizes_func.unwrap_or_default(),
                     });
                     i += 2;
@@ -148,7 +155,10 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
                 // A run of pointers followed by one size.
                 let mut j = i;
                 while j < ps.len()
-                    && matches!(&**ps[j].tref.type_(), Type::Pointer(_) | Type::ConstPointer(_))
+                    && matches!(
+                        &**ps[j].tref.type_(),
+                        Type::Pointer(_) | Type::ConstPointer(_)
+                    )
                 {
                     j += 1;
                 }

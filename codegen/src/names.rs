@@ -38,7 +38,11 @@ pub fn type_ident(s: &str) -> Ident {
 
 /// The Rust variant for a case of the enum or union named `owner`.
 pub fn case_ident(owner: &str, case: &str) -> Ident {
-    let prefix = camel(owner, "T").chars().next().map(String::from).unwrap_or_default();
+    let prefix = camel(owner, "T")
+        .chars()
+        .next()
+        .map(String::from)
+        .unwrap_or_default();
     ident(&camel(case, &prefix))
 }
 
@@ -83,6 +87,9 @@ mod tests {
         assert_eq!(snake("fd").to_string(), "fd");
         assert_eq!(symbol("errno", "noent"), "ENOENT");
         assert_eq!(symbol("clockid", "realtime"), "REALTIME");
-        assert_eq!(summary("No such file or directory.\nMore."), "No such file or directory");
+        assert_eq!(
+            summary("No such file or directory.\nMore."),
+            "No such file or directory"
+        );
     }
 }

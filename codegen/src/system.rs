@@ -19,7 +19,11 @@ pub fn method_params(f: &Func) -> Result<Vec<(Ident, TokenStream)>, Error> {
                 out.push((snake(name), quote!(&str)));
             }
             Param::Bytes { name, mutable } => {
-                let t = if *mutable { quote!(&mut [u8]) } else { quote!(&[u8]) };
+                let t = if *mutable {
+                    quote!(&mut [u8])
+                } else {
+                    quote!(&[u8])
+                };
                 out.push((snake(name), t));
             }
             Param::Iovecs { name, mutable } => {
@@ -33,7 +37,11 @@ pub fn method_params(f: &Func) -> Result<Vec<(Ident, TokenStream)>, Error> {
             Param::Records { slices, .. } => {
                 for s in slices {
                     let t = rust_type(&s.elem)?;
-                    let t = if s.mutable { quote!(&mut [#t]) } else { quote!(&[#t]) };
+                    let t = if s.mutable {
+                        quote!(&mut [#t])
+                    } else {
+                        quote!(&[#t])
+                    };
                     out.push((snake(&s.name), t));
                 }
             }
@@ -70,7 +78,11 @@ pub fn return_type(f: &Func) -> Result<TokenStream, Error> {
 
 fn param_docs(f: &Func, witx_func: &witx::InterfaceFunc) -> String {
     let mut s = String::new();
-    let described: Vec<_> = witx_func.params.iter().filter(|p| !p.docs.trim().is_empty()).collect();
+    let described: Vec<_> = witx_func
+        .params
+        .iter()
+        .filter(|p| !p.docs.trim().is_empty())
+        .collect();
     if !described.is_empty() {
         s.push_str("\n\n# Parameters\n");
         for p in described {
@@ -96,7 +108,11 @@ fn param_docs(f: &Func, witx_func: &witx::InterfaceFunc) -> String {
             _ => {}
         }
     }
-    if let Some(r) = witx_func.results.first().filter(|r| !r.docs.trim().is_empty()) {
+    if let Some(r) = witx_func
+        .results
+        .first()
+        .filter(|r| !r.docs.trim().is_empty())
+    {
         s.push_str(&format!("\n\n# Returns\n{}", r.docs.trim()));
     }
     if matches!(f.ret, Ret::NoReturn) {
@@ -117,7 +133,10 @@ pub fn emit(
     funcs: &[(Func, std::rc::Rc<witx::InterfaceFunc>)],
 ) -> Result<TokenStream, Error> {
     let name = &target.trait_ident;
-    let doc = docs(trait_doc, "The functions of a witx module, free of any ABI detail.");
+    let doc = docs(
+        trait_doc,
+        "The functions of a witx module, free of any ABI detail.",
+    );
     let mut methods = Vec::new();
     for (f, wf) in funcs {
         let m = snake(&f.name);

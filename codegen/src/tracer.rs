@@ -45,21 +45,36 @@ fn emit_method(target: &Target, f: &Func) -> Result<TokenStream, Error> {
                 let v = snake(name);
                 args.push(quote!(line.arg(#name, #v);));
             }
-            Param::Bytes { name, mutable: false } => {
+            Param::Bytes {
+                name,
+                mutable: false,
+            } => {
                 let v = snake(name);
                 args.push(quote!(line.arg(#name, #rt::trace::Bytes(#v));));
             }
-            Param::Bytes { name, mutable: true } | Param::StringTable { buf_name: name, .. } => {
+            Param::Bytes {
+                name,
+                mutable: true,
+            }
+            | Param::StringTable { buf_name: name, .. } => {
                 let v = snake(name);
                 args.push(quote!(line.arg_out(#name, limit.map(|n| #rt::trace::Bytes(&#v[..n.min(#v.len())])));));
             }
-            Param::Iovecs { name, mutable: false } => {
+            Param::Iovecs {
+                name,
+                mutable: false,
+            } => {
                 let v = snake(name);
                 args.push(quote!(line.arg(#name, #rt::trace::Iovecs(#v));));
             }
-            Param::Iovecs { name, mutable: true } => {
+            Param::Iovecs {
+                name,
+                mutable: true,
+            } => {
                 let v = snake(name);
-                args.push(quote!(line.arg_out(#name, limit.map(|n| #rt::trace::IovecsMut(#v, n)));));
+                args.push(
+                    quote!(line.arg_out(#name, limit.map(|n| #rt::trace::IovecsMut(#v, n)));),
+                );
             }
             Param::Records { slices, .. } => {
                 for s in slices {

@@ -90,7 +90,10 @@ fn emit_one(target: &Target, nt: &NamedType) -> Result<(TokenStream, TokenStream
     let id = type_ident(name);
     let doc = docs(&nt.docs, &format!("The witx type `{name}`."));
     let sa = nt.mem_size_align();
-    let (size, align) = (Literal::usize_unsuffixed(sa.size), Literal::usize_unsuffixed(sa.align));
+    let (size, align) = (
+        Literal::usize_unsuffixed(sa.size),
+        Literal::usize_unsuffixed(sa.align),
+    );
     let size_test = quote! {
         assert_eq!(<#id as GuestValue>::SIZE, #size, stringify!(#id));
         assert_eq!(<#id as GuestValue>::ALIGN, #align, stringify!(#id));
@@ -162,20 +165,32 @@ fn emit_enum(target: &Target, name: &str, doc: &TokenStream, v: &Variant) -> Tok
     let id = type_ident(name);
     let repr = int_repr(v.tag_repr);
     let wasm = wasm_of(v.tag_repr);
-    let cases: Vec<_> = v.cases.iter().map(|c| case_ident(name, c.name.as_str())).collect();
+    let cases: Vec<_> = v
+        .cases
+        .iter()
+        .map(|c| case_ident(name, c.name.as_str()))
+        .collect();
     let values: Vec<_> = (0..v.cases.len()).map(Literal::usize_unsuffixed).collect();
     let case_docs: Vec<_> = v
         .cases
         .iter()
         .map(|c| docs(&c.docs, &format!("The case `{}`.", c.name.as_str())))
         .collect();
-    let symbols: Vec<_> = v.cases.iter().map(|c| symbol(name, c.name.as_str())).collect();
+    let symbols: Vec<_> = v
+        .cases
+        .iter()
+        .map(|c| symbol(name, c.name.as_str()))
+        .collect();
     let descriptions: Vec<_> = v
         .cases
         .iter()
         .map(|c| {
             let s = summary(&c.docs);
-            if s.is_empty() { symbol(name, c.name.as_str()) } else { s }
+            if s.is_empty() {
+                symbol(name, c.name.as_str())
+            } else {
+                s
+            }
         })
         .collect();
     let n = Literal::usize_unsuffixed(v.cases.len());
@@ -262,7 +277,11 @@ fn emit_flags(
     let id = type_ident(name);
     let ty = int_repr(repr);
     let wasm = wasm_of(repr);
-    let consts: Vec<_> = r.members.iter().map(|m| flag_const(m.name.as_str())).collect();
+    let consts: Vec<_> = r
+        .members
+        .iter()
+        .map(|m| flag_const(m.name.as_str()))
+        .collect();
     let bits: Vec<_> = (0..r.members.len())
         .map(|i| Literal::u64_unsuffixed(1 << i))
         .collect();
@@ -337,7 +356,10 @@ fn emit_record(
         offsets.push(Literal::usize_unsuffixed(ml.offset));
         ats.push(at_offset(ml.offset));
     }
-    let (size_l, align_l) = (Literal::usize_unsuffixed(size), Literal::usize_unsuffixed(align));
+    let (size_l, align_l) = (
+        Literal::usize_unsuffixed(size),
+        Literal::usize_unsuffixed(align),
+    );
     let def = quote! {
         #doc
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -396,7 +418,10 @@ fn emit_union(
     let id = type_ident(name);
     let repr = int_repr(v.tag_repr);
     let payload_at = Literal::usize_unsuffixed(v.payload_offset());
-    let (size_l, align_l) = (Literal::usize_unsuffixed(size), Literal::usize_unsuffixed(align));
+    let (size_l, align_l) = (
+        Literal::usize_unsuffixed(size),
+        Literal::usize_unsuffixed(align),
+    );
     let mut variants = Vec::new();
     let mut loads = Vec::new();
     let mut stores = Vec::new();

@@ -41,17 +41,61 @@ pub enum DirMode {
 }
 
 /// Builds a [`UnixSystem`].
-#[derive(Default)]
 pub struct Builder {
     args: Vec<Vec<u8>>,
     env: Vec<Vec<u8>>,
     dirs: Vec<(PathBuf, String, DirMode)>,
+    max_open_files: usize,
+    max_open_dirs: usize,
+    enforce_rights: bool,
+    nonblocking_stdio: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            args: Vec::new(),
+            env: Vec::new(),
+            dirs: Vec::new(),
+            max_open_files: 1024,
+            max_open_dirs: 1024,
+            enforce_rights: false,
+            nonblocking_stdio: false,
+        }
+    }
 }
 
 impl Builder {
-    /// An empty builder: no args, no env, no preopens.
+    /// An empty builder: no args, no env, no preopens, 1024 open files and directory streams
+    /// at most, rights enforced as wasmtime does, blocking stdio.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The most files the guest may have open at once (`ENFILE` past it), stdio and preopens
+    /// included.
+    pub fn max_open_files(&mut self, n: usize) -> &mut Self {
+        self.max_open_files = n;
+        self
+    }
+
+    /// The most directory streams (`fd_readdir` in progress) open at once (`EMFILE` past it).
+    pub fn max_open_dirs(&mut self, n: usize) -> &mut Self {
+        self.max_open_dirs = n;
+        self
+    }
+
+    /// Refuses (`ENOTCAPABLE`) any call the fd's rights do not allow, as wasi-go and Node do,
+    /// instead of enforcing only what the host granted, as wasmtime does.
+    pub fn enforce_rights(&mut self, on: bool) -> &mut Self {
+        self.enforce_rights = on;
+        self
+    }
+
+    /// Puts the host's stdin, stdout and stderr in non-blocking mode for the guest.
+    pub fn nonblocking_stdio(&mut self, on: bool) -> &mut Self {
+        self.nonblocking_stdio = on;
+        self
     }
 
     /// Appends a command-line argument (the first is the program name).
@@ -76,7 +120,8 @@ impl Builder {
         guest: impl Into<String>,
         mode: DirMode,
     ) -> Result<&mut Self, Error> {
-        self.dirs.push((host.as_ref().to_path_buf(), guest.into(), mode));
+        self.dirs
+            .push((host.as_ref().to_path_buf(), guest.into(), mode));
         Ok(self)
     }
 

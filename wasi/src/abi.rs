@@ -176,7 +176,10 @@ pub fn store_string_table(
         let entry = (buf_ptr as u32).wrapping_add(offset as u32);
         entry.store(mem, table_at + i * 4)?;
         let rest = &mem[buf_at + offset..buf_at + size as usize];
-        offset += rest.iter().position(|&b| b == 0).map_or(rest.len(), |p| p + 1);
+        offset += rest
+            .iter()
+            .position(|&b| b == 0)
+            .map_or(rest.len(), |p| p + 1);
     }
     Ok(())
 }
@@ -308,7 +311,8 @@ impl<'a> Borrows<'a> {
         // SAFETY: the caller checked that the array lies within the memory and overlaps no
         // mutable slice; the reads copy bytes out.
         let entry = unsafe { std::slice::from_raw_parts(self.base.add(at + i * 8), 8) };
-        let word = |o: usize| i32::from_le_bytes([entry[o], entry[o + 1], entry[o + 2], entry[o + 3]]);
+        let word =
+            |o: usize| i32::from_le_bytes([entry[o], entry[o + 1], entry[o + 2], entry[o + 3]]);
         (word(0), word(4))
     }
 
@@ -396,7 +400,9 @@ impl<'a> Borrows<'a> {
         for i in 0..n {
             let (start, end) = ranges[i];
             let overlaps_earlier = start < end
-                && ranges[..i].iter().any(|&(s, e)| s < e && start < e && s < end);
+                && ranges[..i]
+                    .iter()
+                    .any(|&(s, e)| s < e && start < e && s < end);
             if overlaps_earlier || self.conflicts(start, end, true) {
                 if i == 0 {
                     return Err(Errno::Fault);
@@ -405,7 +411,8 @@ impl<'a> Borrows<'a> {
             }
             // SAFETY: in bounds, and overlapping neither another slice handed out for this call
             // nor an earlier buffer of this list (both checked above).
-            let bytes = unsafe { std::slice::from_raw_parts_mut(self.base.add(start), end - start) };
+            let bytes =
+                unsafe { std::slice::from_raw_parts_mut(self.base.add(start), end - start) };
             storage[i].write(IoSliceMut::new(bytes));
             used = i + 1;
         }

@@ -1,7 +1,7 @@
 //! [`DirentWriter`]: fills an `fd_readdir` buffer the way the ABI lays it out.
 
-use crate::preview1::types::{Dircookie, Dirent, Filetype, Inode};
 use crate::abi::GuestValue;
+use crate::preview1::types::{Dircookie, Dirent, Filetype, Inode};
 
 /// Writes `dirent` records, each followed by its name, into an `fd_readdir` buffer.
 ///

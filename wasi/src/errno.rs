@@ -54,9 +54,7 @@ impl From<E> for Errno {
             E::NOBUFS => Errno::Nobufs,
             E::NODEV | E::NOMEDIUM | E::MEDIUMTYPE | E::NOTBLK => Errno::Nodev,
             E::NOENT => Errno::Noent,
-            E::NOEXEC | E::LIBACC | E::LIBBAD | E::LIBSCN | E::LIBMAX | E::LIBEXEC => {
-                Errno::Noexec
-            }
+            E::NOEXEC | E::LIBACC | E::LIBBAD | E::LIBSCN | E::LIBMAX | E::LIBEXEC => Errno::Noexec,
             E::NOLCK => Errno::Nolck,
             E::NOLINK => Errno::Nolink,
             E::NOMEM => Errno::Nomem,

@@ -117,7 +117,9 @@ pub struct Line<'t> {
 impl Line<'_> {
     fn name(&mut self, name: &str) {
         if self.args > 0 {
-            self.w.out.extend_from_slice(if self.w.json { b"," } else { b", " });
+            self.w
+                .out
+                .extend_from_slice(if self.w.json { b"," } else { b", " });
         }
         self.args += 1;
         if self.w.json {
@@ -173,7 +175,11 @@ impl Line<'_> {
     /// Ends the line of a call that does not return, and writes it.
     pub fn no_return(mut self) {
         let out = &mut self.w.out;
-        out.extend_from_slice(if self.w.json { b"},\"result\":null}" } else { b") = ?" });
+        out.extend_from_slice(if self.w.json {
+            b"},\"result\":null}"
+        } else {
+            b") = ?"
+        });
         self.finish();
     }
 
@@ -206,7 +212,8 @@ pub struct Writer<'a> {
 impl Writer<'_> {
     fn sep(&mut self) {
         if !matches!(self.out.last(), Some(b'{' | b'[' | b'(')) {
-            self.out.extend_from_slice(if self.json { b"," } else { b", " });
+            self.out
+                .extend_from_slice(if self.json { b"," } else { b", " });
         }
     }
 

@@ -41,16 +41,15 @@ fn generate(root: &Path) -> Result<Vec<(PathBuf, Vec<GeneratedFile>)>> {
             .map(|n| (n, quote!(::wasirun_wasi::preview1::types)))
             .collect::<BTreeMap<_, _>>(),
     };
-    let (fixture, _) = generate_package(
-        &root.join(FIXTURE_WITX),
-        "ext",
-        FIXTURE_WITX,
-        &target,
-    )?;
+    let (fixture, _) = generate_package(&root.join(FIXTURE_WITX), "ext", FIXTURE_WITX, &target)?;
     let fixture = fixture
         .into_iter()
         .map(|f| GeneratedFile {
-            path: f.path.strip_prefix("ext").map(PathBuf::from).unwrap_or(f.path),
+            path: f
+                .path
+                .strip_prefix("ext")
+                .map(PathBuf::from)
+                .unwrap_or(f.path),
             contents: f.contents,
         })
         .collect();
@@ -62,8 +61,12 @@ fn generate(root: &Path) -> Result<Vec<(PathBuf, Vec<GeneratedFile>)>> {
 
 /// The witx type names a package defines.
 fn witx_names(dir: &Path) -> Result<Vec<String>> {
-    let doc = witx::load(&wasirun_codegen::witx_files(dir)?).map_err(|e| anyhow::anyhow!(e.report()))?;
-    Ok(doc.typenames().map(|t| t.name.as_str().to_string()).collect())
+    let doc =
+        witx::load(&wasirun_codegen::witx_files(dir)?).map_err(|e| anyhow::anyhow!(e.report()))?;
+    Ok(doc
+        .typenames()
+        .map(|t| t.name.as_str().to_string())
+        .collect())
 }
 
 /// The `.rs` files below `dir`, relative to it.

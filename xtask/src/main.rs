@@ -24,8 +24,6 @@ fn main() -> Result<()> {
         ["codegen"] => codegen::run(false),
         ["codegen", "--check"] => codegen::run(true),
         ["test", rest @ ..] => test::run(rest),
-        _ => bail!(
-            "usage: cargo xtask codegen [--check] | cargo xtask test [-- CARGO TEST ARGS]"
-        ),
+        _ => bail!("usage: cargo xtask codegen [--check] | cargo xtask test [-- CARGO TEST ARGS]"),
     }
 }

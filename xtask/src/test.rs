@@ -39,8 +39,10 @@ pub fn ensure_wasm_target() -> Result<()> {
 pub fn run(extra: &[&str]) -> Result<()> {
     ensure_wasm_target()?;
     let root = super::root();
-    exec(Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args(["test", "--workspace"])
-        .args(extra))
+    exec(
+        Command::new(env!("CARGO"))
+            .current_dir(&root)
+            .args(["test", "--workspace"])
+            .args(extra),
+    )
 }

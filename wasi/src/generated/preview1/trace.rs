@@ -2,8 +2,8 @@
 
 //! The tracer: the trait implemented by delegating and writing one line per call.
 #![allow(clippy::too_many_arguments)]
-use super::types::*;
 use super::System;
+use super::types::*;
 impl<S: System> System for crate::trace::Tracer<S> {
     fn args_get(&mut self, argv_buf: &mut [u8]) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
@@ -56,11 +56,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn clock_time_get(
-        &mut self,
-        id: Clockid,
-        precision: Timestamp,
-    ) -> Result<Timestamp, Errno> {
+    fn clock_time_get(&mut self, id: Clockid, precision: Timestamp) -> Result<Timestamp, Errno> {
         let start = ::std::time::Instant::now();
         let result = self.inner.clock_time_get(id, precision);
         let elapsed = start.elapsed();
@@ -88,12 +84,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn fd_allocate(
-        &mut self,
-        fd: Fd,
-        offset: Filesize,
-        len: Filesize,
-    ) -> Result<(), Errno> {
+    fn fd_allocate(&mut self, fd: Fd, offset: Filesize, len: Filesize) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
         let result = self.inner.fd_allocate(fd, offset, len);
         let elapsed = start.elapsed();
@@ -252,11 +243,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn fd_read(
-        &mut self,
-        fd: Fd,
-        iovs: &mut [::std::io::IoSliceMut<'_>],
-    ) -> Result<Size, Errno> {
+    fn fd_read(&mut self, fd: Fd, iovs: &mut [::std::io::IoSliceMut<'_>]) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
         let result = self.inner.fd_read(fd, iovs);
         let elapsed = start.elapsed();
@@ -267,12 +254,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn fd_readdir(
-        &mut self,
-        fd: Fd,
-        buf: &mut [u8],
-        cookie: Dircookie,
-    ) -> Result<Size, Errno> {
+    fn fd_readdir(&mut self, fd: Fd, buf: &mut [u8], cookie: Dircookie) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
         let result = self.inner.fd_readdir(fd, buf, cookie);
         let elapsed = start.elapsed();
@@ -297,12 +279,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn fd_seek(
-        &mut self,
-        fd: Fd,
-        offset: Filedelta,
-        whence: Whence,
-    ) -> Result<Filesize, Errno> {
+    fn fd_seek(&mut self, fd: Fd, offset: Filedelta, whence: Whence) -> Result<Filesize, Errno> {
         let start = ::std::time::Instant::now();
         let result = self.inner.fd_seek(fd, offset, whence);
         let elapsed = start.elapsed();
@@ -331,11 +308,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn fd_write(
-        &mut self,
-        fd: Fd,
-        iovs: &[::std::io::IoSlice<'_>],
-    ) -> Result<Size, Errno> {
+    fn fd_write(&mut self, fd: Fd, iovs: &[::std::io::IoSlice<'_>]) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
         let result = self.inner.fd_write(fd, iovs);
         let elapsed = start.elapsed();
@@ -404,7 +377,9 @@ impl<S: System> System for crate::trace::Tracer<S> {
         new_path: &str,
     ) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.path_link(old_fd, old_flags, old_path, new_fd, new_path);
+        let result = self
+            .inner
+            .path_link(old_fd, old_flags, old_path, new_fd, new_path);
         let elapsed = start.elapsed();
         let mut line = self.line("path_link");
         line.arg("old_fd", old_fd);
@@ -426,17 +401,15 @@ impl<S: System> System for crate::trace::Tracer<S> {
         fdflags: Fdflags,
     ) -> Result<Fd, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self
-            .inner
-            .path_open(
-                fd,
-                dirflags,
-                path,
-                oflags,
-                fs_rights_base,
-                fs_rights_inheriting,
-                fdflags,
-            );
+        let result = self.inner.path_open(
+            fd,
+            dirflags,
+            path,
+            oflags,
+            fs_rights_base,
+            fs_rights_inheriting,
+            fdflags,
+        );
         let elapsed = start.elapsed();
         let mut line = self.line("path_open");
         line.arg("fd", fd);
@@ -449,12 +422,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn path_readlink(
-        &mut self,
-        fd: Fd,
-        path: &str,
-        buf: &mut [u8],
-    ) -> Result<Size, Errno> {
+    fn path_readlink(&mut self, fd: Fd, path: &str, buf: &mut [u8]) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
         let result = self.inner.path_readlink(fd, path, buf);
         let elapsed = start.elapsed();
@@ -497,12 +465,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn path_symlink(
-        &mut self,
-        old_path: &str,
-        fd: Fd,
-        new_path: &str,
-    ) -> Result<(), Errno> {
+    fn path_symlink(&mut self, old_path: &str, fd: Fd, new_path: &str) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
         let result = self.inner.path_symlink(old_path, fd, new_path);
         let elapsed = start.elapsed();
@@ -523,18 +486,17 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn poll_oneoff(
-        &mut self,
-        in_: &[Subscription],
-        out: &mut [Event],
-    ) -> Result<Size, Errno> {
+    fn poll_oneoff(&mut self, in_: &[Subscription], out: &mut [Event]) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
         let result = self.inner.poll_oneoff(in_, out);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(crate::trace::count);
         let mut line = self.line("poll_oneoff");
         line.arg("in", crate::trace::List(in_));
-        line.arg_out("out", limit.map(|l| crate::trace::List(&out[..l.min(out.len())])));
+        line.arg_out(
+            "out",
+            limit.map(|l| crate::trace::List(&out[..l.min(out.len())])),
+        );
         line.result(&result, elapsed);
         result
     }
@@ -596,7 +558,10 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let limit = result.as_ref().ok().map(crate::trace::count);
         let mut line = self.line("sock_recv");
         line.arg("fd", fd);
-        line.arg_out("ri_data", limit.map(|n| crate::trace::IovecsMut(ri_data, n)));
+        line.arg_out(
+            "ri_data",
+            limit.map(|n| crate::trace::IovecsMut(ri_data, n)),
+        );
         line.arg("ri_flags", ri_flags);
         line.result(&result, elapsed);
         result
