@@ -181,12 +181,14 @@ pub fn generate_package(
     let (shared, own): (Vec<_>, Vec<_>) = all
         .into_iter()
         .partition(|t| target.known_types.contains_key(t.name.as_str()));
+    // Lists are never emitted as types (the trait takes slices), so there is nothing to import.
     let imports: Vec<_> = shared
         .iter()
+        .filter(|t| !matches!(&**t.type_(), witx::Type::List(_)))
         .map(|t| {
             let path = &target.known_types[t.name.as_str()];
             let id = names::type_ident(t.name.as_str());
-            quote!(pub use #path::#id;)
+            quote!(#[allow(unused_imports)] pub use #path::#id;)
         })
         .collect();
     let type_defs = types::emit(target, &own)?;

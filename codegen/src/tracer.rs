@@ -106,11 +106,11 @@ fn emit_method(target: &Target, f: &Func) -> Result<TokenStream, Error> {
             #line
             #(#args)*
             line.no_return();
-            self.inner.#method(#(#names),*)
+            self.inner_mut().#method(#(#names),*)
         },
         Ret::Expected { .. } => quote! {
             let start = ::std::time::Instant::now();
-            let result = self.inner.#method(#(#names),*);
+            let result = self.inner_mut().#method(#(#names),*);
             let elapsed = start.elapsed();
             #limit
             #line

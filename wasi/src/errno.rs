@@ -93,7 +93,8 @@ impl From<E> for Errno {
 impl From<std::io::Error> for Errno {
     fn from(e: std::io::Error) -> Errno {
         use std::io::ErrorKind as K;
-        if let Some(raw) = e.raw_os_error() {
+        // rustix accepts only real errno values, 1 to 4095.
+        if let Some(raw) = e.raw_os_error().filter(|r| (1..4096).contains(r)) {
             return E::from_raw_os_error(raw).into();
         }
         match e.kind() {
@@ -140,7 +141,7 @@ mod tests {
 
     #[test]
     fn every_linux_errno_maps() {
-        for raw in 0..4096 {
+        for raw in 1..4096 {
             let _ = Errno::from(E::from_raw_os_error(raw));
         }
         assert_eq!(Errno::from(E::NOENT), Errno::Noent);
@@ -150,6 +151,11 @@ mod tests {
         let io = std::io::Error::from_raw_os_error(E::NOTDIR.raw_os_error());
         assert_eq!(Errno::from(io), Errno::Notdir);
         assert_eq!(Errno::from(std::io::Error::other("x")), Errno::Io);
+        assert_eq!(Errno::from(std::io::Error::from_raw_os_error(0)), Errno::Io);
+        assert_eq!(
+            Errno::from(std::io::Error::from_raw_os_error(-5)),
+            Errno::Io
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@
 pub mod abi;
 pub mod dirent;
 mod errno;
+// Generated files are formatted by the generator (prettyplease), not by rustfmt.
+#[rustfmt::skip]
 mod generated;
 pub mod glue;
 mod host;

@@ -44,7 +44,7 @@ pub type Sink = Arc<Mutex<dyn Write + Send>>;
 
 /// A system that traces every call of the system it wraps.
 pub struct Tracer<S> {
-    pub(crate) inner: S,
+    inner: S,
     sink: Sink,
     options: TraceOptions,
     buf: Vec<u8>,

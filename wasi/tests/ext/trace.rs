@@ -12,7 +12,7 @@ impl<S: Ext> Ext for ::wasirun_wasi::trace::Tracer<S> {
         name: &str,
     ) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.ext_greet(fd, kind, name);
+        let result = self.inner_mut().ext_greet(fd, kind, name);
         let elapsed = start.elapsed();
         let mut line = self.line("ext_greet");
         line.arg("fd", fd);

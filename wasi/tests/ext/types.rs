@@ -4,51 +4,93 @@
 #![allow(clippy::useless_conversion)]
 #[allow(unused_imports)]
 use ::wasirun_wasi::abi::GuestValue;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Size;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Filesize;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Timestamp;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Clockid;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Errno;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Rights;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Fd;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Iovec;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Ciovec;
-pub use ::wasirun_wasi::preview1::types::IovecArray;
-pub use ::wasirun_wasi::preview1::types::CiovecArray;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Filedelta;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Whence;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Dircookie;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Dirnamlen;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Inode;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Filetype;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Dirent;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Advice;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Fdflags;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Fdstat;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Device;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Fstflags;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Lookupflags;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Oflags;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Linkcount;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Filestat;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Userdata;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Eventtype;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Eventrwflags;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::EventFdReadwrite;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Event;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Subclockflags;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::SubscriptionClock;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::SubscriptionFdReadwrite;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::SubscriptionU;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Subscription;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Exitcode;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Signal;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Riflags;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Roflags;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Siflags;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Sdflags;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Preopentype;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::PrestatDir;
+#[allow(unused_imports)]
 pub use ::wasirun_wasi::preview1::types::Prestat;
 /// The witx type `greeting_kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

@@ -84,7 +84,11 @@ pub trait System {
     /// The time value of the clock.
     ///
     /// The default implementation fails with `ENOSYS`.
-    fn clock_time_get(&mut self, id: Clockid, precision: Timestamp) -> Result<Timestamp, Errno> {
+    fn clock_time_get(
+        &mut self,
+        id: Clockid,
+        precision: Timestamp,
+    ) -> Result<Timestamp, Errno> {
         let _ = (id, precision);
         Err(Errno::Nosys)
     }
@@ -119,7 +123,12 @@ pub trait System {
     ///
     ///
     /// The default implementation fails with `ENOSYS`.
-    fn fd_allocate(&mut self, fd: Fd, offset: Filesize, len: Filesize) -> Result<(), Errno> {
+    fn fd_allocate(
+        &mut self,
+        fd: Fd,
+        offset: Filesize,
+        len: Filesize,
+    ) -> Result<(), Errno> {
         let _ = (fd, offset, len);
         Err(Errno::Nosys)
     }
@@ -308,7 +317,11 @@ pub trait System {
     /// The number of bytes read.
     ///
     /// The default implementation fails with `ENOSYS`.
-    fn fd_read(&mut self, fd: Fd, iovs: &mut [::std::io::IoSliceMut<'_>]) -> Result<Size, Errno> {
+    fn fd_read(
+        &mut self,
+        fd: Fd,
+        iovs: &mut [::std::io::IoSliceMut<'_>],
+    ) -> Result<Size, Errno> {
         let _ = (fd, iovs);
         Err(Errno::Nosys)
     }
@@ -332,7 +345,12 @@ pub trait System {
     /// The number of bytes stored in the read buffer. If less than the size of the read buffer, the end of the directory has been reached.
     ///
     /// The default implementation fails with `ENOSYS`.
-    fn fd_readdir(&mut self, fd: Fd, buf: &mut [u8], cookie: Dircookie) -> Result<Size, Errno> {
+    fn fd_readdir(
+        &mut self,
+        fd: Fd,
+        buf: &mut [u8],
+        cookie: Dircookie,
+    ) -> Result<Size, Errno> {
         let _ = (fd, buf, cookie);
         Err(Errno::Nosys)
     }
@@ -368,7 +386,12 @@ pub trait System {
     /// The new offset of the file descriptor, relative to the start of the file.
     ///
     /// The default implementation fails with `ENOSYS`.
-    fn fd_seek(&mut self, fd: Fd, offset: Filedelta, whence: Whence) -> Result<Filesize, Errno> {
+    fn fd_seek(
+        &mut self,
+        fd: Fd,
+        offset: Filedelta,
+        whence: Whence,
+    ) -> Result<Filesize, Errno> {
         let _ = (fd, offset, whence);
         Err(Errno::Nosys)
     }
@@ -402,7 +425,11 @@ pub trait System {
     ///
     ///
     /// The default implementation fails with `ENOSYS`.
-    fn fd_write(&mut self, fd: Fd, iovs: &[::std::io::IoSlice<'_>]) -> Result<Size, Errno> {
+    fn fd_write(
+        &mut self,
+        fd: Fd,
+        iovs: &[::std::io::IoSlice<'_>],
+    ) -> Result<Size, Errno> {
         let _ = (fd, iovs);
         Err(Errno::Nosys)
     }
@@ -543,7 +570,12 @@ pub trait System {
     /// The number of bytes placed in the buffer.
     ///
     /// The default implementation fails with `ENOSYS`.
-    fn path_readlink(&mut self, fd: Fd, path: &str, buf: &mut [u8]) -> Result<Size, Errno> {
+    fn path_readlink(
+        &mut self,
+        fd: Fd,
+        path: &str,
+        buf: &mut [u8],
+    ) -> Result<Size, Errno> {
         let _ = (fd, path, buf);
         Err(Errno::Nosys)
     }
@@ -592,7 +624,12 @@ pub trait System {
     ///
     ///
     /// The default implementation fails with `ENOSYS`.
-    fn path_symlink(&mut self, old_path: &str, fd: Fd, new_path: &str) -> Result<(), Errno> {
+    fn path_symlink(
+        &mut self,
+        old_path: &str,
+        fd: Fd,
+        new_path: &str,
+    ) -> Result<(), Errno> {
         let _ = (old_path, fd, new_path);
         Err(Errno::Nosys)
     }
@@ -625,7 +662,11 @@ pub trait System {
     /// The number of events stored.
     ///
     /// The default implementation fails with `ENOSYS`.
-    fn poll_oneoff(&mut self, in_: &[Subscription], out: &mut [Event]) -> Result<Size, Errno> {
+    fn poll_oneoff(
+        &mut self,
+        in_: &[Subscription],
+        out: &mut [Event],
+    ) -> Result<Size, Errno> {
         let _ = (in_, out);
         Err(Errno::Nosys)
     }

@@ -2,12 +2,12 @@
 
 //! The tracer: the trait implemented by delegating and writing one line per call.
 #![allow(clippy::too_many_arguments)]
-use super::System;
 use super::types::*;
+use super::System;
 impl<S: System> System for crate::trace::Tracer<S> {
     fn args_get(&mut self, argv_buf: &mut [u8]) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.args_get(argv_buf);
+        let result = self.inner_mut().args_get(argv_buf);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("args_get");
@@ -20,7 +20,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn args_sizes_get(&mut self) -> Result<(Size, Size), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.args_sizes_get();
+        let result = self.inner_mut().args_sizes_get();
         let elapsed = start.elapsed();
         let line = self.line("args_sizes_get");
         line.result(&result, elapsed);
@@ -28,7 +28,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn environ_get(&mut self, environ_buf: &mut [u8]) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.environ_get(environ_buf);
+        let result = self.inner_mut().environ_get(environ_buf);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("environ_get");
@@ -41,7 +41,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn environ_sizes_get(&mut self) -> Result<(Size, Size), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.environ_sizes_get();
+        let result = self.inner_mut().environ_sizes_get();
         let elapsed = start.elapsed();
         let line = self.line("environ_sizes_get");
         line.result(&result, elapsed);
@@ -49,16 +49,20 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn clock_res_get(&mut self, id: Clockid) -> Result<Timestamp, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.clock_res_get(id);
+        let result = self.inner_mut().clock_res_get(id);
         let elapsed = start.elapsed();
         let mut line = self.line("clock_res_get");
         line.arg("id", id);
         line.result(&result, elapsed);
         result
     }
-    fn clock_time_get(&mut self, id: Clockid, precision: Timestamp) -> Result<Timestamp, Errno> {
+    fn clock_time_get(
+        &mut self,
+        id: Clockid,
+        precision: Timestamp,
+    ) -> Result<Timestamp, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.clock_time_get(id, precision);
+        let result = self.inner_mut().clock_time_get(id, precision);
         let elapsed = start.elapsed();
         let mut line = self.line("clock_time_get");
         line.arg("id", id);
@@ -74,7 +78,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         advice: Advice,
     ) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_advise(fd, offset, len, advice);
+        let result = self.inner_mut().fd_advise(fd, offset, len, advice);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_advise");
         line.arg("fd", fd);
@@ -84,9 +88,14 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn fd_allocate(&mut self, fd: Fd, offset: Filesize, len: Filesize) -> Result<(), Errno> {
+    fn fd_allocate(
+        &mut self,
+        fd: Fd,
+        offset: Filesize,
+        len: Filesize,
+    ) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_allocate(fd, offset, len);
+        let result = self.inner_mut().fd_allocate(fd, offset, len);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_allocate");
         line.arg("fd", fd);
@@ -97,7 +106,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_close(&mut self, fd: Fd) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_close(fd);
+        let result = self.inner_mut().fd_close(fd);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_close");
         line.arg("fd", fd);
@@ -106,7 +115,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_datasync(&mut self, fd: Fd) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_datasync(fd);
+        let result = self.inner_mut().fd_datasync(fd);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_datasync");
         line.arg("fd", fd);
@@ -115,7 +124,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_fdstat_get(&mut self, fd: Fd) -> Result<Fdstat, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_fdstat_get(fd);
+        let result = self.inner_mut().fd_fdstat_get(fd);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_fdstat_get");
         line.arg("fd", fd);
@@ -124,7 +133,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_fdstat_set_flags(&mut self, fd: Fd, flags: Fdflags) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_fdstat_set_flags(fd, flags);
+        let result = self.inner_mut().fd_fdstat_set_flags(fd, flags);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_fdstat_set_flags");
         line.arg("fd", fd);
@@ -140,7 +149,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     ) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
         let result = self
-            .inner
+            .inner_mut()
             .fd_fdstat_set_rights(fd, fs_rights_base, fs_rights_inheriting);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_fdstat_set_rights");
@@ -152,7 +161,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_filestat_get(&mut self, fd: Fd) -> Result<Filestat, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_filestat_get(fd);
+        let result = self.inner_mut().fd_filestat_get(fd);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_filestat_get");
         line.arg("fd", fd);
@@ -161,7 +170,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_filestat_set_size(&mut self, fd: Fd, size: Filesize) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_filestat_set_size(fd, size);
+        let result = self.inner_mut().fd_filestat_set_size(fd, size);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_filestat_set_size");
         line.arg("fd", fd);
@@ -177,7 +186,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         fst_flags: Fstflags,
     ) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_filestat_set_times(fd, atim, mtim, fst_flags);
+        let result = self.inner_mut().fd_filestat_set_times(fd, atim, mtim, fst_flags);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_filestat_set_times");
         line.arg("fd", fd);
@@ -194,7 +203,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         offset: Filesize,
     ) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_pread(fd, iovs, offset);
+        let result = self.inner_mut().fd_pread(fd, iovs, offset);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(crate::trace::count);
         let mut line = self.line("fd_pread");
@@ -206,7 +215,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_prestat_get(&mut self, fd: Fd) -> Result<Prestat, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_prestat_get(fd);
+        let result = self.inner_mut().fd_prestat_get(fd);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_prestat_get");
         line.arg("fd", fd);
@@ -215,7 +224,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_prestat_dir_name(&mut self, fd: Fd, path: &mut [u8]) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_prestat_dir_name(fd, path);
+        let result = self.inner_mut().fd_prestat_dir_name(fd, path);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("fd_prestat_dir_name");
@@ -234,7 +243,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         offset: Filesize,
     ) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_pwrite(fd, iovs, offset);
+        let result = self.inner_mut().fd_pwrite(fd, iovs, offset);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_pwrite");
         line.arg("fd", fd);
@@ -243,9 +252,13 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn fd_read(&mut self, fd: Fd, iovs: &mut [::std::io::IoSliceMut<'_>]) -> Result<Size, Errno> {
+    fn fd_read(
+        &mut self,
+        fd: Fd,
+        iovs: &mut [::std::io::IoSliceMut<'_>],
+    ) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_read(fd, iovs);
+        let result = self.inner_mut().fd_read(fd, iovs);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(crate::trace::count);
         let mut line = self.line("fd_read");
@@ -254,9 +267,14 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn fd_readdir(&mut self, fd: Fd, buf: &mut [u8], cookie: Dircookie) -> Result<Size, Errno> {
+    fn fd_readdir(
+        &mut self,
+        fd: Fd,
+        buf: &mut [u8],
+        cookie: Dircookie,
+    ) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_readdir(fd, buf, cookie);
+        let result = self.inner_mut().fd_readdir(fd, buf, cookie);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(crate::trace::count);
         let mut line = self.line("fd_readdir");
@@ -271,7 +289,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_renumber(&mut self, fd: Fd, to: Fd) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_renumber(fd, to);
+        let result = self.inner_mut().fd_renumber(fd, to);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_renumber");
         line.arg("fd", fd);
@@ -279,9 +297,14 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn fd_seek(&mut self, fd: Fd, offset: Filedelta, whence: Whence) -> Result<Filesize, Errno> {
+    fn fd_seek(
+        &mut self,
+        fd: Fd,
+        offset: Filedelta,
+        whence: Whence,
+    ) -> Result<Filesize, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_seek(fd, offset, whence);
+        let result = self.inner_mut().fd_seek(fd, offset, whence);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_seek");
         line.arg("fd", fd);
@@ -292,7 +315,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_sync(&mut self, fd: Fd) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_sync(fd);
+        let result = self.inner_mut().fd_sync(fd);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_sync");
         line.arg("fd", fd);
@@ -301,16 +324,20 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn fd_tell(&mut self, fd: Fd) -> Result<Filesize, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_tell(fd);
+        let result = self.inner_mut().fd_tell(fd);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_tell");
         line.arg("fd", fd);
         line.result(&result, elapsed);
         result
     }
-    fn fd_write(&mut self, fd: Fd, iovs: &[::std::io::IoSlice<'_>]) -> Result<Size, Errno> {
+    fn fd_write(
+        &mut self,
+        fd: Fd,
+        iovs: &[::std::io::IoSlice<'_>],
+    ) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.fd_write(fd, iovs);
+        let result = self.inner_mut().fd_write(fd, iovs);
         let elapsed = start.elapsed();
         let mut line = self.line("fd_write");
         line.arg("fd", fd);
@@ -320,7 +347,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn path_create_directory(&mut self, fd: Fd, path: &str) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.path_create_directory(fd, path);
+        let result = self.inner_mut().path_create_directory(fd, path);
         let elapsed = start.elapsed();
         let mut line = self.line("path_create_directory");
         line.arg("fd", fd);
@@ -335,7 +362,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         path: &str,
     ) -> Result<Filestat, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.path_filestat_get(fd, flags, path);
+        let result = self.inner_mut().path_filestat_get(fd, flags, path);
         let elapsed = start.elapsed();
         let mut line = self.line("path_filestat_get");
         line.arg("fd", fd);
@@ -355,7 +382,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     ) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
         let result = self
-            .inner
+            .inner_mut()
             .path_filestat_set_times(fd, flags, path, atim, mtim, fst_flags);
         let elapsed = start.elapsed();
         let mut line = self.line("path_filestat_set_times");
@@ -378,7 +405,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     ) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
         let result = self
-            .inner
+            .inner_mut()
             .path_link(old_fd, old_flags, old_path, new_fd, new_path);
         let elapsed = start.elapsed();
         let mut line = self.line("path_link");
@@ -401,15 +428,17 @@ impl<S: System> System for crate::trace::Tracer<S> {
         fdflags: Fdflags,
     ) -> Result<Fd, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.path_open(
-            fd,
-            dirflags,
-            path,
-            oflags,
-            fs_rights_base,
-            fs_rights_inheriting,
-            fdflags,
-        );
+        let result = self
+            .inner_mut()
+            .path_open(
+                fd,
+                dirflags,
+                path,
+                oflags,
+                fs_rights_base,
+                fs_rights_inheriting,
+                fdflags,
+            );
         let elapsed = start.elapsed();
         let mut line = self.line("path_open");
         line.arg("fd", fd);
@@ -422,9 +451,14 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn path_readlink(&mut self, fd: Fd, path: &str, buf: &mut [u8]) -> Result<Size, Errno> {
+    fn path_readlink(
+        &mut self,
+        fd: Fd,
+        path: &str,
+        buf: &mut [u8],
+    ) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.path_readlink(fd, path, buf);
+        let result = self.inner_mut().path_readlink(fd, path, buf);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(crate::trace::count);
         let mut line = self.line("path_readlink");
@@ -439,7 +473,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn path_remove_directory(&mut self, fd: Fd, path: &str) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.path_remove_directory(fd, path);
+        let result = self.inner_mut().path_remove_directory(fd, path);
         let elapsed = start.elapsed();
         let mut line = self.line("path_remove_directory");
         line.arg("fd", fd);
@@ -455,7 +489,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         new_path: &str,
     ) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.path_rename(fd, old_path, new_fd, new_path);
+        let result = self.inner_mut().path_rename(fd, old_path, new_fd, new_path);
         let elapsed = start.elapsed();
         let mut line = self.line("path_rename");
         line.arg("fd", fd);
@@ -465,9 +499,14 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn path_symlink(&mut self, old_path: &str, fd: Fd, new_path: &str) -> Result<(), Errno> {
+    fn path_symlink(
+        &mut self,
+        old_path: &str,
+        fd: Fd,
+        new_path: &str,
+    ) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.path_symlink(old_path, fd, new_path);
+        let result = self.inner_mut().path_symlink(old_path, fd, new_path);
         let elapsed = start.elapsed();
         let mut line = self.line("path_symlink");
         line.arg("old_path", old_path);
@@ -478,7 +517,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn path_unlink_file(&mut self, fd: Fd, path: &str) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.path_unlink_file(fd, path);
+        let result = self.inner_mut().path_unlink_file(fd, path);
         let elapsed = start.elapsed();
         let mut line = self.line("path_unlink_file");
         line.arg("fd", fd);
@@ -486,17 +525,18 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
-    fn poll_oneoff(&mut self, in_: &[Subscription], out: &mut [Event]) -> Result<Size, Errno> {
+    fn poll_oneoff(
+        &mut self,
+        in_: &[Subscription],
+        out: &mut [Event],
+    ) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.poll_oneoff(in_, out);
+        let result = self.inner_mut().poll_oneoff(in_, out);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(crate::trace::count);
         let mut line = self.line("poll_oneoff");
         line.arg("in", crate::trace::List(in_));
-        line.arg_out(
-            "out",
-            limit.map(|l| crate::trace::List(&out[..l.min(out.len())])),
-        );
+        line.arg_out("out", limit.map(|l| crate::trace::List(&out[..l.min(out.len())])));
         line.result(&result, elapsed);
         result
     }
@@ -504,11 +544,11 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let mut line = self.line("proc_exit");
         line.arg("rval", rval);
         line.no_return();
-        self.inner.proc_exit(rval)
+        self.inner_mut().proc_exit(rval)
     }
     fn proc_raise(&mut self, sig: Signal) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.proc_raise(sig);
+        let result = self.inner_mut().proc_raise(sig);
         let elapsed = start.elapsed();
         let mut line = self.line("proc_raise");
         line.arg("sig", sig);
@@ -517,7 +557,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn sched_yield(&mut self) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.sched_yield();
+        let result = self.inner_mut().sched_yield();
         let elapsed = start.elapsed();
         let line = self.line("sched_yield");
         line.result(&result, elapsed);
@@ -525,7 +565,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn random_get(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.random_get(buf);
+        let result = self.inner_mut().random_get(buf);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("random_get");
@@ -538,7 +578,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn sock_accept(&mut self, fd: Fd, flags: Fdflags) -> Result<Fd, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.sock_accept(fd, flags);
+        let result = self.inner_mut().sock_accept(fd, flags);
         let elapsed = start.elapsed();
         let mut line = self.line("sock_accept");
         line.arg("fd", fd);
@@ -553,15 +593,12 @@ impl<S: System> System for crate::trace::Tracer<S> {
         ri_flags: Riflags,
     ) -> Result<(Size, Roflags), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.sock_recv(fd, ri_data, ri_flags);
+        let result = self.inner_mut().sock_recv(fd, ri_data, ri_flags);
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(crate::trace::count);
         let mut line = self.line("sock_recv");
         line.arg("fd", fd);
-        line.arg_out(
-            "ri_data",
-            limit.map(|n| crate::trace::IovecsMut(ri_data, n)),
-        );
+        line.arg_out("ri_data", limit.map(|n| crate::trace::IovecsMut(ri_data, n)));
         line.arg("ri_flags", ri_flags);
         line.result(&result, elapsed);
         result
@@ -573,7 +610,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         si_flags: Siflags,
     ) -> Result<Size, Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.sock_send(fd, si_data, si_flags);
+        let result = self.inner_mut().sock_send(fd, si_data, si_flags);
         let elapsed = start.elapsed();
         let mut line = self.line("sock_send");
         line.arg("fd", fd);
@@ -584,7 +621,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
     }
     fn sock_shutdown(&mut self, fd: Fd, how: Sdflags) -> Result<(), Errno> {
         let start = ::std::time::Instant::now();
-        let result = self.inner.sock_shutdown(fd, how);
+        let result = self.inner_mut().sock_shutdown(fd, how);
         let elapsed = start.elapsed();
         let mut line = self.line("sock_shutdown");
         line.arg("fd", fd);

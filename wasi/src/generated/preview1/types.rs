@@ -59,12 +59,18 @@ impl Clockid {
     /// A short description, from the witx documentation.
     pub const fn description(self) -> &'static str {
         match self {
-            Clockid::Realtime => "The clock measuring real time. Time value zero corresponds with",
+            Clockid::Realtime => {
+                "The clock measuring real time. Time value zero corresponds with"
+            }
             Clockid::Monotonic => {
                 "The store-wide monotonic clock, which is defined as a clock measuring"
             }
-            Clockid::ProcessCputimeId => "The CPU-time clock associated with the current process",
-            Clockid::ThreadCputimeId => "The CPU-time clock associated with the current thread",
+            Clockid::ProcessCputimeId => {
+                "The CPU-time clock associated with the current process"
+            }
+            Clockid::ThreadCputimeId => {
+                "The CPU-time clock associated with the current thread"
+            }
         }
     }
 }
@@ -940,14 +946,24 @@ impl Filetype {
             Filetype::Unknown => {
                 "The type of the file descriptor or file is unknown or is different from any of the other types specified"
             }
-            Filetype::BlockDevice => "The file descriptor or file refers to a block device inode",
+            Filetype::BlockDevice => {
+                "The file descriptor or file refers to a block device inode"
+            }
             Filetype::CharacterDevice => {
                 "The file descriptor or file refers to a character device inode"
             }
-            Filetype::Directory => "The file descriptor or file refers to a directory inode",
-            Filetype::RegularFile => "The file descriptor or file refers to a regular file inode",
-            Filetype::SocketDgram => "The file descriptor or file refers to a datagram socket",
-            Filetype::SocketStream => "The file descriptor or file refers to a byte-stream socket",
+            Filetype::Directory => {
+                "The file descriptor or file refers to a directory inode"
+            }
+            Filetype::RegularFile => {
+                "The file descriptor or file refers to a regular file inode"
+            }
+            Filetype::SocketDgram => {
+                "The file descriptor or file refers to a datagram socket"
+            }
+            Filetype::SocketStream => {
+                "The file descriptor or file refers to a byte-stream socket"
+            }
             Filetype::SymbolicLink => "The file refers to a symbolic link inode",
         }
     }
@@ -1401,7 +1417,11 @@ pub enum Eventtype {
 }
 impl Eventtype {
     /// Every case, in the order of their values.
-    pub const ALL: [Eventtype; 3] = [Eventtype::Clock, Eventtype::FdRead, Eventtype::FdWrite];
+    pub const ALL: [Eventtype; 3] = [
+        Eventtype::Clock,
+        Eventtype::FdRead,
+        Eventtype::FdWrite,
+    ];
     /// The case with this value, if there is one.
     #[inline]
     pub const fn from_repr(value: u8) -> Option<Self> {
@@ -1549,7 +1569,10 @@ impl crate::abi::GuestValue for Event {
             userdata: <Userdata as crate::abi::GuestValue>::load(mem, at)?,
             error: <Errno as crate::abi::GuestValue>::load(mem, at + 8)?,
             type_: <Eventtype as crate::abi::GuestValue>::load(mem, at + 10)?,
-            fd_readwrite: <EventFdReadwrite as crate::abi::GuestValue>::load(mem, at + 16)?,
+            fd_readwrite: <EventFdReadwrite as crate::abi::GuestValue>::load(
+                mem,
+                at + 16,
+            )?,
         })
     }
     fn store(self, mem: &mut [u8], at: usize) -> Result<(), Errno> {
@@ -1700,15 +1723,33 @@ impl crate::abi::GuestValue for SubscriptionU {
     const ALIGN: usize = 8;
     fn load(mem: &[u8], at: usize) -> Result<Self, Errno> {
         match u8::load(mem, at)? {
-            0u8 => Ok(SubscriptionU::Clock(
-                <SubscriptionClock as crate::abi::GuestValue>::load(mem, at + 8)?,
-            )),
-            1u8 => Ok(SubscriptionU::FdRead(
-                <SubscriptionFdReadwrite as crate::abi::GuestValue>::load(mem, at + 8)?,
-            )),
-            2u8 => Ok(SubscriptionU::FdWrite(
-                <SubscriptionFdReadwrite as crate::abi::GuestValue>::load(mem, at + 8)?,
-            )),
+            0u8 => {
+                Ok(
+                    SubscriptionU::Clock(
+                        <SubscriptionClock as crate::abi::GuestValue>::load(mem, at + 8)?,
+                    ),
+                )
+            }
+            1u8 => {
+                Ok(
+                    SubscriptionU::FdRead(
+                        <SubscriptionFdReadwrite as crate::abi::GuestValue>::load(
+                            mem,
+                            at + 8,
+                        )?,
+                    ),
+                )
+            }
+            2u8 => {
+                Ok(
+                    SubscriptionU::FdWrite(
+                        <SubscriptionFdReadwrite as crate::abi::GuestValue>::load(
+                            mem,
+                            at + 8,
+                        )?,
+                    ),
+                )
+            }
             _ => Err(Errno::Inval),
         }
     }
@@ -1984,7 +2025,9 @@ impl Signal {
     /// A short description, from the witx documentation.
     pub const fn description(self) -> &'static str {
         match self {
-            Signal::None => "No signal. Note that POSIX has special semantics for `kill(pid, 0)`,",
+            Signal::None => {
+                "No signal. Note that POSIX has special semantics for `kill(pid, 0)`,"
+            }
             Signal::Hup => "Hangup",
             Signal::Int => "Terminate interrupt signal",
             Signal::Quit => "Terminal quit signal",
@@ -2252,10 +2295,13 @@ impl crate::abi::GuestValue for Prestat {
     const ALIGN: usize = 4;
     fn load(mem: &[u8], at: usize) -> Result<Self, Errno> {
         match u8::load(mem, at)? {
-            0u8 => Ok(Prestat::Dir(<PrestatDir as crate::abi::GuestValue>::load(
-                mem,
-                at + 4,
-            )?)),
+            0u8 => {
+                Ok(
+                    Prestat::Dir(
+                        <PrestatDir as crate::abi::GuestValue>::load(mem, at + 4)?,
+                    ),
+                )
+            }
             _ => Err(Errno::Inval),
         }
     }
@@ -2281,463 +2327,331 @@ mod layout_tests {
     use crate::abi::GuestValue;
     #[test]
     fn layouts_match_witx() {
-        assert_eq!(<Clockid as GuestValue>::SIZE, 4, stringify!(Clockid));
-        assert_eq!(<Clockid as GuestValue>::ALIGN, 4, stringify!(Clockid));
-        assert_eq!(::core::mem::size_of::<Clockid>(), 4, stringify!(Clockid));
-        assert_eq!(::core::mem::align_of::<Clockid>(), 4, stringify!(Clockid));
-        assert_eq!(<Errno as GuestValue>::SIZE, 2, stringify!(Errno));
-        assert_eq!(<Errno as GuestValue>::ALIGN, 2, stringify!(Errno));
-        assert_eq!(::core::mem::size_of::<Errno>(), 2, stringify!(Errno));
-        assert_eq!(::core::mem::align_of::<Errno>(), 2, stringify!(Errno));
-        assert_eq!(<Rights as GuestValue>::SIZE, 8, stringify!(Rights));
-        assert_eq!(<Rights as GuestValue>::ALIGN, 8, stringify!(Rights));
-        assert_eq!(::core::mem::size_of::<Rights>(), 8, stringify!(Rights));
-        assert_eq!(::core::mem::align_of::<Rights>(), 8, stringify!(Rights));
-        assert_eq!(<Fd as GuestValue>::SIZE, 4, stringify!(Fd));
-        assert_eq!(<Fd as GuestValue>::ALIGN, 4, stringify!(Fd));
-        assert_eq!(::core::mem::size_of::<Fd>(), 4, stringify!(Fd));
-        assert_eq!(::core::mem::align_of::<Fd>(), 4, stringify!(Fd));
-        assert_eq!(<Iovec as GuestValue>::SIZE, 8, stringify!(Iovec));
-        assert_eq!(<Iovec as GuestValue>::ALIGN, 4, stringify!(Iovec));
-        assert_eq!(::core::mem::size_of::<Iovec>(), 8, stringify!(Iovec));
-        assert_eq!(::core::mem::align_of::<Iovec>(), 4, stringify!(Iovec));
+        assert_eq!(< Clockid as GuestValue > ::SIZE, 4, stringify!(Clockid));
+        assert_eq!(< Clockid as GuestValue > ::ALIGN, 4, stringify!(Clockid));
+        assert_eq!(::core::mem::size_of:: < Clockid > (), 4, stringify!(Clockid));
+        assert_eq!(::core::mem::align_of:: < Clockid > (), 4, stringify!(Clockid));
+        assert_eq!(< Errno as GuestValue > ::SIZE, 2, stringify!(Errno));
+        assert_eq!(< Errno as GuestValue > ::ALIGN, 2, stringify!(Errno));
+        assert_eq!(::core::mem::size_of:: < Errno > (), 2, stringify!(Errno));
+        assert_eq!(::core::mem::align_of:: < Errno > (), 2, stringify!(Errno));
+        assert_eq!(< Rights as GuestValue > ::SIZE, 8, stringify!(Rights));
+        assert_eq!(< Rights as GuestValue > ::ALIGN, 8, stringify!(Rights));
+        assert_eq!(::core::mem::size_of:: < Rights > (), 8, stringify!(Rights));
+        assert_eq!(::core::mem::align_of:: < Rights > (), 8, stringify!(Rights));
+        assert_eq!(< Fd as GuestValue > ::SIZE, 4, stringify!(Fd));
+        assert_eq!(< Fd as GuestValue > ::ALIGN, 4, stringify!(Fd));
+        assert_eq!(::core::mem::size_of:: < Fd > (), 4, stringify!(Fd));
+        assert_eq!(::core::mem::align_of:: < Fd > (), 4, stringify!(Fd));
+        assert_eq!(< Iovec as GuestValue > ::SIZE, 8, stringify!(Iovec));
+        assert_eq!(< Iovec as GuestValue > ::ALIGN, 4, stringify!(Iovec));
+        assert_eq!(::core::mem::size_of:: < Iovec > (), 8, stringify!(Iovec));
+        assert_eq!(::core::mem::align_of:: < Iovec > (), 4, stringify!(Iovec));
         assert_eq!(
-            ::core::mem::offset_of!(Iovec, buf),
-            0,
-            concat!(stringify!(Iovec), ".", "buf")
+            ::core::mem::offset_of!(Iovec, buf), 0, concat!(stringify!(Iovec), ".",
+            "buf")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Iovec, buf_len),
-            4,
-            concat!(stringify!(Iovec), ".", "buf_len")
+            ::core::mem::offset_of!(Iovec, buf_len), 4, concat!(stringify!(Iovec), ".",
+            "buf_len")
         );
-        assert_eq!(<Ciovec as GuestValue>::SIZE, 8, stringify!(Ciovec));
-        assert_eq!(<Ciovec as GuestValue>::ALIGN, 4, stringify!(Ciovec));
-        assert_eq!(::core::mem::size_of::<Ciovec>(), 8, stringify!(Ciovec));
-        assert_eq!(::core::mem::align_of::<Ciovec>(), 4, stringify!(Ciovec));
+        assert_eq!(< Ciovec as GuestValue > ::SIZE, 8, stringify!(Ciovec));
+        assert_eq!(< Ciovec as GuestValue > ::ALIGN, 4, stringify!(Ciovec));
+        assert_eq!(::core::mem::size_of:: < Ciovec > (), 8, stringify!(Ciovec));
+        assert_eq!(::core::mem::align_of:: < Ciovec > (), 4, stringify!(Ciovec));
         assert_eq!(
-            ::core::mem::offset_of!(Ciovec, buf),
-            0,
-            concat!(stringify!(Ciovec), ".", "buf")
+            ::core::mem::offset_of!(Ciovec, buf), 0, concat!(stringify!(Ciovec), ".",
+            "buf")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Ciovec, buf_len),
-            4,
-            concat!(stringify!(Ciovec), ".", "buf_len")
+            ::core::mem::offset_of!(Ciovec, buf_len), 4, concat!(stringify!(Ciovec), ".",
+            "buf_len")
         );
-        assert_eq!(<Whence as GuestValue>::SIZE, 1, stringify!(Whence));
-        assert_eq!(<Whence as GuestValue>::ALIGN, 1, stringify!(Whence));
-        assert_eq!(::core::mem::size_of::<Whence>(), 1, stringify!(Whence));
-        assert_eq!(::core::mem::align_of::<Whence>(), 1, stringify!(Whence));
-        assert_eq!(<Filetype as GuestValue>::SIZE, 1, stringify!(Filetype));
-        assert_eq!(<Filetype as GuestValue>::ALIGN, 1, stringify!(Filetype));
-        assert_eq!(::core::mem::size_of::<Filetype>(), 1, stringify!(Filetype));
-        assert_eq!(::core::mem::align_of::<Filetype>(), 1, stringify!(Filetype));
-        assert_eq!(<Dirent as GuestValue>::SIZE, 24, stringify!(Dirent));
-        assert_eq!(<Dirent as GuestValue>::ALIGN, 8, stringify!(Dirent));
-        assert_eq!(::core::mem::size_of::<Dirent>(), 24, stringify!(Dirent));
-        assert_eq!(::core::mem::align_of::<Dirent>(), 8, stringify!(Dirent));
+        assert_eq!(< Whence as GuestValue > ::SIZE, 1, stringify!(Whence));
+        assert_eq!(< Whence as GuestValue > ::ALIGN, 1, stringify!(Whence));
+        assert_eq!(::core::mem::size_of:: < Whence > (), 1, stringify!(Whence));
+        assert_eq!(::core::mem::align_of:: < Whence > (), 1, stringify!(Whence));
+        assert_eq!(< Filetype as GuestValue > ::SIZE, 1, stringify!(Filetype));
+        assert_eq!(< Filetype as GuestValue > ::ALIGN, 1, stringify!(Filetype));
+        assert_eq!(::core::mem::size_of:: < Filetype > (), 1, stringify!(Filetype));
+        assert_eq!(::core::mem::align_of:: < Filetype > (), 1, stringify!(Filetype));
+        assert_eq!(< Dirent as GuestValue > ::SIZE, 24, stringify!(Dirent));
+        assert_eq!(< Dirent as GuestValue > ::ALIGN, 8, stringify!(Dirent));
+        assert_eq!(::core::mem::size_of:: < Dirent > (), 24, stringify!(Dirent));
+        assert_eq!(::core::mem::align_of:: < Dirent > (), 8, stringify!(Dirent));
         assert_eq!(
-            ::core::mem::offset_of!(Dirent, d_next),
-            0,
-            concat!(stringify!(Dirent), ".", "d_next")
+            ::core::mem::offset_of!(Dirent, d_next), 0, concat!(stringify!(Dirent), ".",
+            "d_next")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Dirent, d_ino),
-            8,
-            concat!(stringify!(Dirent), ".", "d_ino")
+            ::core::mem::offset_of!(Dirent, d_ino), 8, concat!(stringify!(Dirent), ".",
+            "d_ino")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Dirent, d_namlen),
-            16,
-            concat!(stringify!(Dirent), ".", "d_namlen")
+            ::core::mem::offset_of!(Dirent, d_namlen), 16, concat!(stringify!(Dirent),
+            ".", "d_namlen")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Dirent, d_type),
-            20,
-            concat!(stringify!(Dirent), ".", "d_type")
+            ::core::mem::offset_of!(Dirent, d_type), 20, concat!(stringify!(Dirent), ".",
+            "d_type")
         );
-        assert_eq!(<Advice as GuestValue>::SIZE, 1, stringify!(Advice));
-        assert_eq!(<Advice as GuestValue>::ALIGN, 1, stringify!(Advice));
-        assert_eq!(::core::mem::size_of::<Advice>(), 1, stringify!(Advice));
-        assert_eq!(::core::mem::align_of::<Advice>(), 1, stringify!(Advice));
-        assert_eq!(<Fdflags as GuestValue>::SIZE, 2, stringify!(Fdflags));
-        assert_eq!(<Fdflags as GuestValue>::ALIGN, 2, stringify!(Fdflags));
-        assert_eq!(::core::mem::size_of::<Fdflags>(), 2, stringify!(Fdflags));
-        assert_eq!(::core::mem::align_of::<Fdflags>(), 2, stringify!(Fdflags));
-        assert_eq!(<Fdstat as GuestValue>::SIZE, 24, stringify!(Fdstat));
-        assert_eq!(<Fdstat as GuestValue>::ALIGN, 8, stringify!(Fdstat));
-        assert_eq!(::core::mem::size_of::<Fdstat>(), 24, stringify!(Fdstat));
-        assert_eq!(::core::mem::align_of::<Fdstat>(), 8, stringify!(Fdstat));
+        assert_eq!(< Advice as GuestValue > ::SIZE, 1, stringify!(Advice));
+        assert_eq!(< Advice as GuestValue > ::ALIGN, 1, stringify!(Advice));
+        assert_eq!(::core::mem::size_of:: < Advice > (), 1, stringify!(Advice));
+        assert_eq!(::core::mem::align_of:: < Advice > (), 1, stringify!(Advice));
+        assert_eq!(< Fdflags as GuestValue > ::SIZE, 2, stringify!(Fdflags));
+        assert_eq!(< Fdflags as GuestValue > ::ALIGN, 2, stringify!(Fdflags));
+        assert_eq!(::core::mem::size_of:: < Fdflags > (), 2, stringify!(Fdflags));
+        assert_eq!(::core::mem::align_of:: < Fdflags > (), 2, stringify!(Fdflags));
+        assert_eq!(< Fdstat as GuestValue > ::SIZE, 24, stringify!(Fdstat));
+        assert_eq!(< Fdstat as GuestValue > ::ALIGN, 8, stringify!(Fdstat));
+        assert_eq!(::core::mem::size_of:: < Fdstat > (), 24, stringify!(Fdstat));
+        assert_eq!(::core::mem::align_of:: < Fdstat > (), 8, stringify!(Fdstat));
         assert_eq!(
-            ::core::mem::offset_of!(Fdstat, fs_filetype),
-            0,
-            concat!(stringify!(Fdstat), ".", "fs_filetype")
+            ::core::mem::offset_of!(Fdstat, fs_filetype), 0, concat!(stringify!(Fdstat),
+            ".", "fs_filetype")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Fdstat, fs_flags),
-            2,
-            concat!(stringify!(Fdstat), ".", "fs_flags")
+            ::core::mem::offset_of!(Fdstat, fs_flags), 2, concat!(stringify!(Fdstat),
+            ".", "fs_flags")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Fdstat, fs_rights_base),
-            8,
+            ::core::mem::offset_of!(Fdstat, fs_rights_base), 8,
             concat!(stringify!(Fdstat), ".", "fs_rights_base")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Fdstat, fs_rights_inheriting),
-            16,
+            ::core::mem::offset_of!(Fdstat, fs_rights_inheriting), 16,
             concat!(stringify!(Fdstat), ".", "fs_rights_inheriting")
         );
-        assert_eq!(<Fstflags as GuestValue>::SIZE, 2, stringify!(Fstflags));
-        assert_eq!(<Fstflags as GuestValue>::ALIGN, 2, stringify!(Fstflags));
-        assert_eq!(::core::mem::size_of::<Fstflags>(), 2, stringify!(Fstflags));
-        assert_eq!(::core::mem::align_of::<Fstflags>(), 2, stringify!(Fstflags));
+        assert_eq!(< Fstflags as GuestValue > ::SIZE, 2, stringify!(Fstflags));
+        assert_eq!(< Fstflags as GuestValue > ::ALIGN, 2, stringify!(Fstflags));
+        assert_eq!(::core::mem::size_of:: < Fstflags > (), 2, stringify!(Fstflags));
+        assert_eq!(::core::mem::align_of:: < Fstflags > (), 2, stringify!(Fstflags));
+        assert_eq!(< Lookupflags as GuestValue > ::SIZE, 4, stringify!(Lookupflags));
+        assert_eq!(< Lookupflags as GuestValue > ::ALIGN, 4, stringify!(Lookupflags));
         assert_eq!(
-            <Lookupflags as GuestValue>::SIZE,
-            4,
-            stringify!(Lookupflags)
+            ::core::mem::size_of:: < Lookupflags > (), 4, stringify!(Lookupflags)
         );
         assert_eq!(
-            <Lookupflags as GuestValue>::ALIGN,
-            4,
-            stringify!(Lookupflags)
+            ::core::mem::align_of:: < Lookupflags > (), 4, stringify!(Lookupflags)
+        );
+        assert_eq!(< Oflags as GuestValue > ::SIZE, 2, stringify!(Oflags));
+        assert_eq!(< Oflags as GuestValue > ::ALIGN, 2, stringify!(Oflags));
+        assert_eq!(::core::mem::size_of:: < Oflags > (), 2, stringify!(Oflags));
+        assert_eq!(::core::mem::align_of:: < Oflags > (), 2, stringify!(Oflags));
+        assert_eq!(< Filestat as GuestValue > ::SIZE, 64, stringify!(Filestat));
+        assert_eq!(< Filestat as GuestValue > ::ALIGN, 8, stringify!(Filestat));
+        assert_eq!(::core::mem::size_of:: < Filestat > (), 64, stringify!(Filestat));
+        assert_eq!(::core::mem::align_of:: < Filestat > (), 8, stringify!(Filestat));
+        assert_eq!(
+            ::core::mem::offset_of!(Filestat, dev), 0, concat!(stringify!(Filestat), ".",
+            "dev")
         );
         assert_eq!(
-            ::core::mem::size_of::<Lookupflags>(),
-            4,
-            stringify!(Lookupflags)
+            ::core::mem::offset_of!(Filestat, ino), 8, concat!(stringify!(Filestat), ".",
+            "ino")
         );
         assert_eq!(
-            ::core::mem::align_of::<Lookupflags>(),
-            4,
-            stringify!(Lookupflags)
-        );
-        assert_eq!(<Oflags as GuestValue>::SIZE, 2, stringify!(Oflags));
-        assert_eq!(<Oflags as GuestValue>::ALIGN, 2, stringify!(Oflags));
-        assert_eq!(::core::mem::size_of::<Oflags>(), 2, stringify!(Oflags));
-        assert_eq!(::core::mem::align_of::<Oflags>(), 2, stringify!(Oflags));
-        assert_eq!(<Filestat as GuestValue>::SIZE, 64, stringify!(Filestat));
-        assert_eq!(<Filestat as GuestValue>::ALIGN, 8, stringify!(Filestat));
-        assert_eq!(::core::mem::size_of::<Filestat>(), 64, stringify!(Filestat));
-        assert_eq!(::core::mem::align_of::<Filestat>(), 8, stringify!(Filestat));
-        assert_eq!(
-            ::core::mem::offset_of!(Filestat, dev),
-            0,
-            concat!(stringify!(Filestat), ".", "dev")
-        );
-        assert_eq!(
-            ::core::mem::offset_of!(Filestat, ino),
-            8,
-            concat!(stringify!(Filestat), ".", "ino")
-        );
-        assert_eq!(
-            ::core::mem::offset_of!(Filestat, filetype),
-            16,
+            ::core::mem::offset_of!(Filestat, filetype), 16,
             concat!(stringify!(Filestat), ".", "filetype")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Filestat, nlink),
-            24,
-            concat!(stringify!(Filestat), ".", "nlink")
+            ::core::mem::offset_of!(Filestat, nlink), 24, concat!(stringify!(Filestat),
+            ".", "nlink")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Filestat, size),
-            32,
-            concat!(stringify!(Filestat), ".", "size")
+            ::core::mem::offset_of!(Filestat, size), 32, concat!(stringify!(Filestat),
+            ".", "size")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Filestat, atim),
-            40,
-            concat!(stringify!(Filestat), ".", "atim")
+            ::core::mem::offset_of!(Filestat, atim), 40, concat!(stringify!(Filestat),
+            ".", "atim")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Filestat, mtim),
-            48,
-            concat!(stringify!(Filestat), ".", "mtim")
+            ::core::mem::offset_of!(Filestat, mtim), 48, concat!(stringify!(Filestat),
+            ".", "mtim")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Filestat, ctim),
-            56,
-            concat!(stringify!(Filestat), ".", "ctim")
+            ::core::mem::offset_of!(Filestat, ctim), 56, concat!(stringify!(Filestat),
+            ".", "ctim")
         );
-        assert_eq!(<Eventtype as GuestValue>::SIZE, 1, stringify!(Eventtype));
-        assert_eq!(<Eventtype as GuestValue>::ALIGN, 1, stringify!(Eventtype));
+        assert_eq!(< Eventtype as GuestValue > ::SIZE, 1, stringify!(Eventtype));
+        assert_eq!(< Eventtype as GuestValue > ::ALIGN, 1, stringify!(Eventtype));
+        assert_eq!(::core::mem::size_of:: < Eventtype > (), 1, stringify!(Eventtype));
+        assert_eq!(::core::mem::align_of:: < Eventtype > (), 1, stringify!(Eventtype));
+        assert_eq!(< Eventrwflags as GuestValue > ::SIZE, 2, stringify!(Eventrwflags));
+        assert_eq!(< Eventrwflags as GuestValue > ::ALIGN, 2, stringify!(Eventrwflags));
         assert_eq!(
-            ::core::mem::size_of::<Eventtype>(),
-            1,
-            stringify!(Eventtype)
-        );
-        assert_eq!(
-            ::core::mem::align_of::<Eventtype>(),
-            1,
-            stringify!(Eventtype)
+            ::core::mem::size_of:: < Eventrwflags > (), 2, stringify!(Eventrwflags)
         );
         assert_eq!(
-            <Eventrwflags as GuestValue>::SIZE,
-            2,
-            stringify!(Eventrwflags)
+            ::core::mem::align_of:: < Eventrwflags > (), 2, stringify!(Eventrwflags)
         );
         assert_eq!(
-            <Eventrwflags as GuestValue>::ALIGN,
-            2,
-            stringify!(Eventrwflags)
+            < EventFdReadwrite as GuestValue > ::SIZE, 16, stringify!(EventFdReadwrite)
         );
         assert_eq!(
-            ::core::mem::size_of::<Eventrwflags>(),
-            2,
-            stringify!(Eventrwflags)
+            < EventFdReadwrite as GuestValue > ::ALIGN, 8, stringify!(EventFdReadwrite)
         );
         assert_eq!(
-            ::core::mem::align_of::<Eventrwflags>(),
-            2,
-            stringify!(Eventrwflags)
-        );
-        assert_eq!(
-            <EventFdReadwrite as GuestValue>::SIZE,
-            16,
+            ::core::mem::size_of:: < EventFdReadwrite > (), 16,
             stringify!(EventFdReadwrite)
         );
         assert_eq!(
-            <EventFdReadwrite as GuestValue>::ALIGN,
-            8,
+            ::core::mem::align_of:: < EventFdReadwrite > (), 8,
             stringify!(EventFdReadwrite)
         );
         assert_eq!(
-            ::core::mem::size_of::<EventFdReadwrite>(),
-            16,
-            stringify!(EventFdReadwrite)
-        );
-        assert_eq!(
-            ::core::mem::align_of::<EventFdReadwrite>(),
-            8,
-            stringify!(EventFdReadwrite)
-        );
-        assert_eq!(
-            ::core::mem::offset_of!(EventFdReadwrite, nbytes),
-            0,
+            ::core::mem::offset_of!(EventFdReadwrite, nbytes), 0,
             concat!(stringify!(EventFdReadwrite), ".", "nbytes")
         );
         assert_eq!(
-            ::core::mem::offset_of!(EventFdReadwrite, flags),
-            8,
+            ::core::mem::offset_of!(EventFdReadwrite, flags), 8,
             concat!(stringify!(EventFdReadwrite), ".", "flags")
         );
-        assert_eq!(<Event as GuestValue>::SIZE, 32, stringify!(Event));
-        assert_eq!(<Event as GuestValue>::ALIGN, 8, stringify!(Event));
-        assert_eq!(::core::mem::size_of::<Event>(), 32, stringify!(Event));
-        assert_eq!(::core::mem::align_of::<Event>(), 8, stringify!(Event));
+        assert_eq!(< Event as GuestValue > ::SIZE, 32, stringify!(Event));
+        assert_eq!(< Event as GuestValue > ::ALIGN, 8, stringify!(Event));
+        assert_eq!(::core::mem::size_of:: < Event > (), 32, stringify!(Event));
+        assert_eq!(::core::mem::align_of:: < Event > (), 8, stringify!(Event));
         assert_eq!(
-            ::core::mem::offset_of!(Event, userdata),
-            0,
-            concat!(stringify!(Event), ".", "userdata")
+            ::core::mem::offset_of!(Event, userdata), 0, concat!(stringify!(Event), ".",
+            "userdata")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Event, error),
-            8,
-            concat!(stringify!(Event), ".", "error")
+            ::core::mem::offset_of!(Event, error), 8, concat!(stringify!(Event), ".",
+            "error")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Event, type_),
-            10,
-            concat!(stringify!(Event), ".", "type")
+            ::core::mem::offset_of!(Event, type_), 10, concat!(stringify!(Event), ".",
+            "type")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Event, fd_readwrite),
-            16,
-            concat!(stringify!(Event), ".", "fd_readwrite")
+            ::core::mem::offset_of!(Event, fd_readwrite), 16, concat!(stringify!(Event),
+            ".", "fd_readwrite")
+        );
+        assert_eq!(< Subclockflags as GuestValue > ::SIZE, 2, stringify!(Subclockflags));
+        assert_eq!(
+            < Subclockflags as GuestValue > ::ALIGN, 2, stringify!(Subclockflags)
         );
         assert_eq!(
-            <Subclockflags as GuestValue>::SIZE,
-            2,
-            stringify!(Subclockflags)
+            ::core::mem::size_of:: < Subclockflags > (), 2, stringify!(Subclockflags)
         );
         assert_eq!(
-            <Subclockflags as GuestValue>::ALIGN,
-            2,
-            stringify!(Subclockflags)
+            ::core::mem::align_of:: < Subclockflags > (), 2, stringify!(Subclockflags)
         );
         assert_eq!(
-            ::core::mem::size_of::<Subclockflags>(),
-            2,
-            stringify!(Subclockflags)
+            < SubscriptionClock as GuestValue > ::SIZE, 32, stringify!(SubscriptionClock)
         );
         assert_eq!(
-            ::core::mem::align_of::<Subclockflags>(),
-            2,
-            stringify!(Subclockflags)
+            < SubscriptionClock as GuestValue > ::ALIGN, 8, stringify!(SubscriptionClock)
         );
         assert_eq!(
-            <SubscriptionClock as GuestValue>::SIZE,
-            32,
+            ::core::mem::size_of:: < SubscriptionClock > (), 32,
             stringify!(SubscriptionClock)
         );
         assert_eq!(
-            <SubscriptionClock as GuestValue>::ALIGN,
-            8,
+            ::core::mem::align_of:: < SubscriptionClock > (), 8,
             stringify!(SubscriptionClock)
         );
         assert_eq!(
-            ::core::mem::size_of::<SubscriptionClock>(),
-            32,
-            stringify!(SubscriptionClock)
-        );
-        assert_eq!(
-            ::core::mem::align_of::<SubscriptionClock>(),
-            8,
-            stringify!(SubscriptionClock)
-        );
-        assert_eq!(
-            ::core::mem::offset_of!(SubscriptionClock, id),
-            0,
+            ::core::mem::offset_of!(SubscriptionClock, id), 0,
             concat!(stringify!(SubscriptionClock), ".", "id")
         );
         assert_eq!(
-            ::core::mem::offset_of!(SubscriptionClock, timeout),
-            8,
+            ::core::mem::offset_of!(SubscriptionClock, timeout), 8,
             concat!(stringify!(SubscriptionClock), ".", "timeout")
         );
         assert_eq!(
-            ::core::mem::offset_of!(SubscriptionClock, precision),
-            16,
+            ::core::mem::offset_of!(SubscriptionClock, precision), 16,
             concat!(stringify!(SubscriptionClock), ".", "precision")
         );
         assert_eq!(
-            ::core::mem::offset_of!(SubscriptionClock, flags),
-            24,
+            ::core::mem::offset_of!(SubscriptionClock, flags), 24,
             concat!(stringify!(SubscriptionClock), ".", "flags")
         );
         assert_eq!(
-            <SubscriptionFdReadwrite as GuestValue>::SIZE,
-            4,
+            < SubscriptionFdReadwrite as GuestValue > ::SIZE, 4,
             stringify!(SubscriptionFdReadwrite)
         );
         assert_eq!(
-            <SubscriptionFdReadwrite as GuestValue>::ALIGN,
-            4,
+            < SubscriptionFdReadwrite as GuestValue > ::ALIGN, 4,
             stringify!(SubscriptionFdReadwrite)
         );
         assert_eq!(
-            ::core::mem::size_of::<SubscriptionFdReadwrite>(),
-            4,
+            ::core::mem::size_of:: < SubscriptionFdReadwrite > (), 4,
             stringify!(SubscriptionFdReadwrite)
         );
         assert_eq!(
-            ::core::mem::align_of::<SubscriptionFdReadwrite>(),
-            4,
+            ::core::mem::align_of:: < SubscriptionFdReadwrite > (), 4,
             stringify!(SubscriptionFdReadwrite)
         );
         assert_eq!(
-            ::core::mem::offset_of!(SubscriptionFdReadwrite, file_descriptor),
-            0,
+            ::core::mem::offset_of!(SubscriptionFdReadwrite, file_descriptor), 0,
             concat!(stringify!(SubscriptionFdReadwrite), ".", "file_descriptor")
         );
         assert_eq!(
-            <SubscriptionU as GuestValue>::SIZE,
-            40,
-            stringify!(SubscriptionU)
+            < SubscriptionU as GuestValue > ::SIZE, 40, stringify!(SubscriptionU)
         );
         assert_eq!(
-            <SubscriptionU as GuestValue>::ALIGN,
-            8,
-            stringify!(SubscriptionU)
+            < SubscriptionU as GuestValue > ::ALIGN, 8, stringify!(SubscriptionU)
         );
         assert_eq!(
-            ::core::mem::size_of::<SubscriptionU>(),
-            40,
-            stringify!(SubscriptionU)
+            ::core::mem::size_of:: < SubscriptionU > (), 40, stringify!(SubscriptionU)
         );
         assert_eq!(
-            ::core::mem::align_of::<SubscriptionU>(),
-            8,
-            stringify!(SubscriptionU)
+            ::core::mem::align_of:: < SubscriptionU > (), 8, stringify!(SubscriptionU)
+        );
+        assert_eq!(< Subscription as GuestValue > ::SIZE, 48, stringify!(Subscription));
+        assert_eq!(< Subscription as GuestValue > ::ALIGN, 8, stringify!(Subscription));
+        assert_eq!(
+            ::core::mem::size_of:: < Subscription > (), 48, stringify!(Subscription)
         );
         assert_eq!(
-            <Subscription as GuestValue>::SIZE,
-            48,
-            stringify!(Subscription)
+            ::core::mem::align_of:: < Subscription > (), 8, stringify!(Subscription)
         );
         assert_eq!(
-            <Subscription as GuestValue>::ALIGN,
-            8,
-            stringify!(Subscription)
-        );
-        assert_eq!(
-            ::core::mem::size_of::<Subscription>(),
-            48,
-            stringify!(Subscription)
-        );
-        assert_eq!(
-            ::core::mem::align_of::<Subscription>(),
-            8,
-            stringify!(Subscription)
-        );
-        assert_eq!(
-            ::core::mem::offset_of!(Subscription, userdata),
-            0,
+            ::core::mem::offset_of!(Subscription, userdata), 0,
             concat!(stringify!(Subscription), ".", "userdata")
         );
         assert_eq!(
-            ::core::mem::offset_of!(Subscription, u),
-            8,
+            ::core::mem::offset_of!(Subscription, u), 8,
             concat!(stringify!(Subscription), ".", "u")
         );
-        assert_eq!(<Signal as GuestValue>::SIZE, 1, stringify!(Signal));
-        assert_eq!(<Signal as GuestValue>::ALIGN, 1, stringify!(Signal));
-        assert_eq!(::core::mem::size_of::<Signal>(), 1, stringify!(Signal));
-        assert_eq!(::core::mem::align_of::<Signal>(), 1, stringify!(Signal));
-        assert_eq!(<Riflags as GuestValue>::SIZE, 2, stringify!(Riflags));
-        assert_eq!(<Riflags as GuestValue>::ALIGN, 2, stringify!(Riflags));
-        assert_eq!(::core::mem::size_of::<Riflags>(), 2, stringify!(Riflags));
-        assert_eq!(::core::mem::align_of::<Riflags>(), 2, stringify!(Riflags));
-        assert_eq!(<Roflags as GuestValue>::SIZE, 2, stringify!(Roflags));
-        assert_eq!(<Roflags as GuestValue>::ALIGN, 2, stringify!(Roflags));
-        assert_eq!(::core::mem::size_of::<Roflags>(), 2, stringify!(Roflags));
-        assert_eq!(::core::mem::align_of::<Roflags>(), 2, stringify!(Roflags));
-        assert_eq!(<Sdflags as GuestValue>::SIZE, 1, stringify!(Sdflags));
-        assert_eq!(<Sdflags as GuestValue>::ALIGN, 1, stringify!(Sdflags));
-        assert_eq!(::core::mem::size_of::<Sdflags>(), 1, stringify!(Sdflags));
-        assert_eq!(::core::mem::align_of::<Sdflags>(), 1, stringify!(Sdflags));
+        assert_eq!(< Signal as GuestValue > ::SIZE, 1, stringify!(Signal));
+        assert_eq!(< Signal as GuestValue > ::ALIGN, 1, stringify!(Signal));
+        assert_eq!(::core::mem::size_of:: < Signal > (), 1, stringify!(Signal));
+        assert_eq!(::core::mem::align_of:: < Signal > (), 1, stringify!(Signal));
+        assert_eq!(< Riflags as GuestValue > ::SIZE, 2, stringify!(Riflags));
+        assert_eq!(< Riflags as GuestValue > ::ALIGN, 2, stringify!(Riflags));
+        assert_eq!(::core::mem::size_of:: < Riflags > (), 2, stringify!(Riflags));
+        assert_eq!(::core::mem::align_of:: < Riflags > (), 2, stringify!(Riflags));
+        assert_eq!(< Roflags as GuestValue > ::SIZE, 2, stringify!(Roflags));
+        assert_eq!(< Roflags as GuestValue > ::ALIGN, 2, stringify!(Roflags));
+        assert_eq!(::core::mem::size_of:: < Roflags > (), 2, stringify!(Roflags));
+        assert_eq!(::core::mem::align_of:: < Roflags > (), 2, stringify!(Roflags));
+        assert_eq!(< Sdflags as GuestValue > ::SIZE, 1, stringify!(Sdflags));
+        assert_eq!(< Sdflags as GuestValue > ::ALIGN, 1, stringify!(Sdflags));
+        assert_eq!(::core::mem::size_of:: < Sdflags > (), 1, stringify!(Sdflags));
+        assert_eq!(::core::mem::align_of:: < Sdflags > (), 1, stringify!(Sdflags));
+        assert_eq!(< Preopentype as GuestValue > ::SIZE, 1, stringify!(Preopentype));
+        assert_eq!(< Preopentype as GuestValue > ::ALIGN, 1, stringify!(Preopentype));
         assert_eq!(
-            <Preopentype as GuestValue>::SIZE,
-            1,
-            stringify!(Preopentype)
+            ::core::mem::size_of:: < Preopentype > (), 1, stringify!(Preopentype)
         );
         assert_eq!(
-            <Preopentype as GuestValue>::ALIGN,
-            1,
-            stringify!(Preopentype)
+            ::core::mem::align_of:: < Preopentype > (), 1, stringify!(Preopentype)
         );
+        assert_eq!(< PrestatDir as GuestValue > ::SIZE, 4, stringify!(PrestatDir));
+        assert_eq!(< PrestatDir as GuestValue > ::ALIGN, 4, stringify!(PrestatDir));
+        assert_eq!(::core::mem::size_of:: < PrestatDir > (), 4, stringify!(PrestatDir));
+        assert_eq!(::core::mem::align_of:: < PrestatDir > (), 4, stringify!(PrestatDir));
         assert_eq!(
-            ::core::mem::size_of::<Preopentype>(),
-            1,
-            stringify!(Preopentype)
-        );
-        assert_eq!(
-            ::core::mem::align_of::<Preopentype>(),
-            1,
-            stringify!(Preopentype)
-        );
-        assert_eq!(<PrestatDir as GuestValue>::SIZE, 4, stringify!(PrestatDir));
-        assert_eq!(<PrestatDir as GuestValue>::ALIGN, 4, stringify!(PrestatDir));
-        assert_eq!(
-            ::core::mem::size_of::<PrestatDir>(),
-            4,
-            stringify!(PrestatDir)
-        );
-        assert_eq!(
-            ::core::mem::align_of::<PrestatDir>(),
-            4,
-            stringify!(PrestatDir)
-        );
-        assert_eq!(
-            ::core::mem::offset_of!(PrestatDir, pr_name_len),
-            0,
+            ::core::mem::offset_of!(PrestatDir, pr_name_len), 0,
             concat!(stringify!(PrestatDir), ".", "pr_name_len")
         );
-        assert_eq!(<Prestat as GuestValue>::SIZE, 8, stringify!(Prestat));
-        assert_eq!(<Prestat as GuestValue>::ALIGN, 4, stringify!(Prestat));
-        assert_eq!(::core::mem::size_of::<Prestat>(), 8, stringify!(Prestat));
-        assert_eq!(::core::mem::align_of::<Prestat>(), 4, stringify!(Prestat));
+        assert_eq!(< Prestat as GuestValue > ::SIZE, 8, stringify!(Prestat));
+        assert_eq!(< Prestat as GuestValue > ::ALIGN, 4, stringify!(Prestat));
+        assert_eq!(::core::mem::size_of:: < Prestat > (), 8, stringify!(Prestat));
+        assert_eq!(::core::mem::align_of:: < Prestat > (), 4, stringify!(Prestat));
     }
 }
