@@ -33,8 +33,9 @@ pub fn emit(target: &Target, module: &str, funcs: &[Func]) -> Result<TokenStream
          Guest pointers are checked against the memory (bounds, alignment, overflow): a bad one \
          gives `EFAULT`, a bad enum or flags value `EINVAL`, never a host panic."
     );
+    let doc = crate::docs(&doc, "");
     Ok(quote! {
-        #[doc = #doc]
+        #doc
         pub fn add_to_linker<T: 'static, S: #tr + 'static>(
             linker: &mut ::wasmtime::Linker<T>,
             get: impl Fn(&mut T) -> &mut #rt::Host<S> + Send + Sync + Copy + 'static,

@@ -271,8 +271,7 @@ fn traced(format: Format) -> String {
     }
     let exit = inst.get_typed_func::<(), ()>(&mut store, "exit").unwrap();
     assert!(exit.call(&mut store, ()).is_err());
-    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-    text
+    String::from_utf8(sink.0.lock().unwrap().clone()).unwrap()
 }
 
 // `args_get` needs the buffer's size before it can check the guest's pointer, so the glue asks

@@ -4,9 +4,9 @@
 #![allow(clippy::too_many_arguments, clippy::redundant_closure_call, unused_parens)]
 use super::types::*;
 use super::Ext;
-/**Registers every function of the witx module `wasirun_ext` in `linker`, with its exact core-wasm signature, calling the [`Ext`] that `get` finds in the store's data.
-
-Guest pointers are checked against the memory (bounds, alignment, overflow): a bad one gives `EFAULT`, a bad enum or flags value `EINVAL`, never a host panic.*/
+/// Registers every function of the witx module `wasirun_ext` in `linker`, with its exact core-wasm signature, calling the [`Ext`] that `get` finds in the store's data.
+///
+/// Guest pointers are checked against the memory (bounds, alignment, overflow): a bad one gives `EFAULT`, a bad enum or flags value `EINVAL`, never a host panic.
 pub fn add_to_linker<T: 'static, S: Ext + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
     get: impl Fn(&mut T) -> &mut ::wasirun_wasi::Host<S> + Send + Sync + Copy + 'static,

@@ -4,9 +4,9 @@
 #![allow(clippy::too_many_arguments, clippy::redundant_closure_call, unused_parens)]
 use super::types::*;
 use super::System;
-/**Registers every function of the witx module `wasi_snapshot_preview1` in `linker`, with its exact core-wasm signature, calling the [`System`] that `get` finds in the store's data.
-
-Guest pointers are checked against the memory (bounds, alignment, overflow): a bad one gives `EFAULT`, a bad enum or flags value `EINVAL`, never a host panic.*/
+/// Registers every function of the witx module `wasi_snapshot_preview1` in `linker`, with its exact core-wasm signature, calling the [`System`] that `get` finds in the store's data.
+///
+/// Guest pointers are checked against the memory (bounds, alignment, overflow): a bad one gives `EFAULT`, a bad enum or flags value `EINVAL`, never a host panic.
 pub fn add_to_linker<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
