@@ -1,1 +1,51 @@
-fn main() {}
+//! `wasirun`: run a WASI preview 1 program on wasmtime, with the Unix system of
+//! [`wasirun_unix`] behind the [`wasirun_wasi`] glue.
+//!
+//! ```text
+//! wasirun [OPTIONS] <MODULE> [--] [ARGS]...
+//! ```
+//!
+//! The pipeline, one file each: [`cli`] (the command line), [`run`] (read, set up the system,
+//! compile or load from [`cache`], link, call `_start`), [`status`] (exit statuses and the
+//! one-line errors). `runner/README.md` lists the flags and statuses; `wasirun --help` prints
+//! them too.
+//!
+//! The guest runs on a thread of its own whose stack is `--max-wasm-stack` plus
+//! [`run::HOST_STACK`]: wasmtime runs wasm on the calling thread's stack in sync mode and only
+//! checks the wasm part of it, so the native stack must hold the wasm limit and the host
+//! functions called at the deepest point (Go's test wrapper asks for 8 MiB, as big as the main
+//! thread's whole default stack).
+#![warn(missing_docs)]
+
+mod cache;
+mod cli;
+mod run;
+mod status;
+
+use status::Status;
+
+fn main() {
+    let cli = cli::parse();
+    let stack = usize::try_from(cli.max_wasm_stack)
+        .unwrap_or(usize::MAX)
+        .saturating_add(run::HOST_STACK);
+    let guest = std::thread::Builder::new()
+        .name("wasirun".into())
+        .stack_size(stack)
+        .spawn(move || run::run(&cli));
+    let code = match guest {
+        Ok(guest) => match guest.join() {
+            Ok(Ok(code)) => code,
+            Ok(Err(failure)) => {
+                eprintln!("{failure}");
+                failure.status.code()
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        Err(e) => {
+            eprintln!("wasirun: cannot start the guest's thread: {e}");
+            Status::Internal.code()
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,287 @@
+//! The compile cache: a module compiled once is mapped from disk on later runs instead of being
+//! compiled again, so a 10 MB Go test binary starts in milliseconds the second time.
+//!
+//! One file per module, `<dir>/<key>.cwasm`, where the key is a SHA-256 of:
+//!
+//! - a format tag (`FORMAT`), changed whenever this file's layout changes,
+//! - [`Engine::precompile_compatibility_hash`]: the target, the compiler's flags and the host's
+//!   CPU features, the engine's tunables and wasm features, and the wasmtime version,
+//! - the module's bytes as read from disk (binary or text: a hit skips the WAT parse too).
+//!
+//! The file is what [`Module::serialize`] returns followed by a trailer: the key, the length of
+//! the serialized module, and a magic number. A file whose trailer does not match (truncated,
+//! written by something else) is a miss: the module is compiled again and the file replaced.
+//! Files are written under a temporary name and renamed into place, so a reader never sees a
+//! partial file and a file that is mapped is never modified (a rename replaces the directory
+//! entry, not the mapped inode).
+//!
+//! Every failure of the cache is silent and falls back to compiling: the cache only ever makes
+//! things faster.
+
+use sha2::{Digest, Sha256};
+use std::fs::{self, File, OpenOptions};
+use std::hash::{Hash, Hasher};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use wasmtime::{Engine, Module};
+
+/// Changes whenever the file layout or the key's inputs change, so old files become misses.
+const FORMAT: &[u8] = b"wasirun compile cache 1\0";
+
+/// The last bytes of a cache file.
+const MAGIC: [u8; 8] = *b"wasirun\x01";
+
+/// Trailer: key (32 bytes), serialized length (u64 little-endian), magic (8 bytes).
+const TRAILER: usize = 32 + 8 + 8;
+
+/// The name of a cache entry: a SHA-256.
+pub type Key = [u8; 32];
+
+/// A cache directory.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// The cache in `dir`, created when the first module is stored.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Cache { dir: dir.into() }
+    }
+
+    /// `$XDG_CACHE_HOME/wasirun`, or `$HOME/.cache/wasirun` (the XDG base directory spec
+    /// ignores a relative `XDG_CACHE_HOME`); `None` if neither variable helps.
+    pub fn from_env() -> Option<Self> {
+        let absolute = |var: &str| {
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+        };
+        let base =
+            absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")))?;
+        Some(Cache::new(base.join("wasirun")))
+    }
+
+    /// The key of `wasm` compiled by `engine`.
+    pub fn key(engine: &Engine, wasm: &[u8]) -> Key {
+        let mut h = Sha256Hasher(Sha256::new());
+        h.0.update(FORMAT);
+        engine.precompile_compatibility_hash().hash(&mut h);
+        // The length separates the engine's variable-length part from the module's bytes.
+        h.0.update((wasm.len() as u64).to_le_bytes());
+        h.0.update(wasm);
+        h.0.finalize().into()
+    }
+
+    /// Where the entry for `key` lives.
+    pub fn path(&self, key: &Key) -> PathBuf {
+        let mut name = String::with_capacity(2 * key.len() + 6);
+        for b in key {
+            name.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+            name.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+        }
+        name.push_str(".cwasm");
+        self.dir.join(name)
+    }
+
+    /// The module stored under `key`, if there is a complete, trusted entry that `engine`
+    /// accepts.
+    pub fn load(&self, engine: &Engine, key: &Key) -> Option<Module> {
+        if !trusted(&self.dir) {
+            return None;
+        }
+        let file = File::open(self.path(key)).ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || meta.uid() != euid() {
+            return None;
+        }
+        let len = meta.len();
+        let body = len.checked_sub(TRAILER as u64)?;
+        let mut trailer = [0u8; TRAILER];
+        file.read_exact_at(&mut trailer, body).ok()?;
+        let (stored_key, rest) = trailer.split_at(32);
+        let (stored_len, magic) = rest.split_at(8);
+        if magic != MAGIC || stored_key != key || stored_len != body.to_le_bytes() {
+            return None;
+        }
+        // SAFETY: `deserialize_open_file` trusts the file to be the unmodified output of
+        // `Module::serialize` by this wasmtime, and to stay unchanged while mapped. The file
+        // is ours: it sits in a directory owned by this user and writable by no one else, is
+        // owned by this user, and is only ever created whole under a temporary name and then
+        // renamed into place (`store`), never written in place, so the mapped inode does not
+        // change. Its trailer names the key we asked for, which covers the engine's
+        // configuration and the wasmtime version, and the exact length `store` wrote, so a
+        // truncated or foreign file is rejected above. Wasmtime checks the rest: the header,
+        // the engine compatibility section, and the ELF structure (trailing bytes are outside
+        // the ELF image it parses).
+        unsafe { Module::deserialize_open_file(engine, file) }.ok()
+    }
+
+    /// Stores `module` under `key`: written to a temporary file, then renamed into place.
+    pub fn store(&self, key: &Key, module: &Module) -> io::Result<()> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)?;
+        if !trusted(&self.dir) {
+            return Err(io::Error::other("the cache directory is not private"));
+        }
+        let bytes = module.serialize().map_err(io::Error::other)?;
+        let path = self.path(key);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let tmp = self.dir.join(format!(
+            ".{}.{}.{nanos}.tmp",
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("module"),
+            std::process::id()
+        ));
+        let written = write_entry(&tmp, key, &bytes).and_then(|()| fs::rename(&tmp, &path));
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written
+    }
+}
+
+/// Writes the serialized module and its trailer to a new file at `path`.
+fn write_entry(path: &Path, key: &Key, bytes: &[u8]) -> io::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    let mut trailer = [0u8; TRAILER];
+    trailer[..32].copy_from_slice(key);
+    trailer[32..40].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+    trailer[40..].copy_from_slice(&MAGIC);
+    file.write_all(bytes)?;
+    file.write_all(&trailer)
+}
+
+/// Whether `dir` is a directory owned by this user that no one else may write to: only then
+/// can its files be trusted to be ours.
+fn trusted(dir: &Path) -> bool {
+    fs::metadata(dir).is_ok_and(|m| m.is_dir() && m.uid() == euid() && m.mode() & 0o022 == 0)
+}
+
+fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Feeds a `Hash` into SHA-256; `finish` is never called by `Hash` implementations.
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        let digest = self.0.clone().finalize();
+        u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+    }
+}
+
+/// The module for `wasm`: from `cache` if it has it, else compiled, and then stored in the
+/// cache in the background; join the handle before exiting so the entry is complete.
+pub fn load_or_compile(
+    engine: &Engine,
+    wasm: &[u8],
+    cache: Option<&Cache>,
+) -> wasmtime::Result<(Module, Option<JoinHandle<()>>)> {
+    let Some(cache) = cache else {
+        return Ok((Module::new(engine, wasm)?, None));
+    };
+    let key = Cache::key(engine, wasm);
+    if let Some(module) = cache.load(engine, &key) {
+        return Ok((module, None));
+    }
+    let module = Module::new(engine, wasm)?;
+    let (cache, stored) = (cache.clone(), module.clone());
+    let handle = std::thread::Builder::new()
+        .name("wasirun-cache".into())
+        .spawn(move || {
+            let _ = cache.store(&key, &stored);
+        })
+        .ok();
+    Ok((module, handle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("wasirun-cache-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    const WAT: &str = r#"(module (func (export "_start")))"#;
+
+    #[test]
+    fn store_then_load() {
+        let engine = Engine::default();
+        let cache = Cache::new(scratch("roundtrip"));
+        let key = Cache::key(&engine, WAT.as_bytes());
+        assert!(cache.load(&engine, &key).is_none());
+        let module = Module::new(&engine, WAT).unwrap();
+        cache.store(&key, &module).unwrap();
+        let loaded = cache.load(&engine, &key).expect("a hit");
+        assert!(loaded.get_export("_start").is_some());
+        let _ = fs::remove_dir_all(&cache.dir);
+    }
+
+    #[test]
+    fn truncated_or_foreign_entries_are_misses() {
+        let engine = Engine::default();
+        let cache = Cache::new(scratch("truncated"));
+        let key = Cache::key(&engine, WAT.as_bytes());
+        let module = Module::new(&engine, WAT).unwrap();
+        cache.store(&key, &module).unwrap();
+        let path = cache.path(&key);
+        let len = fs::metadata(&path).unwrap().len();
+        for cut in [1, TRAILER as u64, len / 2, len] {
+            cache.store(&key, &module).unwrap();
+            let f = OpenOptions::new().write(true).open(&path).unwrap();
+            f.set_len(len - cut).unwrap();
+            assert!(cache.load(&engine, &key).is_none(), "cut {cut}");
+        }
+        // The right length and magic under another key.
+        cache.store(&key, &module).unwrap();
+        let mut other = key;
+        other[0] ^= 1;
+        fs::rename(&path, cache.path(&other)).unwrap();
+        assert!(cache.load(&engine, &other).is_none());
+        let _ = fs::remove_dir_all(&cache.dir);
+    }
+
+    #[test]
+    fn key_depends_on_module_and_engine() {
+        let engine = Engine::default();
+        let a = Cache::key(&engine, b"(module)");
+        assert_eq!(a, Cache::key(&engine, b"(module)"));
+        assert_ne!(a, Cache::key(&engine, b"(module )"));
+        let mut config = wasmtime::Config::new();
+        config.cranelift_opt_level(wasmtime::OptLevel::None);
+        let other = Engine::new(&config).unwrap();
+        assert_ne!(a, Cache::key(&other, b"(module)"));
+    }
+
+    #[test]
+    fn entry_names_are_hex() {
+        let cache = Cache::new("/c");
+        let mut key = [0u8; 32];
+        key[0] = 0xab;
+        key[31] = 0x0f;
+        let name = cache.path(&key);
+        let name = name.file_name().unwrap().to_str().unwrap();
+        assert_eq!(name.len(), 64 + 6);
+        assert!(name.starts_with("ab00") && name.ends_with("0f.cwasm"));
+    }
+}

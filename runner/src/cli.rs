@@ -1,0 +1,390 @@
+//! The command line: what `wasirun --help` prints, and the parsers of the values it takes.
+
+use crate::status::Status;
+use clap::builder::{OsStringValueParser, TypedValueParser};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+/// `wasirun --version`, with the wasmtime version wasirun is built on (`tests` checks it
+/// against the workspace's pin).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (wasmtime 48.0.8)");
+
+/// `wasirun --help`, after the options: what the one-line option helps leave out, the exit
+/// statuses and the environment. Kept under 80 columns.
+const AFTER_HELP: &str = "\
+MODULE is WebAssembly, binary (.wasm) or text (.wat), told apart by content.
+Options go before MODULE: everything after it is the guest's, except a `--`
+right after MODULE. The guest's argv[0] is --argv0, or MODULE's file name
+without its directory.
+
+--dir and --dir-ro preopen directories as fds 3, 4, ... in command-line order;
+GUEST is the name the guest sees (fd_prestat_dir_name). A --dir-ro directory
+and everything below it cannot be created, written, renamed or removed.
+--env is repeatable, a later value for the same NAME wins; with --env-inherit
+the host's environment comes first and --env overrides it.
+--enforce-rights refuses (ENOTCAPABLE) calls that an fd's WASI rights do not
+allow, as wasi-go does; without it only what the host granted is enforced,
+as in wasmtime.
+--max-open-files counts stdio and preopens. --max-wasm-stack: past it the
+guest traps with \"call stack exhausted\"; Go's test wrapper asks for 8388608.
+Compiled modules are cached, keyed by a hash of the module, the compiler's
+configuration and wasmtime's version: a second run maps the compiled code
+instead of compiling again. --no-cache neither reads nor writes the cache.
+
+Exit status:
+  0      _start returned, or the guest called proc_exit(0)
+  N      the guest called proc_exit(N) (the system keeps the low 8 bits)
+  2      bad command line
+  64     a --dir or --dir-ro directory cannot be opened
+  65     invalid module: not WebAssembly (binary or text), does not validate,
+         or has no `_start` function (it is not a WASI command)
+  66     the module file cannot be read
+  69     the module cannot be linked: it imports something wasirun does not
+         define (unknown import), or with another type
+  70     internal error in wasirun
+  73     the --trace-file cannot be created
+  134    the guest was aborted: a trap (unreachable, out-of-bounds access, call
+         stack exhausted...) or a fatal host error; the wasm backtrace follows
+
+Environment:
+  XDG_CACHE_HOME              the cache is $XDG_CACHE_HOME/wasirun
+                              (default: ~/.cache/wasirun)
+  WASMTIME_BACKTRACE_DETAILS  1: show file and line numbers in trap backtraces,
+                              from the module's DWARF (slower compilation)";
+
+/// The command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "wasirun",
+    version = VERSION,
+    about = "Run a WASI preview 1 program with wasmtime.",
+    long_about = None,
+    after_help = AFTER_HELP,
+    term_width = 100
+)]
+pub struct Cli {
+    /// Preopen directory HOST as GUEST (default: HOST), read-write
+    #[arg(long = "dir", value_name = "HOST[::GUEST]",
+          value_parser = OsStringValueParser::new().try_map(parse_dir))]
+    dirs: Vec<Dir>,
+
+    /// Preopen directory HOST as GUEST (default: HOST), read-only
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]",
+          value_parser = OsStringValueParser::new().try_map(parse_dir))]
+    dirs_ro: Vec<Dir>,
+
+    /// Set a guest environment variable (NAME alone: the host's value)
+    #[arg(long = "env", value_name = "NAME[=VALUE]",
+          value_parser = OsStringValueParser::new().try_map(parse_env))]
+    pub env: Vec<Env>,
+
+    /// Pass the host's environment to the guest, before --env
+    #[arg(long)]
+    pub env_inherit: bool,
+
+    /// The guest's argv[0] [default: MODULE's file name]
+    #[arg(long, value_name = "NAME")]
+    pub argv0: Option<OsString>,
+
+    /// Most files the guest may have open (ENFILE past it)
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_open_files: usize,
+
+    /// Most directories read at once (EMFILE past it)
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_open_dirs: usize,
+
+    /// Put the host's stdin, stdout and stderr in non-blocking mode
+    #[arg(long)]
+    pub non_blocking_stdio: bool,
+
+    /// Refuse the calls an fd's WASI rights do not allow (ENOTCAPABLE)
+    #[arg(long)]
+    pub enforce_rights: bool,
+
+    /// Most stack the guest's wasm code may use
+    #[arg(long, value_name = "BYTES", default_value_t = 512 * 1024,
+          value_parser = clap::value_parser!(u64).range(4096..=1 << 32))]
+    pub max_wasm_stack: u64,
+
+    /// Print every WASI call of the guest to stderr, one line each
+    #[arg(long)]
+    pub trace: bool,
+
+    /// The trace format
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = TraceFormat::Text)]
+    pub trace_format: TraceFormat,
+
+    /// Bytes of a string or buffer that a trace line shows
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub trace_string_size: usize,
+
+    /// Write the trace to PATH instead of stderr (implies --trace)
+    #[arg(long, value_name = "PATH")]
+    pub trace_file: Option<PathBuf>,
+
+    /// Neither load the module from the compile cache nor store it there
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// The module to run, then the guest's arguments
+    #[arg(value_name = "MODULE", required = true, num_args = 1.., trailing_var_arg = true,
+          value_names = ["MODULE", "ARGS"])]
+    command: Vec<OsString>,
+
+    /// The module: the first of `command` (filled by [`parse`]).
+    #[arg(skip)]
+    pub module: PathBuf,
+
+    /// The guest's arguments after argv[0]: the rest of `command` without a leading `--`
+    /// (filled by [`parse`]).
+    #[arg(skip)]
+    pub args: Vec<OsString>,
+
+    /// Every preopen in command-line order, --dir and --dir-ro together (filled by [`parse`]).
+    #[arg(skip)]
+    pub preopens: Vec<Dir>,
+}
+
+/// The trace line format. (The variants have no doc comments: clap would turn them into a
+/// long `--help` different from `-h`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[allow(missing_docs)]
+pub enum TraceFormat {
+    Text,
+    Json,
+}
+
+/// A preopened directory: `--dir` or `--dir-ro`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dir {
+    /// The directory on the host.
+    pub host: PathBuf,
+    /// Its name for the guest (what `fd_prestat_dir_name` returns).
+    pub guest: String,
+    /// `--dir-ro`.
+    pub read_only: bool,
+}
+
+/// An `--env` option.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Env {
+    /// The variable's name.
+    pub name: Vec<u8>,
+    /// Its value; `None` for `--env NAME`, which passes the host's value.
+    pub value: Option<Vec<u8>>,
+}
+
+/// Parses the process's command line, exiting (status 2) on a bad one, or after printing the
+/// help or the version (status 0), as clap does.
+pub fn parse() -> Cli {
+    let matches = Cli::command()
+        .try_get_matches()
+        .unwrap_or_else(|e| usage_error(e));
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_error(e));
+    cli.preopens = preopens_in_order(&matches, &cli);
+    if cli.trace_file.is_some() {
+        cli.trace = true;
+    }
+    let mut command = std::mem::take(&mut cli.command).into_iter();
+    cli.module = command.next().map(PathBuf::from).unwrap_or_default();
+    cli.args = command.collect();
+    if cli.args.first().is_some_and(|a| a == "--") {
+        cli.args.remove(0);
+    }
+    cli
+}
+
+/// Exits after `--help` or `--version` as clap does, or with [`Status::Usage`] after a
+/// one-line version of clap's error: its paragraphs without the usage and the `--help` hint.
+fn usage_error(e: clap::Error) -> ! {
+    if !e.use_stderr() {
+        e.exit();
+    }
+    let rendered = e.render().to_string();
+    let mut paragraphs = Vec::new();
+    for p in rendered.split("\n\n") {
+        let p = p.trim();
+        if p.is_empty() || p.starts_with("Usage:") || p.starts_with("For more information") {
+            continue;
+        }
+        let words: Vec<&str> = p.split_whitespace().collect();
+        paragraphs.push(words.join(" "));
+    }
+    let message = paragraphs.join("; ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    eprintln!("wasirun: {message}; see 'wasirun --help'");
+    std::process::exit(Status::Usage.code());
+}
+
+/// Merges `--dir` and `--dir-ro` by their position on the command line: the guest numbers its
+/// preopens in that order (fd 3 is the first), so `--dir-ro a --dir b` must not become b, a.
+fn preopens_in_order(matches: &ArgMatches, cli: &Cli) -> Vec<Dir> {
+    let indexed = |id: &str, dirs: &[Dir], read_only: bool| -> Vec<(usize, Dir)> {
+        let indices = matches.indices_of(id).into_iter().flatten();
+        indices
+            .zip(dirs)
+            .map(|(i, d)| {
+                (
+                    i,
+                    Dir {
+                        read_only,
+                        ..d.clone()
+                    },
+                )
+            })
+            .collect()
+    };
+    let mut all = indexed("dirs", &cli.dirs, false);
+    all.extend(indexed("dirs_ro", &cli.dirs_ro, true));
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, d)| d).collect()
+}
+
+/// `HOST[::GUEST]`, split at the first `::`, as wasmtime's `--dir` does.
+fn parse_dir(s: OsString) -> Result<Dir, String> {
+    let bytes = s.as_bytes();
+    let (host, guest) = match bytes.windows(2).position(|w| w == b"::") {
+        Some(i) => (&bytes[..i], &bytes[i + 2..]),
+        None => (bytes, bytes),
+    };
+    if host.is_empty() {
+        return Err("the host directory is empty".into());
+    }
+    if guest.is_empty() {
+        return Err("the guest name is empty".into());
+    }
+    let guest = std::str::from_utf8(guest)
+        .map_err(|_| "the guest name is not UTF-8 (WASI paths are)".to_string())?;
+    Ok(Dir {
+        host: PathBuf::from(OsStr::from_bytes(host)),
+        guest: guest.to_string(),
+        read_only: false,
+    })
+}
+
+/// `NAME=VALUE` or `NAME`.
+fn parse_env(s: OsString) -> Result<Env, String> {
+    let bytes = s.as_bytes();
+    let (name, value) = match bytes.iter().position(|&b| b == b'=') {
+        Some(i) => (&bytes[..i], Some(bytes[i + 1..].to_vec())),
+        None => (bytes, None),
+    };
+    if name.is_empty() {
+        return Err("the variable name is empty".into());
+    }
+    if bytes.contains(&0) {
+        return Err("NUL bytes cannot be passed".into());
+    }
+    Ok(Env {
+        name: name.to_vec(),
+        value,
+    })
+}
+
+/// The guest's environment: the host's if `inherit`, then `env` in order, a later value
+/// replacing an earlier one in place.
+pub fn environment(inherit: bool, env: &[Env]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut set = |name: Vec<u8>, value: Vec<u8>| match out.iter_mut().find(|(n, _)| *n == name) {
+        Some(entry) => entry.1 = value,
+        None => out.push((name, value)),
+    };
+    if inherit {
+        for (name, value) in std::env::vars_os() {
+            set(name.into_vec(), value.into_vec());
+        }
+    }
+    for e in env {
+        let value = match &e.value {
+            Some(v) => v.clone(),
+            None => match std::env::var_os(OsStr::from_bytes(&e.name)) {
+                Some(v) => v.into_vec(),
+                None => continue,
+            },
+        };
+        set(e.name.clone(), value);
+    }
+    out
+}
+
+/// The guest's argv[0] when `--argv0` is not given: the module's file name without its
+/// directory, as wasmtime does, so the host's paths do not leak into the guest.
+pub fn default_argv0(module: &std::path::Path) -> OsString {
+    module
+        .file_name()
+        .unwrap_or(module.as_os_str())
+        .to_os_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wasmtime_version_matches_the_workspace_pin() {
+        let manifest = include_str!("../../Cargo.toml");
+        let ours = VERSION
+            .split("(wasmtime ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(')');
+        let pin = format!("wasmtime = {{ version = \"={ours}\"");
+        assert!(
+            manifest.contains(&pin),
+            "update VERSION to the wasmtime pin"
+        );
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dir_values() {
+        let d = parse_dir(OsString::from("/tmp::/data")).unwrap();
+        assert_eq!((d.host, d.guest.as_str()), (PathBuf::from("/tmp"), "/data"));
+        let d = parse_dir(OsString::from(".")).unwrap();
+        assert_eq!((d.host, d.guest.as_str()), (PathBuf::from("."), "."));
+        let d = parse_dir(OsString::from("/::/")).unwrap();
+        assert_eq!((d.host, d.guest.as_str()), (PathBuf::from("/"), "/"));
+        assert!(parse_dir(OsString::from("::x")).is_err());
+        assert!(parse_dir(OsString::from("x::")).is_err());
+    }
+
+    #[test]
+    fn env_values() {
+        let e = parse_env(OsString::from("A=b=c")).unwrap();
+        assert_eq!((e.name, e.value), (b"A".to_vec(), Some(b"b=c".to_vec())));
+        let e = parse_env(OsString::from("A=")).unwrap();
+        assert_eq!(e.value, Some(Vec::new()));
+        assert_eq!(parse_env(OsString::from("A")).unwrap().value, None);
+        assert!(parse_env(OsString::from("=x")).is_err());
+    }
+
+    #[test]
+    fn later_env_wins_in_place() {
+        let env = [
+            parse_env(OsString::from("A=1")).unwrap(),
+            parse_env(OsString::from("B=2")).unwrap(),
+            parse_env(OsString::from("A=3")).unwrap(),
+        ];
+        let got = environment(false, &env);
+        assert_eq!(
+            got,
+            vec![
+                (b"A".to_vec(), b"3".to_vec()),
+                (b"B".to_vec(), b"2".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn argv0_is_the_file_name() {
+        assert_eq!(default_argv0("/a/b/c.wasm".as_ref()), "c.wasm");
+        assert_eq!(default_argv0("c.wat".as_ref()), "c.wat");
+    }
+}

@@ -1,0 +1,268 @@
+//! Running a module, in the order its failures are reported: read it, set the system up, compile
+//! (or load from the cache), check it is a command, link, call `_start`, and say how it ended.
+
+use crate::cache::{self, Cache};
+use crate::cli::{self, Cli, TraceFormat};
+use crate::status::{Failure, Status, one_line};
+use std::io::Write;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use wasirun_unix::{Builder, DirMode, UnixSystem};
+use wasirun_wasi::trace::{Format, TraceOptions};
+use wasirun_wasi::{Host, I32Exit, System, Tracer};
+use wasmtime::{
+    Config, Engine, ExternType, Linker, Module, OptLevel, Store, Strategy, Trap, WasmBacktrace,
+    WasmBacktraceDetails,
+};
+
+/// Stack left to host functions below the deepest wasm frame, and to wasirun before it enters
+/// wasm: the thread that runs the guest gets `--max-wasm-stack` plus this.
+pub const HOST_STACK: usize = 8 << 20;
+
+/// Runs the module the command line names; the guest's exit status, or why there is none.
+pub fn run(cli: &Cli) -> Result<i32, Failure> {
+    let module_name = cli.module.display();
+    let wasm = std::fs::read(&cli.module).map_err(|e| {
+        Failure::new(
+            Status::NoModule,
+            format!("cannot read module {module_name}: {e}"),
+        )
+    })?;
+    let system = unix_system(cli)?;
+    let trace = if cli.trace {
+        Some(trace_sink(cli)?)
+    } else {
+        None
+    };
+    let engine = engine(cli)?;
+    let cache = if cli.no_cache {
+        None
+    } else {
+        Cache::from_env()
+    };
+    let (module, stored) = cache::load_or_compile(&engine, &wasm, cache.as_ref()).map_err(|e| {
+        Failure::new(
+            Status::InvalidModule,
+            format!("invalid module {module_name}: {}", one_line(&e)),
+        )
+    })?;
+    drop(wasm);
+    let result = check_command(&module)
+        .map_err(|why| {
+            Failure::new(
+                Status::InvalidModule,
+                format!("invalid module {module_name}: {why}"),
+            )
+        })
+        .and_then(|()| match trace {
+            Some(sink) => {
+                let options = TraceOptions {
+                    format: match cli.trace_format {
+                        TraceFormat::Text => Format::Text,
+                        TraceFormat::Json => Format::Json,
+                    },
+                    string_size: cli.trace_string_size,
+                };
+                start(&engine, &module, Tracer::new(system, sink, options))
+            }
+            None => start(&engine, &module, system),
+        });
+    // The entry is renamed into place whole or not at all; waiting only keeps a short-lived
+    // guest from leaving its temporary file behind.
+    if let Some(stored) = stored {
+        let _ = stored.join();
+    }
+    result
+}
+
+/// The Unix system the command line describes.
+fn unix_system(cli: &Cli) -> Result<UnixSystem, Failure> {
+    let mut b = Builder::new();
+    let argv0 = match &cli.argv0 {
+        Some(a) => a.clone(),
+        None => cli::default_argv0(&cli.module),
+    };
+    b.arg(argv0.into_vec());
+    for a in &cli.args {
+        b.arg(a.as_bytes());
+    }
+    for (name, value) in cli::environment(cli.env_inherit, &cli.env) {
+        b.env(name, value);
+    }
+    for d in &cli.preopens {
+        let mode = if d.read_only {
+            DirMode::ReadOnly
+        } else {
+            DirMode::ReadWrite
+        };
+        b.preopen_dir(&d.host, d.guest.clone(), mode)
+            .map_err(|e| Failure::new(Status::Dir, e.to_string()))?;
+    }
+    b.max_open_files(cli.max_open_files)
+        .max_open_dirs(cli.max_open_dirs)
+        .enforce_rights(cli.enforce_rights)
+        .nonblocking_stdio(cli.non_blocking_stdio);
+    b.build().map_err(|e| {
+        let status = match e {
+            wasirun_unix::Error::OpenDir { .. } => Status::Dir,
+            #[allow(unreachable_patterns)]
+            _ => Status::Internal,
+        };
+        Failure::new(status, e.to_string())
+    })
+}
+
+/// Where trace lines go: `--trace-file`, or stderr. Unbuffered: each line is one write, so a
+/// guest that crashes the process loses no line.
+fn trace_sink(cli: &Cli) -> Result<Box<dyn Write + Send>, Failure> {
+    match &cli.trace_file {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Ok(Box::new(f)),
+            Err(e) => Err(Failure::new(
+                Status::TraceFile,
+                format!("cannot create trace file {}: {e}", path.display()),
+            )),
+        },
+        None => Ok(Box::new(std::io::stderr())),
+    }
+}
+
+/// The engine: Cranelift optimizing for speed, functions compiled in parallel, traps caught
+/// by signal handlers, wasm backtraces on (with file and line numbers when
+/// `WASMTIME_BACKTRACE_DETAILS=1`, as wasmtime does).
+fn engine(cli: &Cli) -> Result<Engine, Failure> {
+    let max_wasm_stack = usize::try_from(cli.max_wasm_stack).unwrap_or(usize::MAX);
+    let mut config = Config::new();
+    config
+        .strategy(Strategy::Cranelift)
+        .cranelift_opt_level(OptLevel::Speed)
+        .parallel_compilation(true)
+        .signals_based_traps(true)
+        .wasm_backtrace_details(WasmBacktraceDetails::Environment)
+        .max_wasm_stack(max_wasm_stack)
+        // Only async calls use this stack, and wasirun makes none; but wasmtime refuses a
+        // max_wasm_stack above it when its async feature is on (another crate may turn it on).
+        .async_stack_size(max_wasm_stack.saturating_add(HOST_STACK));
+    Engine::new(&config).map_err(|e| {
+        Failure::new(
+            Status::Internal,
+            format!("cannot configure wasmtime: {}", one_line(&e)),
+        )
+    })
+}
+
+/// Checks that `module` is a WASI command: it exports `_start: func() -> ()`.
+fn check_command(module: &Module) -> Result<(), String> {
+    match module.get_export("_start") {
+        Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => Ok(()),
+        Some(ExternType::Func(f)) => Err(format!(
+            "`_start` has type {f}, not `(func)`: it is not a WASI command"
+        )),
+        Some(_) => Err("`_start` is not a function: it is not a WASI command".into()),
+        None => Err("no `_start` function: it is not a WASI command".into()),
+    }
+}
+
+/// Links `module` with WASI on `system`, instantiates it and calls `_start`.
+fn start<S: System + 'static>(engine: &Engine, module: &Module, system: S) -> Result<i32, Failure> {
+    let mut linker = Linker::<Host<S>>::new(engine);
+    wasirun_wasi::add_to_linker(&mut linker, |h| h).map_err(|e| {
+        Failure::new(
+            Status::Internal,
+            format!("cannot define WASI: {}", one_line(&e)),
+        )
+    })?;
+    let mut store = Store::new(engine, Host::new(system));
+    let instance = match linker.instantiate(&mut store, module) {
+        Ok(instance) => instance,
+        Err(e) => return Err(instantiate_failure(&linker, &mut store, module, e)),
+    };
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .map_err(|e| Failure::new(Status::InvalidModule, one_line(&e)))?;
+    match start.call(&mut store, ()) {
+        Ok(()) => Ok(0),
+        Err(e) => match e.downcast_ref::<I32Exit>() {
+            Some(I32Exit(code)) => Ok(*code),
+            None => Err(aborted(&e)),
+        },
+    }
+}
+
+/// Why instantiation failed: an import the linker lacks or defines with another type (named
+/// precisely, as wasmtime's own message does), a trap in the module's start function, or a
+/// resource failure.
+fn instantiate_failure<T: 'static>(
+    linker: &Linker<T>,
+    store: &mut Store<T>,
+    module: &Module,
+    err: wasmtime::Error,
+) -> Failure {
+    for import in module.imports() {
+        let (m, n) = (import.module(), import.name());
+        // An error here means "missing definition" (or out of memory, which the lookup that
+        // instantiate did first would have hit already).
+        match linker.get(&mut *store, m, n) {
+            Err(_) => {
+                return Failure::new(
+                    Status::Link,
+                    format!("unknown import: {m}::{n} has not been defined"),
+                );
+            }
+            Ok(found) => {
+                let found = found.ty(&*store);
+                let compatible = match (import.ty(), &found) {
+                    (ExternType::Func(want), ExternType::Func(have)) => have.matches(&want),
+                    _ => false,
+                };
+                if !compatible {
+                    return Failure::new(
+                        Status::Link,
+                        format!(
+                            "incompatible import: {m}::{n} is imported as {}, defined as {}",
+                            describe(&import.ty()),
+                            describe(&found)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if err.downcast_ref::<Trap>().is_some() {
+        return aborted(&err);
+    }
+    Failure::new(
+        Status::Internal,
+        format!("cannot instantiate: {}", one_line(&err)),
+    )
+}
+
+/// An import or export's type, for messages.
+fn describe(ty: &ExternType) -> String {
+    match ty {
+        ExternType::Func(f) => f.to_string(),
+        ExternType::Global(_) => "a global".into(),
+        ExternType::Table(_) => "a table".into(),
+        ExternType::Memory(_) => "a memory".into(),
+        ExternType::Tag(_) => "a tag".into(),
+    }
+}
+
+/// A guest ended by a trap or a host error: the error on the first line, then the backtrace.
+fn aborted(err: &wasmtime::Error) -> Failure {
+    let backtrace = err.downcast_ref::<WasmBacktrace>().map(|b| b.to_string());
+    // The backtrace is attached as the outermost context; print it after the cause, not in it.
+    let causes: Vec<String> = err
+        .chain()
+        .map(|e| e.to_string())
+        .filter(|e| Some(e) != backtrace.as_ref())
+        .collect();
+    let mut message = causes.join(": ").replace('\n', " ");
+    if err.downcast_ref::<Trap>().is_none() {
+        message.insert_str(0, "error: ");
+    }
+    if let Some(b) = backtrace {
+        message.push('\n');
+        message.push_str(&b);
+    }
+    Failure::new(Status::Trap, message)
+}
