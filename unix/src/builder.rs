@@ -1,0 +1,253 @@
+//! [`Builder`]: the host's choices (arguments, environment, preopens, limits) before a run.
+
+use crate::proc::Strings;
+use crate::rights;
+use crate::sandbox::Resolver;
+use crate::system::UnixSystem;
+use crate::table::{Entry, Table};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
+use std::path::{Path, PathBuf};
+use wasirun_wasi::{Fdflags, Filetype, Rights};
+
+/// Errors while setting a system up.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A preopened directory could not be opened.
+    #[error("cannot open directory {path}: {source}")]
+    OpenDir {
+        /// The host path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An argument or environment entry holds a NUL byte, which the guest would read as the end
+    /// of the string.
+    #[error("{what} contains a NUL byte")]
+    Nul {
+        /// Which string, lossily decoded.
+        what: String,
+    },
+    /// A host descriptor for the guest's stdin, stdout or stderr could not be set up.
+    #[error("cannot set up the guest's stdio: {0}")]
+    Stdio(std::io::Error),
+}
+
+/// Whether the guest may change what is below a preopened directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirMode {
+    /// Read and write.
+    ReadWrite,
+    /// Read only: no create, write, mkdir, unlink, rename, link, symlink, set-times or
+    /// truncate through it or anything opened below it. Those fail with `EPERM` (wasmtime's
+    /// choice), or `ENOTCAPABLE` under [`Builder::enforce_rights`] since the rights are gone too.
+    ReadOnly,
+}
+
+/// A directory opened by [`Builder::preopen_dir`].
+struct Preopen {
+    fd: OwnedFd,
+    guest: String,
+    mode: DirMode,
+}
+
+/// Builds a [`UnixSystem`].
+pub struct Builder {
+    args: Vec<Vec<u8>>,
+    env: Vec<Vec<u8>>,
+    dirs: Vec<Preopen>,
+    max_open_files: usize,
+    max_open_dirs: usize,
+    enforce_rights: bool,
+    nonblocking_stdio: bool,
+    resolver: Resolver,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            args: Vec::new(),
+            env: Vec::new(),
+            dirs: Vec::new(),
+            max_open_files: 1024,
+            max_open_dirs: 1024,
+            enforce_rights: false,
+            nonblocking_stdio: false,
+            resolver: Resolver::default(),
+        }
+    }
+}
+
+impl Builder {
+    /// An empty builder: no args, no env, no preopens, 1024 open files and directory streams
+    /// at most, rights enforced as wasmtime does, blocking stdio.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The most files the guest may have open at once (`ENFILE` past it), stdio and preopens
+    /// included.
+    pub fn max_open_files(&mut self, n: usize) -> &mut Self {
+        self.max_open_files = n;
+        self
+    }
+
+    /// The most directory streams (`fd_readdir` in progress) open at once (`EMFILE` past it).
+    pub fn max_open_dirs(&mut self, n: usize) -> &mut Self {
+        self.max_open_dirs = n;
+        self
+    }
+
+    /// Refuses (`ENOTCAPABLE`) any call the fd's rights do not allow, as wasi-go and Node do,
+    /// instead of enforcing only what the host granted, as wasmtime does.
+    pub fn enforce_rights(&mut self, on: bool) -> &mut Self {
+        self.enforce_rights = on;
+        self
+    }
+
+    /// Puts the host's stdin, stdout and stderr in non-blocking mode for the guest.
+    ///
+    /// `O_NONBLOCK` belongs to the open file description, which the host process shares, so the
+    /// original flags are put back when the [`UnixSystem`] is dropped.
+    pub fn nonblocking_stdio(&mut self, on: bool) -> &mut Self {
+        self.nonblocking_stdio = on;
+        self
+    }
+
+    /// How paths are resolved beneath preopened directories: [`Resolver::Auto`] unless a test
+    /// or a suspicious kernel calls for [`Resolver::Walk`].
+    pub fn resolver(&mut self, resolver: Resolver) -> &mut Self {
+        self.resolver = resolver;
+        self
+    }
+
+    /// Appends a command-line argument (the first is the program name).
+    pub fn arg(&mut self, arg: impl Into<Vec<u8>>) -> &mut Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Sets an environment variable; a later value for the same name wins.
+    pub fn env(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> &mut Self {
+        let name = name.as_ref();
+        self.env
+            .retain(|e| !(e.starts_with(name) && e.get(name.len()) == Some(&b'=')));
+        let mut entry = name.to_vec();
+        entry.push(b'=');
+        entry.extend_from_slice(value.as_ref());
+        self.env.push(entry);
+        self
+    }
+
+    /// Preopens the host directory `host` for the guest under the name `guest`.
+    ///
+    /// The directory is opened now: `Error::OpenDir` when it is missing or not a directory.
+    /// Preopens get guest fds 3, 4, ... in the order of these calls.
+    pub fn preopen_dir(
+        &mut self,
+        host: impl AsRef<Path>,
+        guest: impl Into<String>,
+        mode: DirMode,
+    ) -> Result<&mut Self, Error> {
+        let host = host.as_ref();
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(host, flags, Mode::empty()).map_err(|e| Error::OpenDir {
+            path: host.to_path_buf(),
+            source: e.into(),
+        })?;
+        self.dirs.push(Preopen {
+            fd,
+            guest: guest.into(),
+            mode,
+        });
+        Ok(self)
+    }
+
+    /// Builds the system. The builder keeps its preopened directories and can build again.
+    pub fn build(&mut self) -> Result<UnixSystem, Error> {
+        let args = Strings::new(&self.args, "an argument")?;
+        let env = Strings::new(&self.env, "an environment entry")?;
+        let mut table = Table::new(self.max_open_files, self.max_open_dirs, self.enforce_rights);
+        let mut restore = Vec::new();
+        let host_stdio = [
+            rustix::stdio::stdin(),
+            rustix::stdio::stdout(),
+            rustix::stdio::stderr(),
+        ];
+        for host in host_stdio {
+            let fd = dup_stdio(host).map_err(|e| Error::Stdio(e.into()))?;
+            if self.nonblocking_stdio {
+                let flags = rustix::fs::fcntl_getfl(&fd).map_err(|e| Error::Stdio(e.into()))?;
+                let keep = dup(fd.as_fd()).map_err(|e| Error::Stdio(e.into()))?;
+                rustix::fs::fcntl_setfl(&fd, flags | OFlags::NONBLOCK)
+                    .map_err(|e| Error::Stdio(e.into()))?;
+                restore.push((keep, flags));
+            }
+            table.push(stdio_entry(fd).map_err(|e| Error::Stdio(e.into()))?);
+        }
+        for dir in &self.dirs {
+            let fd = dup(dir.fd.as_fd()).map_err(|e| Error::OpenDir {
+                path: PathBuf::from(&dir.guest),
+                source: e.into(),
+            })?;
+            let readonly = dir.mode == DirMode::ReadOnly;
+            let mask = rights::host_mask(readonly);
+            table.push(Entry {
+                fd,
+                filetype: Filetype::Directory,
+                rights: rights::DIR & mask,
+                inheriting: rights::DIR_INHERITING & mask,
+                readonly,
+                sync: Fdflags::empty(),
+                preopen: Some(dir.guest.clone().into_boxed_str()),
+                stream: None,
+            });
+        }
+        Ok(UnixSystem::new(table, args, env, self.resolver, restore))
+    }
+}
+
+/// A descriptor of our own for a host stdio stream, numbered 3 or more so that it never takes
+/// the place of a closed 0, 1 or 2: closing it leaves the host's stream alone. A closed host
+/// stream becomes `/dev/null`.
+fn dup_stdio(host: BorrowedFd<'_>) -> rustix::io::Result<OwnedFd> {
+    match dup(host) {
+        Err(rustix::io::Errno::BADF) => {
+            let null = rustix::fs::open(
+                "/dev/null",
+                OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOCTTY,
+                Mode::empty(),
+            )?;
+            dup(null.as_fd())
+        }
+        other => other,
+    }
+}
+
+fn dup(fd: BorrowedFd<'_>) -> rustix::io::Result<OwnedFd> {
+    rustix::io::fcntl_dupfd_cloexec(fd, 3)
+}
+
+/// The entry for one stdio descriptor: type, rights and flags as the host has them.
+fn stdio_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
+    let filetype = crate::fs::stat::fd_filetype(fd.as_fd())?;
+    let tty = rustix::termios::isatty(&fd);
+    let flags = rustix::fs::fcntl_getfl(&fd)?;
+    let access = flags & OFlags::RWMODE;
+    let readable = access == OFlags::RDONLY || access == OFlags::RDWR;
+    let writable = access == OFlags::WRONLY || access == OFlags::RDWR;
+    let mut sync = Fdflags::empty();
+    if flags.contains(OFlags::SYNC) {
+        sync |= Fdflags::SYNC;
+    }
+    Ok(Entry {
+        fd,
+        filetype,
+        rights: rights::applicable(filetype, tty) & rights::access_mask(readable, writable),
+        inheriting: Rights::empty(),
+        readonly: false,
+        sync,
+        preopen: None,
+        stream: None,
+    })
+}

@@ -1,0 +1,91 @@
+//! Calls on descriptors as such: close, renumber, fdstat, rights, prestat.
+
+use crate::system::UnixSystem;
+use rustix::fs::OFlags;
+use wasirun_wasi::{Errno, Fd, Fdflags, Fdstat, Prestat, PrestatDir, Rights};
+
+/// `fd_close`: the entry, and with it the host descriptor and any directory stream, goes away.
+/// Preopens close like any other fd, as in wasmtime.
+pub(crate) fn close(sys: &mut UnixSystem, fd: Fd) -> Result<(), Errno> {
+    sys.table.remove(fd).map(drop)
+}
+
+/// `fd_renumber`: see [`Table::renumber`](crate::table::Table::renumber) for the rules.
+pub(crate) fn renumber(sys: &mut UnixSystem, fd: Fd, to: Fd) -> Result<(), Errno> {
+    sys.table.renumber(fd, to)
+}
+
+/// `fd_fdstat_get`: the type and rights recorded for the fd, and the flags the host descriptor
+/// has now (`APPEND` and `NONBLOCK` from `F_GETFL`, the sync flags as opened).
+pub(crate) fn fdstat_get(sys: &mut UnixSystem, fd: Fd) -> Result<Fdstat, Errno> {
+    let entry = sys.table.entry(fd)?;
+    let host = rustix::fs::fcntl_getfl(&entry.fd)?;
+    let mut flags = entry.sync;
+    if host.contains(OFlags::APPEND) {
+        flags |= Fdflags::APPEND;
+    }
+    if host.contains(OFlags::NONBLOCK) {
+        flags |= Fdflags::NONBLOCK;
+    }
+    Ok(Fdstat {
+        fs_filetype: entry.filetype,
+        fs_flags: flags,
+        fs_rights_base: entry.rights,
+        fs_rights_inheriting: entry.inheriting,
+    })
+}
+
+/// `fd_fdstat_set_flags`: `APPEND` and `NONBLOCK` change with `F_SETFL`. The sync flags cannot
+/// change after open (Linux ignores them in `F_SETFL`): asking for other sync flags than the
+/// fd has is `ENOTSUP`, asking for the same is fine, so that read-modify-write works.
+pub(crate) fn fdstat_set_flags(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> Result<(), Errno> {
+    let entry = sys.table.get(fd, Rights::FD_FDSTAT_SET_FLAGS)?;
+    let sync = Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC;
+    if flags & sync != entry.sync {
+        return Err(Errno::Notsup);
+    }
+    let mut host = rustix::fs::fcntl_getfl(&entry.fd)?;
+    host.set(OFlags::APPEND, flags.contains(Fdflags::APPEND));
+    host.set(OFlags::NONBLOCK, flags.contains(Fdflags::NONBLOCK));
+    rustix::fs::fcntl_setfl(&entry.fd, host)?;
+    Ok(())
+}
+
+/// `fd_fdstat_set_rights`: rights only ever shrink; asking for one the fd does not have is
+/// `ENOTCAPABLE`, in both modes.
+pub(crate) fn fdstat_set_rights(
+    sys: &mut UnixSystem,
+    fd: Fd,
+    base: Rights,
+    inheriting: Rights,
+) -> Result<(), Errno> {
+    let entry = sys.table.entry_mut(fd)?;
+    if !entry.rights.contains(base) || !entry.inheriting.contains(inheriting) {
+        return Err(Errno::Notcapable);
+    }
+    entry.rights = base;
+    entry.inheriting = inheriting;
+    Ok(())
+}
+
+/// `fd_prestat_get`: the length of a preopen's guest name; `EBADF` for any other fd, which is
+/// how wasi-libc finds the end of the preopens.
+pub(crate) fn prestat_get(sys: &mut UnixSystem, fd: Fd) -> Result<Prestat, Errno> {
+    let name = preopen_name(sys, fd)?;
+    Ok(Prestat::Dir(PrestatDir {
+        pr_name_len: name.len() as u32,
+    }))
+}
+
+/// `fd_prestat_dir_name`: the name, without a NUL, at the front of `path`; `ENAMETOOLONG` when
+/// it does not fit, as in wasmtime.
+pub(crate) fn prestat_dir_name(sys: &mut UnixSystem, fd: Fd, path: &mut [u8]) -> Result<(), Errno> {
+    let name = preopen_name(sys, fd)?.as_bytes();
+    let out = path.get_mut(..name.len()).ok_or(Errno::Nametoolong)?;
+    out.copy_from_slice(name);
+    Ok(())
+}
+
+fn preopen_name(sys: &UnixSystem, fd: Fd) -> Result<&str, Errno> {
+    sys.table.entry(fd)?.preopen.as_deref().ok_or(Errno::Badf)
+}

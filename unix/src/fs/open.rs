@@ -1,0 +1,141 @@
+//! `path_open`: rights in, flags to the host, a new entry out.
+
+use crate::rights;
+use crate::sandbox;
+use crate::system::UnixSystem;
+use crate::table::Entry;
+use rustix::fd::AsFd;
+use rustix::fs::OFlags;
+use wasirun_wasi::{Errno, Fd, Fdflags, Filetype, Oflags, Rights};
+
+/// What the guest asked `path_open` for, besides the directory and the path.
+pub(crate) struct Request {
+    /// `lookupflags::symlink_follow`: follow a symlink in the last position.
+    pub follow: bool,
+    /// How to open.
+    pub oflags: Oflags,
+    /// The base rights asked for.
+    pub base: Rights,
+    /// The inheriting rights asked for.
+    pub inheriting: Rights,
+    /// The descriptor flags.
+    pub fdflags: Fdflags,
+}
+
+impl Request {
+    /// What the directory must allow (base rights): opening, creating, truncating.
+    fn dir_rights(&self) -> Rights {
+        let mut needed = Rights::PATH_OPEN;
+        if self.oflags.contains(Oflags::CREAT) {
+            needed |= Rights::PATH_CREATE_FILE;
+        }
+        if self.oflags.contains(Oflags::TRUNC) {
+            needed |= Rights::PATH_FILESTAT_SET_SIZE;
+        }
+        needed
+    }
+
+    /// What the directory must be able to pass on (inheriting rights): the rights asked for,
+    /// and the sync rights the sync flags imply (witx: `FD_DATASYNC` covers `DSYNC`, `FD_SYNC`
+    /// covers `RSYNC` and `SYNC`).
+    fn inherited_rights(&self) -> Rights {
+        let mut needed = self.base | self.inheriting;
+        if self.fdflags.contains(Fdflags::DSYNC) {
+            needed |= Rights::FD_DATASYNC;
+        }
+        if self.fdflags.intersects(Fdflags::RSYNC | Fdflags::SYNC) {
+            needed |= Rights::FD_SYNC;
+        }
+        needed
+    }
+
+    /// The access mode, from the `FD_READ` and `FD_WRITE` rights asked for, as wasmtime does;
+    /// with neither, read only, so that the open succeeds where it can.
+    fn access(&self) -> (bool, bool) {
+        let write = self.base.contains(Rights::FD_WRITE);
+        let read = self.base.contains(Rights::FD_READ) || !write;
+        (read, write)
+    }
+
+    /// The host `open` flags.
+    fn host_flags(&self) -> OFlags {
+        let mut flags = match self.access() {
+            (true, true) => OFlags::RDWR,
+            (false, true) => OFlags::WRONLY,
+            _ => OFlags::RDONLY,
+        };
+        flags |= OFlags::NOCTTY;
+        let o = self.oflags;
+        flags.set(OFlags::CREATE, o.contains(Oflags::CREAT));
+        flags.set(OFlags::DIRECTORY, o.contains(Oflags::DIRECTORY));
+        flags.set(OFlags::EXCL, o.contains(Oflags::EXCL));
+        flags.set(OFlags::TRUNC, o.contains(Oflags::TRUNC));
+        let f = self.fdflags;
+        flags.set(OFlags::APPEND, f.contains(Fdflags::APPEND));
+        flags.set(OFlags::NONBLOCK, f.contains(Fdflags::NONBLOCK));
+        // rustix, like Linux, spells all three O_SYNC: the strongest, which satisfies each.
+        flags.set(OFlags::DSYNC, f.contains(Fdflags::DSYNC));
+        flags.set(OFlags::RSYNC, f.contains(Fdflags::RSYNC));
+        flags.set(OFlags::SYNC, f.contains(Fdflags::SYNC));
+        flags
+    }
+}
+
+/// `path_open`.
+///
+/// - `DIRECTORY` with `CREAT`, `EXCL` or `TRUNC` is `EINVAL`, as in wasmtime (and Linux 6.4+).
+/// - The file is opened for reading, writing or both from the `FD_READ`/`FD_WRITE` rights
+///   asked for, with `O_CLOEXEC | O_NOCTTY`; the kernel then says `EISDIR` for a directory
+///   opened for writing and `ENOTDIR` for a non-directory opened with `DIRECTORY`.
+/// - Beneath a read-only preopen, creating, truncating or opening for writing is `EPERM`.
+/// - The new fd's rights are what its type and access mode allow (narrowed to what was asked
+///   under `enforce_rights`), its inheriting rights those of the directory (or what was asked).
+pub(crate) fn path_open(
+    sys: &mut UnixSystem,
+    fd: Fd,
+    path: &str,
+    req: Request,
+) -> Result<Fd, Errno> {
+    let strict = sys.table.strict;
+    let dir = sys.table.get(fd, req.dir_rights())?.dir()?;
+    let o = req.oflags;
+    if o.contains(Oflags::DIRECTORY) && o.intersects(Oflags::CREAT | Oflags::EXCL | Oflags::TRUNC) {
+        return Err(Errno::Inval);
+    }
+    if strict && !dir.inheriting.contains(req.inherited_rights()) {
+        return Err(Errno::Notcapable);
+    }
+    let (readable, writable) = req.access();
+    if dir.readonly && writable {
+        return Err(Errno::Perm);
+    }
+    sys.table.reserve()?;
+    let file = sandbox::open(
+        dir.fd.as_fd(),
+        path.as_bytes(),
+        req.host_flags(),
+        req.follow,
+        sys.resolver,
+    )?;
+    let filetype = super::stat::fd_filetype(file.as_fd())?;
+    let tty = filetype == Filetype::CharacterDevice && rustix::termios::isatty(&file);
+    let mut base = rights::applicable(filetype, tty)
+        & rights::access_mask(readable, writable)
+        & rights::host_mask(dir.readonly);
+    let mut inheriting = dir.inheriting;
+    if strict {
+        base &= req.base;
+        inheriting &= req.inheriting;
+    }
+    let entry = Entry {
+        fd: file,
+        filetype,
+        rights: base,
+        inheriting,
+        readonly: dir.readonly,
+        sync: req.fdflags & (Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC),
+        preopen: None,
+        stream: None,
+    };
+    sys.table.insert(entry)
+}

@@ -1,0 +1,118 @@
+//! The `path_*` calls that act on a name: mkdir, rmdir, unlink, rename, link, symlink,
+//! readlink. Each resolves through [`sandbox`] and makes one `*at` call on a single name.
+
+use crate::sandbox;
+use crate::system::UnixSystem;
+use rustix::fd::AsFd;
+use rustix::fs::{AtFlags, Mode};
+use std::mem::MaybeUninit;
+use wasirun_wasi::{Errno, Fd, Lookupflags, Rights, Size};
+
+/// `path_create_directory`: `mkdirat(2)`, mode `0777` before the umask.
+pub(crate) fn create_directory(sys: &mut UnixSystem, fd: Fd, path: &str) -> Result<(), Errno> {
+    let dir = sys.table.get(fd, Rights::PATH_CREATE_DIRECTORY)?.dir()?;
+    let at = sandbox::parent(dir.fd.as_fd(), path, sys.resolver)?;
+    Ok(rustix::fs::mkdirat(
+        at.dir(),
+        at.name(),
+        Mode::from_raw_mode(0o777),
+    )?)
+}
+
+/// `path_remove_directory`: `unlinkat(2)` with `AT_REMOVEDIR` (`ENOTEMPTY`, `ENOTDIR` from the
+/// kernel).
+pub(crate) fn remove_directory(sys: &mut UnixSystem, fd: Fd, path: &str) -> Result<(), Errno> {
+    let dir = sys.table.get(fd, Rights::PATH_REMOVE_DIRECTORY)?.dir()?;
+    let at = sandbox::parent(dir.fd.as_fd(), path, sys.resolver)?;
+    Ok(rustix::fs::unlinkat(
+        at.dir(),
+        at.name(),
+        AtFlags::REMOVEDIR,
+    )?)
+}
+
+/// `path_unlink_file`: `unlinkat(2)`; a directory is `EISDIR`, as the witx asks and Linux says.
+pub(crate) fn unlink_file(sys: &mut UnixSystem, fd: Fd, path: &str) -> Result<(), Errno> {
+    let dir = sys.table.get(fd, Rights::PATH_UNLINK_FILE)?.dir()?;
+    let at = sandbox::parent(dir.fd.as_fd(), path, sys.resolver)?;
+    Ok(rustix::fs::unlinkat(at.dir(), at.name(), AtFlags::empty())?)
+}
+
+/// `path_rename`: `renameat(2)` between two resolved parents.
+pub(crate) fn rename(
+    sys: &mut UnixSystem,
+    fd: Fd,
+    old_path: &str,
+    new_fd: Fd,
+    new_path: &str,
+) -> Result<(), Errno> {
+    let old_dir = sys.table.get(fd, Rights::PATH_RENAME_SOURCE)?.dir()?;
+    let new_dir = sys.table.get(new_fd, Rights::PATH_RENAME_TARGET)?.dir()?;
+    let old = sandbox::parent(old_dir.fd.as_fd(), old_path, sys.resolver)?;
+    let new = sandbox::parent(new_dir.fd.as_fd(), new_path, sys.resolver)?;
+    Ok(rustix::fs::renameat(
+        old.dir(),
+        old.name(),
+        new.dir(),
+        new.name(),
+    )?)
+}
+
+/// `path_link`: `linkat(2)`. With `SYMLINK_FOLLOW` the source symlink is followed by the
+/// resolver (POSIX's `AT_SYMLINK_FOLLOW`; wasmtime refuses it with `EINVAL`), so the kernel
+/// links the name it is handed, never following anything itself.
+pub(crate) fn link(
+    sys: &mut UnixSystem,
+    old_fd: Fd,
+    old_flags: Lookupflags,
+    old_path: &str,
+    new_fd: Fd,
+    new_path: &str,
+) -> Result<(), Errno> {
+    let old_dir = sys.table.get(old_fd, Rights::PATH_LINK_SOURCE)?.dir()?;
+    let new_dir = sys.table.get(new_fd, Rights::PATH_LINK_TARGET)?.dir()?;
+    let follow = old_flags.contains(Lookupflags::SYMLINK_FOLLOW);
+    let old = sandbox::target(old_dir.fd.as_fd(), old_path, follow, sys.resolver)?;
+    let new = sandbox::parent(new_dir.fd.as_fd(), new_path, sys.resolver)?;
+    Ok(rustix::fs::linkat(
+        old.dir(),
+        old.name(),
+        new.dir(),
+        new.name(),
+        AtFlags::empty(),
+    )?)
+}
+
+/// `path_symlink`: `symlinkat(2)`. The target is stored as the guest wrote it, absolute or not:
+/// it is only text until someone follows it, and the resolver never follows one out of the
+/// sandbox.
+pub(crate) fn symlink(
+    sys: &mut UnixSystem,
+    old_path: &str,
+    fd: Fd,
+    new_path: &str,
+) -> Result<(), Errno> {
+    let dir = sys.table.get(fd, Rights::PATH_SYMLINK)?.dir()?;
+    let at = sandbox::parent(dir.fd.as_fd(), new_path, sys.resolver)?;
+    Ok(rustix::fs::symlinkat(old_path, at.dir(), at.name())?)
+}
+
+/// `path_readlink`: `readlinkat(2)`, the target cut at the end of `buf` as in wasmtime (and
+/// as `readlink` does).
+pub(crate) fn readlink(
+    sys: &mut UnixSystem,
+    fd: Fd,
+    path: &str,
+    buf: &mut [u8],
+) -> Result<Size, Errno> {
+    let dir = sys.table.get(fd, Rights::PATH_READLINK)?.dir()?;
+    let at = sandbox::target(dir.fd.as_fd(), path, false, sys.resolver)?;
+    if buf.is_empty() {
+        // readlink(2) refuses an empty buffer; the guest only learns whether it is a link.
+        let mut byte = [MaybeUninit::uninit(); 1];
+        rustix::fs::readlinkat_raw(at.dir(), at.name(), &mut byte)?;
+        return Ok(0);
+    }
+    let n = rustix::fs::readlinkat_raw(at.dir(), at.name(), buf)?;
+    Ok(super::file::size(n))
+}

@@ -1,0 +1,193 @@
+//! File attributes: `fstat`/`fstatat` to `filestat`, and `futimens`/`utimensat` from `fstflags`.
+
+use crate::sandbox;
+use crate::system::UnixSystem;
+use rustix::fd::{AsFd, BorrowedFd};
+use rustix::fs::{AtFlags, FileType, Stat, Timestamps, UTIME_NOW, UTIME_OMIT};
+use rustix::net::SocketType;
+use rustix::time::Timespec;
+use wasirun_wasi::{Errno, Fd, Filestat, Filetype, Fstflags, Lookupflags, Rights, Timestamp};
+
+/// The WASI type of a host file type. Preview 1 has no FIFO type: FIFOs are `UNKNOWN`, as in
+/// wasmtime. A socket found by name cannot say whether it streams: Unix sockets mostly do.
+pub(crate) fn filetype(ft: FileType) -> Filetype {
+    match ft {
+        FileType::RegularFile => Filetype::RegularFile,
+        FileType::Directory => Filetype::Directory,
+        FileType::Symlink => Filetype::SymbolicLink,
+        FileType::CharacterDevice => Filetype::CharacterDevice,
+        FileType::BlockDevice => Filetype::BlockDevice,
+        FileType::Socket => Filetype::SocketStream,
+        FileType::Fifo | FileType::Unknown => Filetype::Unknown,
+    }
+}
+
+/// The WASI type of an open descriptor; for a socket, `SO_TYPE` tells streams from datagrams.
+pub(crate) fn fd_filetype(fd: BorrowedFd<'_>) -> rustix::io::Result<Filetype> {
+    let stat = rustix::fs::fstat(fd)?;
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::Socket => Ok(match rustix::net::sockopt::socket_type(fd)? {
+            SocketType::DGRAM => Filetype::SocketDgram,
+            SocketType::STREAM => Filetype::SocketStream,
+            _ => Filetype::Unknown,
+        }),
+        ft => Ok(filetype(ft)),
+    }
+}
+
+/// Converts a host `stat`. The field types vary with the architecture, hence the generic
+/// conversions; times before the epoch read as 0.
+pub(crate) fn filestat(st: &Stat) -> Filestat {
+    Filestat {
+        dev: wide(st.st_dev),
+        ino: wide(st.st_ino),
+        filetype: filetype(FileType::from_raw_mode(st.st_mode)),
+        nlink: wide(st.st_nlink),
+        size: wide(st.st_size),
+        atim: time(st.st_atime, st.st_atime_nsec),
+        mtim: time(st.st_mtime, st.st_mtime_nsec),
+        ctim: time(st.st_ctime, st.st_ctime_nsec),
+    }
+}
+
+fn wide<T: TryInto<u64>>(v: T) -> u64 {
+    v.try_into().unwrap_or(0)
+}
+
+fn time<S: TryInto<i64>, N: TryInto<i64>>(secs: S, nanos: N) -> Timestamp {
+    let secs = secs.try_into().unwrap_or(0);
+    let nanos = nanos.try_into().unwrap_or(0);
+    crate::clock::timestamp(Timespec {
+        tv_sec: secs,
+        tv_nsec: nanos as _,
+    })
+    .unwrap_or(0)
+}
+
+/// `fd_filestat_get`: `fstat(2)`; a socket keeps the type found at open.
+#[inline]
+pub(crate) fn fd_filestat_get(sys: &mut UnixSystem, fd: Fd) -> Result<Filestat, Errno> {
+    let entry = sys.table.get(fd, Rights::FD_FILESTAT_GET)?;
+    let mut stat = filestat(&rustix::fs::fstat(&entry.fd)?);
+    if matches!(
+        entry.filetype,
+        Filetype::SocketDgram | Filetype::SocketStream
+    ) {
+        stat.filetype = entry.filetype;
+    }
+    Ok(stat)
+}
+
+/// `path_filestat_get`: `fstatat(2)` on what [`sandbox::target`] resolves.
+pub(crate) fn path_filestat_get(
+    sys: &mut UnixSystem,
+    fd: Fd,
+    flags: Lookupflags,
+    path: &str,
+) -> Result<Filestat, Errno> {
+    let dir = sys.table.get(fd, Rights::PATH_FILESTAT_GET)?.dir()?;
+    let follow = flags.contains(Lookupflags::SYMLINK_FOLLOW);
+    let at = sandbox::target(dir.fd.as_fd(), path, follow, sys.resolver)?;
+    let stat = rustix::fs::statat(at.dir(), at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
+    Ok(filestat(&stat))
+}
+
+/// The `futimens`/`utimensat` times for `fstflags`: a time and `*_NOW` together is `EINVAL`,
+/// neither leaves that time alone.
+pub(crate) fn timestamps(
+    atim: Timestamp,
+    mtim: Timestamp,
+    flags: Fstflags,
+) -> Result<Timestamps, Errno> {
+    fn one(value: Timestamp, set: bool, now: bool) -> Result<Timespec, Errno> {
+        Ok(match (set, now) {
+            (true, true) => return Err(Errno::Inval),
+            (true, false) => crate::clock::timespec(value),
+            (false, true) => Timespec {
+                tv_sec: 0,
+                tv_nsec: UTIME_NOW,
+            },
+            (false, false) => Timespec {
+                tv_sec: 0,
+                tv_nsec: UTIME_OMIT,
+            },
+        })
+    }
+    Ok(Timestamps {
+        last_access: one(
+            atim,
+            flags.contains(Fstflags::ATIM),
+            flags.contains(Fstflags::ATIM_NOW),
+        )?,
+        last_modification: one(
+            mtim,
+            flags.contains(Fstflags::MTIM),
+            flags.contains(Fstflags::MTIM_NOW),
+        )?,
+    })
+}
+
+/// `fd_filestat_set_times`: `futimens(2)`.
+pub(crate) fn fd_set_times(
+    sys: &mut UnixSystem,
+    fd: Fd,
+    atim: Timestamp,
+    mtim: Timestamp,
+    flags: Fstflags,
+) -> Result<(), Errno> {
+    let times = timestamps(atim, mtim, flags)?;
+    let entry = sys.table.get(fd, Rights::FD_FILESTAT_SET_TIMES)?;
+    Ok(rustix::fs::futimens(&entry.fd, &times)?)
+}
+
+/// `path_filestat_set_times`: `utimensat(2)` with `AT_SYMLINK_NOFOLLOW` on what
+/// [`sandbox::target`] resolves (which followed the symlink already when asked to).
+pub(crate) fn path_set_times(
+    sys: &mut UnixSystem,
+    fd: Fd,
+    flags: Lookupflags,
+    path: &str,
+    atim: Timestamp,
+    mtim: Timestamp,
+    fst_flags: Fstflags,
+) -> Result<(), Errno> {
+    let times = timestamps(atim, mtim, fst_flags)?;
+    let dir = sys.table.get(fd, Rights::PATH_FILESTAT_SET_TIMES)?.dir()?;
+    let follow = flags.contains(Lookupflags::SYMLINK_FOLLOW);
+    let at = sandbox::target(dir.fd.as_fd(), path, follow, sys.resolver)?;
+    Ok(rustix::fs::utimensat(
+        at.dir(),
+        at.name(),
+        &times,
+        AtFlags::SYMLINK_NOFOLLOW,
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_now_together_are_einval() {
+        let both = Fstflags::ATIM | Fstflags::ATIM_NOW;
+        assert_eq!(timestamps(0, 0, both).err(), Some(Errno::Inval));
+        let both = Fstflags::MTIM | Fstflags::MTIM_NOW;
+        assert_eq!(timestamps(0, 0, both).err(), Some(Errno::Inval));
+        let t = timestamps(1_500_000_000, 0, Fstflags::ATIM | Fstflags::MTIM_NOW).unwrap();
+        assert_eq!(
+            (t.last_access.tv_sec, t.last_access.tv_nsec),
+            (1, 500_000_000)
+        );
+        assert_eq!(t.last_modification.tv_nsec, UTIME_NOW);
+        let t = timestamps(0, 0, Fstflags::empty()).unwrap();
+        assert_eq!(t.last_access.tv_nsec, UTIME_OMIT);
+    }
+
+    #[test]
+    fn stat_of_a_file() {
+        let st = rustix::fs::stat("/").unwrap();
+        let fs = filestat(&st);
+        assert_eq!(fs.filetype, Filetype::Directory);
+        assert!(fs.nlink >= 2 && fs.mtim > 0);
+    }
+}

@@ -1,0 +1,287 @@
+//! `poll_oneoff`: clocks and descriptors in one `poll(2)`.
+//!
+//! - Zero subscriptions is `EINVAL` (there is nothing to wake up for), as in wasmtime.
+//! - Clock subscriptions on the realtime and monotonic clocks, relative or absolute, become
+//!   one deadline on the monotonic clock; the CPU-time clocks cannot be waited on (`EINVAL`,
+//!   as in wasmtime). The precision is ignored.
+//! - A descriptor that is not open, or lacks the rights under `enforce_rights`, gives an event
+//!   carrying the error (`EBADF`, `ENOTCAPABLE`), not a failed call.
+//! - Regular files (and directories) are always ready, as `poll(2)` says of them; a read event
+//!   carries the bytes left between the offset and the end of the file.
+//! - Other descriptors go to `poll(2)`; a read event carries `FIONREAD` where the descriptor
+//!   has it, and `FD_READWRITE_HANGUP` on `POLLHUP`.
+//! - With clocks only, the call sleeps with `clock_nanosleep(2)`.
+//!
+//! Up to 64 subscriptions, nothing is allocated: the `pollfd`s live in an array on the stack.
+
+use crate::clock;
+use crate::rights;
+use crate::system::UnixSystem;
+use crate::table::Table;
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::{AsFd, BorrowedFd};
+use rustix::fs::SeekFrom;
+use rustix::io::Errno as E;
+use rustix::time::ClockId;
+use wasirun_wasi::{
+    Clockid, Errno, Event, EventFdReadwrite, Eventrwflags, Eventtype, Filetype, Rights, Size,
+    Subclockflags, Subscription, SubscriptionClock, SubscriptionU, Timestamp,
+};
+
+/// How many subscriptions are handled without a heap allocation.
+pub(crate) const INLINE: usize = 64;
+
+/// `poll_oneoff`: writes the events that happened at the front of `out`, returns how many.
+pub(crate) fn poll_oneoff(
+    sys: &mut UnixSystem,
+    subs: &[Subscription],
+    out: &mut [Event],
+) -> Result<Size, Errno> {
+    if subs.is_empty() {
+        return Err(Errno::Inval);
+    }
+    let table = &sys.table;
+    // A placeholder for the unused pollfd slots: any descriptor a subscription names.
+    let Some(any) = subs.iter().find_map(|s| pollable(table, s)) else {
+        return Poll::new(subs, out).run(table, &mut [], &mut []);
+    };
+    if subs.len() <= INLINE {
+        let mut fds: [PollFd<'_>; INLINE] =
+            std::array::from_fn(|_| PollFd::from_borrowed_fd(any, PollFlags::empty()));
+        let mut which = [0usize; INLINE];
+        Poll::new(subs, out).run(table, &mut fds, &mut which)
+    } else {
+        let mut fds = vec![PollFd::from_borrowed_fd(any, PollFlags::empty()); subs.len()];
+        let mut which = vec![0usize; subs.len()];
+        Poll::new(subs, out).run(table, &mut fds, &mut which)
+    }
+}
+
+/// The descriptor behind an fd subscription, if it is one that `poll(2)` must watch.
+fn pollable<'t>(table: &'t Table, sub: &Subscription) -> Option<BorrowedFd<'t>> {
+    let fd = match sub.u {
+        SubscriptionU::FdRead(s) | SubscriptionU::FdWrite(s) => s.file_descriptor,
+        SubscriptionU::Clock(_) => return None,
+    };
+    let entry = table.entry(fd).ok()?;
+    (!always_ready(entry.filetype)).then(|| entry.fd.as_fd())
+}
+
+/// Regular files and directories never block (`poll(2)`: "always ready").
+fn always_ready(filetype: Filetype) -> bool {
+    matches!(
+        filetype,
+        Filetype::RegularFile | Filetype::Directory | Filetype::BlockDevice
+    )
+}
+
+/// One call in progress.
+struct Poll<'a> {
+    subs: &'a [Subscription],
+    out: &'a mut [Event],
+    count: usize,
+}
+
+impl<'a> Poll<'a> {
+    fn new(subs: &'a [Subscription], out: &'a mut [Event]) -> Self {
+        Poll {
+            subs,
+            out,
+            count: 0,
+        }
+    }
+
+    fn emit(&mut self, sub: &Subscription, error: Errno, nbytes: u64, flags: Eventrwflags) {
+        let type_ = match sub.u {
+            SubscriptionU::Clock(_) => Eventtype::Clock,
+            SubscriptionU::FdRead(_) => Eventtype::FdRead,
+            SubscriptionU::FdWrite(_) => Eventtype::FdWrite,
+        };
+        if let Some(slot) = self.out.get_mut(self.count) {
+            *slot = Event {
+                userdata: sub.userdata,
+                error,
+                type_,
+                fd_readwrite: EventFdReadwrite { nbytes, flags },
+            };
+            self.count += 1;
+        }
+    }
+
+    /// Sorts the subscriptions (immediate events, pollfds, deadlines), waits, reports.
+    fn run<'t>(
+        mut self,
+        table: &'t Table,
+        fds: &mut [PollFd<'t>],
+        which: &mut [usize],
+    ) -> Result<Size, Errno> {
+        let start = Start::now()?;
+        let mut npoll = 0;
+        // The earliest deadline, on the monotonic clock.
+        let mut wake: Option<Timestamp> = None;
+        for (i, sub) in self.subs.iter().enumerate() {
+            let (fd, read) = match sub.u {
+                SubscriptionU::Clock(c) => {
+                    let at = start.deadline(&c)?;
+                    wake = Some(wake.map_or(at, |w| w.min(at)));
+                    continue;
+                }
+                SubscriptionU::FdRead(s) => (s.file_descriptor, true),
+                SubscriptionU::FdWrite(s) => (s.file_descriptor, false),
+            };
+            let needed = Rights::POLL_FD_READWRITE
+                | if read {
+                    Rights::FD_READ
+                } else {
+                    Rights::FD_WRITE
+                };
+            let entry = match table
+                .entry(fd)
+                .and_then(|e| rights::check(e, needed, table.strict).map(|()| e))
+            {
+                Ok(entry) => entry,
+                Err(e) => {
+                    self.emit(sub, e, 0, Eventrwflags::empty());
+                    continue;
+                }
+            };
+            if always_ready(entry.filetype) {
+                let nbytes = if read {
+                    bytes_left(entry.fd.as_fd())
+                } else {
+                    0
+                };
+                self.emit(sub, Errno::Success, nbytes, Eventrwflags::empty());
+                continue;
+            }
+            let events = if read { PollFlags::IN } else { PollFlags::OUT };
+            fds[npoll] = PollFd::from_borrowed_fd(entry.fd.as_fd(), events);
+            which[npoll] = i;
+            npoll += 1;
+        }
+        let fds = &mut fds[..npoll];
+        loop {
+            if fds.is_empty() {
+                // Clocks only, or events already: sleep only in the first case.
+                if let (0, Some(at)) = (self.count, wake) {
+                    sleep_until(at)?;
+                }
+            } else {
+                // Wait for nothing when something happened already.
+                let timeout = match (self.count, wake) {
+                    (0, Some(at)) => Some(clock::timespec(
+                        at.saturating_sub(clock::now(ClockId::Monotonic)?),
+                    )),
+                    (0, None) => None,
+                    _ => Some(clock::timespec(0)),
+                };
+                match rustix::event::poll(fds, timeout.as_ref()) {
+                    Ok(0) | Err(E::INTR) => {}
+                    Ok(_) => {
+                        for (pollfd, &i) in fds.iter().zip(which.iter()) {
+                            self.report(&self.subs[i], pollfd);
+                        }
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            self.expire(&start)?;
+            // Otherwise a signal woke us early: wait again.
+            if self.count > 0 {
+                return Ok(self.count as Size);
+            }
+        }
+    }
+
+    /// The event for a descriptor `poll(2)` watched, if it is ready.
+    fn report(&mut self, sub: &Subscription, pollfd: &PollFd<'_>) {
+        let revents = pollfd.revents();
+        if revents.is_empty() {
+            return;
+        }
+        let mut flags = Eventrwflags::empty();
+        if revents.contains(PollFlags::HUP) {
+            flags |= Eventrwflags::FD_READWRITE_HANGUP;
+        }
+        if revents.contains(PollFlags::NVAL) {
+            self.emit(sub, Errno::Badf, 0, flags);
+            return;
+        }
+        if revents.contains(PollFlags::ERR) {
+            // A socket's pending error is the event's error; a pipe whose reader is gone says
+            // POLLERR alone, which is a hangup to the writer.
+            match rustix::net::sockopt::socket_error(pollfd.as_fd()) {
+                Ok(Err(e)) => return self.emit(sub, e.into(), 0, flags),
+                _ => flags |= Eventrwflags::FD_READWRITE_HANGUP,
+            }
+        }
+        let nbytes = match sub.u {
+            SubscriptionU::FdRead(_) => rustix::io::ioctl_fionread(pollfd.as_fd()).unwrap_or(0),
+            _ => 0,
+        };
+        self.emit(sub, Errno::Success, nbytes, flags);
+    }
+
+    /// The events of the clocks whose time has come.
+    fn expire(&mut self, start: &Start) -> Result<(), Errno> {
+        let now = clock::now(ClockId::Monotonic)?;
+        let subs = self.subs;
+        for sub in subs {
+            if let SubscriptionU::Clock(c) = sub.u
+                && start.deadline(&c)? <= now
+            {
+                self.emit(sub, Errno::Success, 0, Eventrwflags::empty());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The clocks when the call started: every deadline is turned into one on the monotonic clock
+/// from these, once, so that they do not move while we wait. An absolute realtime deadline thus
+/// becomes "that much later than now", as in wasmtime: a change to the realtime clock while we
+/// wait is not seen.
+struct Start {
+    monotonic: Timestamp,
+    realtime: Timestamp,
+}
+
+impl Start {
+    fn now() -> Result<Start, Errno> {
+        Ok(Start {
+            monotonic: clock::now(ClockId::Monotonic)?,
+            realtime: clock::now(ClockId::Realtime)?,
+        })
+    }
+
+    /// A clock subscription's deadline on the monotonic clock.
+    fn deadline(&self, c: &SubscriptionClock) -> Result<Timestamp, Errno> {
+        let absolute = c.flags.contains(Subclockflags::SUBSCRIPTION_CLOCK_ABSTIME);
+        match (c.id, absolute) {
+            (Clockid::Realtime | Clockid::Monotonic, false) => {
+                Ok(self.monotonic.saturating_add(c.timeout))
+            }
+            (Clockid::Monotonic, true) => Ok(c.timeout),
+            (Clockid::Realtime, true) => Ok(self
+                .monotonic
+                .saturating_add(c.timeout.saturating_sub(self.realtime))),
+            (Clockid::ProcessCputimeId | Clockid::ThreadCputimeId, _) => Err(Errno::Inval),
+        }
+    }
+}
+
+/// Sleeps until the monotonic clock reads `at`: `clock_nanosleep(2)` with `TIMER_ABSTIME`, so a
+/// signal that interrupts it costs nothing (the caller sleeps again until the time is due).
+fn sleep_until(at: Timestamp) -> Result<(), Errno> {
+    match rustix::thread::clock_nanosleep_absolute(ClockId::Monotonic, &clock::timespec(at)) {
+        Ok(()) | Err(E::INTR) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// For a read event on a file: the bytes between the offset and the end.
+fn bytes_left(fd: BorrowedFd<'_>) -> u64 {
+    let size = rustix::fs::fstat(fd).map_or(0, |st| u64::try_from(st.st_size).unwrap_or(0));
+    let pos = rustix::fs::seek(fd, SeekFrom::Current(0)).unwrap_or(size);
+    size.saturating_sub(pos)
+}

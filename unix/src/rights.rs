@@ -1,0 +1,179 @@
+//! Rights: what each descriptor may do, and the one check every call makes.
+//!
+//! Rights are tracked as the witx describes them: base rights for the fd itself, inheriting
+//! rights as the ceiling for fds opened through a directory, `fd_fdstat_set_rights` only ever
+//! narrowing. [`fd_fdstat_get`](crate::fd) reports them.
+//!
+//! What is *refused* depends on the mode:
+//!
+//! - By default (wasmtime's behaviour) only what the host withheld is refused: changes beneath
+//!   a read-only preopen are `EPERM`, and the kernel refuses the rest (writing to a descriptor
+//!   opened read-only is `EBADF`, seeking a pipe is `ESPIPE`). Rights the guest asked for or
+//!   dropped are recorded and reported, never enforced: wasmtime's own test programs open
+//!   preopens asking for no rights at all, and Go asks for every right there is.
+//! - With [`Builder::enforce_rights`](crate::Builder::enforce_rights) (wasi-go, Node), any call
+//!   the base rights do not allow is `ENOTCAPABLE`, and `path_open` may only ask for rights the
+//!   directory can pass on.
+
+use crate::table::Entry;
+use wasirun_wasi::{Errno, Filetype, Rights};
+
+/// What a regular file allows.
+pub(crate) const FILE: Rights = Rights::FD_DATASYNC
+    .union(Rights::FD_READ)
+    .union(Rights::FD_SEEK)
+    .union(Rights::FD_FDSTAT_SET_FLAGS)
+    .union(Rights::FD_SYNC)
+    .union(Rights::FD_TELL)
+    .union(Rights::FD_WRITE)
+    .union(Rights::FD_ADVISE)
+    .union(Rights::FD_ALLOCATE)
+    .union(Rights::FD_FILESTAT_GET)
+    .union(Rights::FD_FILESTAT_SET_SIZE)
+    .union(Rights::FD_FILESTAT_SET_TIMES)
+    .union(Rights::POLL_FD_READWRITE);
+
+/// What a directory allows.
+pub(crate) const DIR: Rights = Rights::FD_DATASYNC
+    .union(Rights::FD_FDSTAT_SET_FLAGS)
+    .union(Rights::FD_SYNC)
+    .union(Rights::PATH_CREATE_DIRECTORY)
+    .union(Rights::PATH_CREATE_FILE)
+    .union(Rights::PATH_LINK_SOURCE)
+    .union(Rights::PATH_LINK_TARGET)
+    .union(Rights::PATH_OPEN)
+    .union(Rights::FD_READDIR)
+    .union(Rights::PATH_READLINK)
+    .union(Rights::PATH_RENAME_SOURCE)
+    .union(Rights::PATH_RENAME_TARGET)
+    .union(Rights::PATH_FILESTAT_GET)
+    .union(Rights::PATH_FILESTAT_SET_SIZE)
+    .union(Rights::PATH_FILESTAT_SET_TIMES)
+    .union(Rights::FD_FILESTAT_GET)
+    .union(Rights::FD_FILESTAT_SET_TIMES)
+    .union(Rights::PATH_SYMLINK)
+    .union(Rights::PATH_REMOVE_DIRECTORY)
+    .union(Rights::PATH_UNLINK_FILE);
+
+/// What a directory passes on: anything a file or directory below it may do.
+pub(crate) const DIR_INHERITING: Rights = DIR.union(FILE);
+
+/// What a pipe, FIFO or other stream allows.
+pub(crate) const STREAM: Rights = Rights::FD_READ
+    .union(Rights::FD_WRITE)
+    .union(Rights::FD_FDSTAT_SET_FLAGS)
+    .union(Rights::FD_FILESTAT_GET)
+    .union(Rights::FD_FILESTAT_SET_TIMES)
+    .union(Rights::POLL_FD_READWRITE);
+
+/// What a socket allows.
+pub(crate) const SOCKET: Rights = STREAM
+    .union(Rights::SOCK_SHUTDOWN)
+    .union(Rights::SOCK_ACCEPT);
+
+/// What a character device allows: a file that cannot be sized.
+const CHAR_DEVICE: Rights =
+    FILE.difference(Rights::FD_ALLOCATE.union(Rights::FD_FILESTAT_SET_SIZE));
+
+/// What a terminal allows: no seeking either. wasi-libc's `isatty` looks for exactly this: a
+/// character device without `FD_SEEK` or `FD_TELL`.
+const TTY: Rights = CHAR_DEVICE.difference(Rights::FD_SEEK.union(Rights::FD_TELL));
+
+/// Rights that change the file system, withheld beneath a read-only preopen.
+pub(crate) const WRITE: Rights = Rights::FD_WRITE
+    .union(Rights::FD_ALLOCATE)
+    .union(Rights::FD_FILESTAT_SET_SIZE)
+    .union(Rights::FD_FILESTAT_SET_TIMES)
+    .union(Rights::PATH_CREATE_DIRECTORY)
+    .union(Rights::PATH_CREATE_FILE)
+    // A hard link or a rename out of a read-only tree would make its files writable elsewhere.
+    .union(Rights::PATH_LINK_SOURCE)
+    .union(Rights::PATH_LINK_TARGET)
+    .union(Rights::PATH_RENAME_SOURCE)
+    .union(Rights::PATH_RENAME_TARGET)
+    .union(Rights::PATH_FILESTAT_SET_SIZE)
+    .union(Rights::PATH_FILESTAT_SET_TIMES)
+    .union(Rights::PATH_SYMLINK)
+    .union(Rights::PATH_REMOVE_DIRECTORY)
+    .union(Rights::PATH_UNLINK_FILE);
+
+/// The [`WRITE`] rights refused with `EPERM` beneath a read-only preopen. `FD_WRITE` is not
+/// among them: such files are only ever opened for reading, so the kernel answers `EBADF`, as
+/// POSIX says for a descriptor not open for writing.
+const MUTATING: Rights = WRITE.difference(Rights::FD_WRITE);
+
+/// The rights a descriptor of this type can have at all.
+pub(crate) fn applicable(filetype: Filetype, tty: bool) -> Rights {
+    match filetype {
+        Filetype::RegularFile | Filetype::BlockDevice => FILE,
+        Filetype::Directory => DIR,
+        Filetype::CharacterDevice if tty => TTY,
+        Filetype::CharacterDevice => CHAR_DEVICE,
+        Filetype::SocketStream | Filetype::SocketDgram => SOCKET,
+        Filetype::Unknown | Filetype::SymbolicLink => STREAM,
+    }
+}
+
+/// The rights a descriptor's access mode allows: no reading without `O_RDONLY`/`O_RDWR`, no
+/// writing or sizing without `O_WRONLY`/`O_RDWR`.
+pub(crate) fn access_mask(readable: bool, writable: bool) -> Rights {
+    let mut mask = Rights::all();
+    if !readable {
+        mask.remove(Rights::FD_READ);
+    }
+    if !writable {
+        mask.remove(Rights::FD_WRITE | Rights::FD_ALLOCATE | Rights::FD_FILESTAT_SET_SIZE);
+    }
+    mask
+}
+
+/// The rights the host lets through: everything, or nothing that writes beneath a read-only
+/// preopen.
+pub(crate) fn host_mask(readonly: bool) -> Rights {
+    if readonly {
+        Rights::all().difference(WRITE)
+    } else {
+        Rights::all()
+    }
+}
+
+/// Whether `entry` allows a call that needs `needed` (see the module documentation).
+#[inline]
+pub(crate) fn check(entry: &Entry, needed: Rights, strict: bool) -> Result<(), Errno> {
+    if strict && !entry.rights.contains(needed) {
+        return Err(Errno::Notcapable);
+    }
+    if entry.readonly && needed.intersects(MUTATING) {
+        return Err(Errno::Perm);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminals_look_like_terminals_to_wasi_libc() {
+        let r = applicable(Filetype::CharacterDevice, true);
+        assert!(!r.intersects(Rights::FD_SEEK | Rights::FD_TELL));
+        assert!(r.contains(Rights::FD_READ | Rights::FD_WRITE));
+        assert!(applicable(Filetype::CharacterDevice, false).contains(Rights::FD_SEEK));
+    }
+
+    #[test]
+    fn read_only_trees_lose_every_write_right() {
+        let mask = host_mask(true);
+        assert!(!(DIR_INHERITING & mask).intersects(WRITE));
+        assert!((DIR & mask).contains(Rights::PATH_OPEN | Rights::FD_READDIR));
+        assert_eq!(host_mask(false), Rights::all());
+    }
+
+    #[test]
+    fn access_modes_narrow() {
+        let ro = FILE & access_mask(true, false);
+        assert!(ro.contains(Rights::FD_READ) && !ro.contains(Rights::FD_WRITE));
+        let wo = FILE & access_mask(false, true);
+        assert!(!wo.contains(Rights::FD_READ) && wo.contains(Rights::FD_WRITE));
+    }
+}

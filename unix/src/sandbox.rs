@@ -1,0 +1,422 @@
+//! The sandbox: the one resolver every guest path goes through.
+//!
+//! No path leaves the directory it starts from: not by `..`, not by an absolute path, not
+//! through a symlink, not through a race with another process renaming things. Escapes fail with
+//! [`ESCAPE`] (`EPERM`, as in wasmtime, where cap-std reports them as "permission denied").
+//!
+//! Two resolvers prove it ([`Resolver`]):
+//!
+//! - `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` on Linux 5.6 and later: the kernel walks
+//!   the path and refuses (`EXDEV`) any step above the starting directory, absolute symlinks
+//!   included, atomically with respect to renames.
+//! - A walk in user space, one component at a time, each opened with `O_NOFOLLOW` relative to
+//!   the one before, symlinks read and expanded here (at most [`MAX_SYMLINKS`], then `ELOOP`),
+//!   and `..` popping a stack of descriptors we hold rather than asking the kernel for a parent
+//!   that a rename may have moved elsewhere.
+//!
+//! Operations on a path's last component (unlink, rmdir, rename, link, symlink, readlink,
+//! mkdir, stat, utimensat) resolve its parent here and act with an `*at` call on a single name,
+//! with `AT_SYMLINK_NOFOLLOW` where the call would otherwise follow: see [`parent`] and
+//! [`target`]. Symlink targets are stored as the guest wrote them; one that is absolute is
+//! never followed (`EPERM`), since following it would leave the sandbox.
+
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno as E;
+use std::borrow::Cow;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicBool, Ordering};
+use wasirun_wasi::Errno;
+
+/// The errno of a path that would leave the sandbox.
+pub(crate) const ESCAPE: Errno = Errno::Perm;
+
+/// How many symlinks one resolution may expand before it gives up with `ELOOP`, as Linux's
+/// `MAXSYMLINKS`.
+pub(crate) const MAX_SYMLINKS: usize = 40;
+
+/// The mode of files `path_open` creates, before the umask: the usual `0666`.
+const CREATE_MODE: u32 = 0o666;
+
+/// How paths are resolved beneath a directory. Both give the same answers; the walk exists for
+/// kernels without `openat2` and is selectable so that tests cover it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Resolver {
+    /// `openat2(RESOLVE_BENEATH)` where the kernel has it, the walk where it does not (`ENOSYS`,
+    /// or `EPERM` from a seccomp filter that hides it).
+    #[default]
+    Auto,
+    /// Always the component-by-component walk.
+    Walk,
+}
+
+/// Set once `openat2` says `ENOSYS`: the kernel will not grow it during this run.
+static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
+
+/// Opens `path` beneath `root` with `flags` (`O_CLOEXEC` added), following a symlink in the
+/// last position only when `follow` says so. Symlinks in other positions are always followed,
+/// as POSIX does, and a trailing slash follows too (Linux's rule: "link/" names the directory
+/// the link points to).
+pub(crate) fn open(
+    root: BorrowedFd<'_>,
+    path: &[u8],
+    flags: OFlags,
+    follow: bool,
+    how: Resolver,
+) -> Result<OwnedFd, Errno> {
+    check(path)?;
+    let flags = flags | OFlags::CLOEXEC;
+    #[cfg(target_os = "linux")]
+    if how == Resolver::Auto && !NO_OPENAT2.load(Ordering::Relaxed) {
+        match beneath(root, path, flags, follow) {
+            Some(result) => return result,
+            None => {}
+        }
+    }
+    let _ = how;
+    walk(root, path, flags, follow)
+}
+
+/// Opens the directory `path` beneath `root` (an `O_PATH` descriptor, good for `*at` calls).
+pub(crate) fn open_dir(root: BorrowedFd<'_>, path: &[u8], how: Resolver) -> Result<OwnedFd, Errno> {
+    open(root, path, OFlags::PATH | OFlags::DIRECTORY, true, how)
+}
+
+/// Where a path operation acts: a directory and one name in it. The name holds no `/`, except
+/// maybe trailing ones, which the `*at` calls that use [`parent`] handle as Linux does without
+/// following anything.
+pub(crate) struct At<'a> {
+    dir: Dir<'a>,
+    name: Cow<'a, [u8]>,
+}
+
+enum Dir<'a> {
+    Root(BorrowedFd<'a>),
+    Opened(OwnedFd),
+}
+
+impl Dir<'_> {
+    fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Dir::Root(fd) => *fd,
+            Dir::Opened(fd) => fd.as_fd(),
+        }
+    }
+}
+
+impl At<'_> {
+    /// The directory.
+    pub fn dir(&self) -> BorrowedFd<'_> {
+        self.dir.fd()
+    }
+
+    /// The name in it.
+    pub fn name(&self) -> &[u8] {
+        &self.name
+    }
+}
+
+/// Resolves `path` for an operation on its last component itself, which it never follows:
+/// `mkdir`, `unlink`, `rmdir`, `rename`, `symlink`, the new name of `link`.
+///
+/// A last component `.` or `..` is resolved as a whole (so `a/..` cannot name the parent of
+/// the sandbox) and acted on as `.` in it, which the kernel refuses as it refuses `..`
+/// (`EEXIST`, `EBUSY`, `EISDIR`...).
+pub(crate) fn parent<'a>(
+    root: BorrowedFd<'a>,
+    path: &'a str,
+    how: Resolver,
+) -> Result<At<'a>, Errno> {
+    let path = path.as_bytes();
+    let split = Split::new(path)?;
+    if split.is_dots() {
+        return whole_dir(root, path, how);
+    }
+    Ok(At {
+        dir: split.parent_dir(root, how)?,
+        name: Cow::Borrowed(split.with_slashes),
+    })
+}
+
+/// Resolves `path` for an operation that looks at what it names: `stat`, `utimensat`,
+/// `readlink`, the old name of `link`. With `follow`, a symlink in the last position is
+/// followed, here rather than by the kernel, so that the name handed back is not a symlink
+/// (callers then pass `AT_SYMLINK_NOFOLLOW`: a symlink swapped in meanwhile is acted on
+/// itself, inside the sandbox).
+///
+/// A last component `.` or `..`, or one with a trailing slash (which makes the kernel follow
+/// it), names a directory: that is resolved as a whole and acted on as `.`.
+pub(crate) fn target<'a>(
+    root: BorrowedFd<'a>,
+    path: &'a str,
+    follow: bool,
+    how: Resolver,
+) -> Result<At<'a>, Errno> {
+    let mut path = Cow::Borrowed(path.as_bytes());
+    for _ in 0..=MAX_SYMLINKS {
+        let split = Split::new(&path)?;
+        if split.is_dots() || split.trailing {
+            return whole_dir(root, &path, how);
+        }
+        let dir = split.parent_dir(root, how)?;
+        let mut buf = [MaybeUninit::uninit(); LINK_MAX];
+        let link = match follow {
+            true => read_link(dir.fd(), split.name, &mut buf)?,
+            false => None,
+        };
+        let Some(link) = link else {
+            let range = split.name_range();
+            let name = match path {
+                Cow::Borrowed(p) => Cow::Borrowed(&p[range]),
+                Cow::Owned(p) => Cow::Owned(p[range].to_vec()),
+            };
+            return Ok(At { dir, name });
+        };
+        // A symlink: its target is relative to the parent, so resolve parent/target from the
+        // root again. An absolute target is an escape, an empty one names nothing.
+        check(link)?;
+        let mut next = split.parent.to_vec();
+        next.extend_from_slice(link);
+        path = Cow::Owned(next);
+    }
+    Err(Errno::Loop)
+}
+
+/// `path` as a directory, acted on as `.`.
+fn whole_dir<'a>(root: BorrowedFd<'a>, path: &[u8], how: Resolver) -> Result<At<'a>, Errno> {
+    Ok(At {
+        dir: Dir::Opened(open_dir(root, path, how)?),
+        name: Cow::Borrowed(b"."),
+    })
+}
+
+/// Refuses what no resolution can start: the empty path (`ENOENT`, as POSIX) and absolute
+/// paths ([`ESCAPE`]).
+fn check(path: &[u8]) -> Result<(), Errno> {
+    match path.first() {
+        None => Err(Errno::Noent),
+        Some(b'/') => Err(ESCAPE),
+        Some(_) => Ok(()),
+    }
+}
+
+/// A path cut before its last component.
+struct Split<'p> {
+    /// Everything before the last component (maybe empty, maybe with trailing slashes).
+    parent: &'p [u8],
+    /// The last component, without slashes.
+    name: &'p [u8],
+    /// The last component and the slashes after it.
+    with_slashes: &'p [u8],
+    /// Whether slashes follow the last component.
+    trailing: bool,
+    /// Where `name` starts.
+    at: usize,
+}
+
+impl<'p> Split<'p> {
+    fn new(path: &'p [u8]) -> Result<Self, Errno> {
+        check(path)?;
+        let end = path.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
+        let body = &path[..end];
+        let at = body.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        Ok(Split {
+            parent: &path[..at],
+            name: &path[at..end],
+            with_slashes: &path[at..],
+            trailing: end < path.len(),
+            at,
+        })
+    }
+
+    fn name_range(&self) -> std::ops::Range<usize> {
+        self.at..self.at + self.name.len()
+    }
+
+    fn is_dots(&self) -> bool {
+        self.name == b"." || self.name == b".."
+    }
+
+    fn parent_dir<'a>(&self, root: BorrowedFd<'a>, how: Resolver) -> Result<Dir<'a>, Errno> {
+        if self.parent.is_empty() {
+            Ok(Dir::Root(root))
+        } else {
+            Ok(Dir::Opened(open_dir(root, self.parent, how)?))
+        }
+    }
+}
+
+/// The longest symlink target read: Linux's `PATH_MAX`.
+const LINK_MAX: usize = 4096;
+
+/// The target of `name` in `dir` if it is a symlink, `None` if it is something else.
+fn read_link<'b>(
+    dir: BorrowedFd<'_>,
+    name: &[u8],
+    buf: &'b mut [MaybeUninit<u8>; LINK_MAX],
+) -> Result<Option<&'b [u8]>, Errno> {
+    match rustix::fs::readlinkat_raw(dir, name, &mut buf[..]) {
+        Ok((target, _)) if target.len() == LINK_MAX => Err(Errno::Nametoolong),
+        Ok((target, _)) => Ok(Some(target)),
+        Err(E::INVAL) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The mode for an open with these flags: `openat2` insists on 0 unless it may create.
+fn create_mode(flags: OFlags) -> Mode {
+    if flags.contains(OFlags::CREATE) {
+        Mode::from_raw_mode(CREATE_MODE)
+    } else {
+        Mode::empty()
+    }
+}
+
+/// `openat2` beneath `root`; `None` when it is not available and the walk must answer.
+#[cfg(target_os = "linux")]
+fn beneath(
+    root: BorrowedFd<'_>,
+    path: &[u8],
+    flags: OFlags,
+    follow: bool,
+) -> Option<Result<OwnedFd, Errno>> {
+    use rustix::fs::ResolveFlags;
+    let flags = if follow {
+        flags
+    } else {
+        flags | OFlags::NOFOLLOW
+    };
+    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+    // `EAGAIN` means a rename raced with the lookup; the kernel asks us to try again.
+    for _ in 0..8 {
+        return match rustix::fs::openat2(root, path, flags, create_mode(flags), resolve) {
+            Ok(fd) => Some(Ok(fd)),
+            Err(E::AGAIN) => continue,
+            // The one error RESOLVE_BENEATH adds: the path tried to leave `root`.
+            Err(E::XDEV) => Some(Err(ESCAPE)),
+            Err(E::NOSYS) => {
+                NO_OPENAT2.store(true, Ordering::Relaxed);
+                None
+            }
+            // Some seccomp filters hide openat2 behind EPERM. A real EPERM (a sealed or
+            // immutable file) comes back from the walk the same.
+            Err(E::PERM) => None,
+            Err(e) => Some(Err(e.into())),
+        };
+    }
+    None
+}
+
+/// The walk: one component at a time beneath `root`, as described in the module documentation.
+fn walk(root: BorrowedFd<'_>, path: &[u8], flags: OFlags, follow: bool) -> Result<OwnedFd, Errno> {
+    // The directories entered below `root`; `..` pops one.
+    let mut stack: Vec<OwnedFd> = Vec::new();
+    let mut todo: Vec<u8> = path.to_vec();
+    let mut pos = 0;
+    let mut links = 0;
+    let step = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    loop {
+        while todo.get(pos) == Some(&b'/') {
+            pos += 1;
+        }
+        let start = pos;
+        while pos < todo.len() && todo[pos] != b'/' {
+            pos += 1;
+        }
+        let name = &todo[start..pos];
+        let rest = pos;
+        let last = todo[rest..].iter().all(|&b| b == b'/');
+        let trailing = last && rest < todo.len();
+        let cur = stack.last().map_or(root, |fd| fd.as_fd());
+        // Symlink targets replace the component they name, the rest of the path kept.
+        let target: Option<Vec<u8>> = match name {
+            b"" => return Err(Errno::Noent),
+            b"." if last => return reopen(cur, flags),
+            b"." => None,
+            b".." => {
+                if stack.pop().is_none() {
+                    return Err(ESCAPE);
+                }
+                if last {
+                    let cur = stack.last().map_or(root, |fd| fd.as_fd());
+                    return reopen(cur, flags);
+                }
+                None
+            }
+            _ if !last || trailing => match rustix::fs::openat(cur, name, step, Mode::empty()) {
+                Ok(dir) => {
+                    if last {
+                        return reopen(dir.as_fd(), flags);
+                    }
+                    stack.push(dir);
+                    None
+                }
+                Err(e @ (E::NOTDIR | E::LOOP)) => Some(symlink_or(cur, name, e)?),
+                // Linux: creating "new/" is EISDIR.
+                Err(E::NOENT) if last && flags.contains(OFlags::CREATE) => {
+                    return Err(Errno::Isdir);
+                }
+                Err(e) => return Err(e.into()),
+            },
+            _ => {
+                let nofollow = flags | OFlags::NOFOLLOW;
+                match rustix::fs::openat(cur, name, nofollow, create_mode(flags)) {
+                    Ok(fd) => return Ok(fd),
+                    // O_NOFOLLOW met a symlink: ELOOP, or ENOTDIR with O_DIRECTORY.
+                    Err(e @ (E::LOOP | E::NOTDIR)) if follow => Some(symlink_or(cur, name, e)?),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        if let Some(target) = target {
+            links += 1;
+            if links > MAX_SYMLINKS {
+                return Err(Errno::Loop);
+            }
+            match target.first() {
+                None => return Err(Errno::Noent),
+                Some(b'/') => return Err(ESCAPE),
+                Some(_) => {}
+            }
+            let mut next = target;
+            next.extend_from_slice(&todo[rest..]);
+            todo = next;
+            pos = 0;
+        }
+    }
+}
+
+/// The target of `name` if it is a symlink, else the error `e` that made us look.
+fn symlink_or(dir: BorrowedFd<'_>, name: &[u8], e: E) -> Result<Vec<u8>, Errno> {
+    let mut buf = [MaybeUninit::uninit(); LINK_MAX];
+    match read_link(dir, name, &mut buf)? {
+        Some(target) => Ok(target.to_vec()),
+        None => Err(e.into()),
+    }
+}
+
+/// Opens `.` in `dir` with `flags`: the walk's answer when the path ends at a directory.
+fn reopen(dir: BorrowedFd<'_>, flags: OFlags) -> Result<OwnedFd, Errno> {
+    Ok(rustix::fs::openat(dir, ".", flags, create_mode(flags))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split() {
+        let s = Split::new(b"a/b//").unwrap();
+        assert_eq!(
+            (s.parent, s.name, s.with_slashes, s.trailing),
+            (&b"a/"[..], &b"b"[..], &b"b//"[..], true)
+        );
+        let s = Split::new(b"b").unwrap();
+        assert_eq!((s.parent, s.name, s.trailing), (&b""[..], &b"b"[..], false));
+        let s = Split::new(b"x//y").unwrap();
+        assert_eq!((s.parent, s.name), (&b"x//"[..], &b"y"[..]));
+        assert!(Split::new(b"a/..").unwrap().is_dots());
+        assert_eq!(Split::new(b"").err(), Some(Errno::Noent));
+        assert_eq!(Split::new(b"/a").err(), Some(ESCAPE));
+    }
+}

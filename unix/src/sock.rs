@@ -1,0 +1,98 @@
+//! Sockets: `sock_accept`, `sock_recv`, `sock_send`, `sock_shutdown` on descriptors that are
+//! sockets (preopened by the host; preview 1 cannot create them). On anything else the kernel
+//! answers `ENOTSOCK`.
+
+use crate::rights;
+use crate::system::UnixSystem;
+use crate::table::Entry;
+use rustix::fd::AsFd;
+use rustix::net::{
+    RecvAncillaryBuffer, RecvFlags, ReturnFlags, SendAncillaryBuffer, SendFlags, Shutdown,
+    SocketFlags,
+};
+use std::io::{IoSlice, IoSliceMut};
+use wasirun_wasi::{Errno, Fd, Fdflags, Riflags, Rights, Roflags, Sdflags, Siflags, Size};
+
+/// `sock_accept`: `accept4(2)` with `SOCK_CLOEXEC`, and `SOCK_NONBLOCK` for `NONBLOCK`, the
+/// only flag that applies (others are `EINVAL`). The table is checked for room first, so that a
+/// full table does not take a connection only to drop it. The new socket inherits the listening
+/// socket's read-only-ness and inheriting rights.
+pub(crate) fn accept(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> Result<Fd, Errno> {
+    if !(flags - Fdflags::NONBLOCK).is_empty() {
+        return Err(Errno::Inval);
+    }
+    let listener = sys.table.get(fd, Rights::SOCK_ACCEPT)?;
+    sys.table.reserve()?;
+    let mut host = SocketFlags::CLOEXEC;
+    if flags.contains(Fdflags::NONBLOCK) {
+        host |= SocketFlags::NONBLOCK;
+    }
+    let socket = rustix::net::accept_with(&listener.fd, host)?;
+    let filetype = crate::fs::stat::fd_filetype(socket.as_fd())?;
+    let mut base = rights::applicable(filetype, false);
+    if sys.table.strict {
+        base &= listener.inheriting;
+    }
+    let entry = Entry {
+        fd: socket,
+        filetype,
+        rights: base,
+        inheriting: listener.inheriting,
+        readonly: listener.readonly,
+        sync: Fdflags::empty(),
+        preopen: None,
+        stream: None,
+    };
+    sys.table.insert(entry)
+}
+
+/// `sock_recv`: `recvmsg(2)` into the iovecs; `RECV_PEEK` and `RECV_WAITALL` are `MSG_PEEK` and
+/// `MSG_WAITALL`, and a datagram cut to fit comes back with `RECV_DATA_TRUNCATED`.
+pub(crate) fn recv(
+    sys: &mut UnixSystem,
+    fd: Fd,
+    iovs: &mut [IoSliceMut<'_>],
+    flags: Riflags,
+) -> Result<(Size, Roflags), Errno> {
+    let entry = sys.table.get(fd, Rights::FD_READ)?;
+    let mut host = RecvFlags::empty();
+    host.set(RecvFlags::PEEK, flags.contains(Riflags::RECV_PEEK));
+    host.set(RecvFlags::WAITALL, flags.contains(Riflags::RECV_WAITALL));
+    let mut control = RecvAncillaryBuffer::new(&mut []);
+    let msg = rustix::net::recvmsg(&entry.fd, iovs, &mut control, host)?;
+    let mut out = Roflags::empty();
+    if msg.flags.contains(ReturnFlags::TRUNC) {
+        out |= Roflags::RECV_DATA_TRUNCATED;
+    }
+    Ok((crate::fs::file::size(msg.bytes), out))
+}
+
+/// `sock_send`: `sendmsg(2)` from the iovecs, with `MSG_NOSIGNAL` so that a closed peer is
+/// `EPIPE` for the guest rather than `SIGPIPE` for the host. The witx defines no send flag:
+/// anything else than 0 is `EINVAL`.
+pub(crate) fn send(
+    sys: &mut UnixSystem,
+    fd: Fd,
+    iovs: &[IoSlice<'_>],
+    flags: Siflags,
+) -> Result<Size, Errno> {
+    if flags != 0 {
+        return Err(Errno::Inval);
+    }
+    let entry = sys.table.get(fd, Rights::FD_WRITE)?;
+    let mut control = SendAncillaryBuffer::default();
+    let n = rustix::net::sendmsg(&entry.fd, iovs, &mut control, SendFlags::NOSIGNAL)?;
+    Ok(crate::fs::file::size(n))
+}
+
+/// `sock_shutdown`: `shutdown(2)`; no direction at all is `EINVAL`.
+pub(crate) fn shutdown(sys: &mut UnixSystem, fd: Fd, how: Sdflags) -> Result<(), Errno> {
+    let entry = sys.table.get(fd, Rights::SOCK_SHUTDOWN)?;
+    let how = match (how.contains(Sdflags::RD), how.contains(Sdflags::WR)) {
+        (true, true) => Shutdown::Both,
+        (true, false) => Shutdown::Read,
+        (false, true) => Shutdown::Write,
+        (false, false) => return Err(Errno::Inval),
+    };
+    Ok(rustix::net::shutdown(&entry.fd, how)?)
+}
