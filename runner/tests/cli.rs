@@ -1,0 +1,612 @@
+//! The `wasirun` binary, end to end: every flag and every documented exit status, with the
+//! WAT guests of `tests/data/` (each says what it does at its top).
+//!
+//! Tests marked `// unix:` need the Unix system's calls (args, env, files, directories); the
+//! others only need the glue, the tracer and `proc_exit`.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASIRUN: &str = env!("CARGO_BIN_EXE_wasirun");
+
+/// WASI errnos the guests exit with.
+const EBADF: i32 = 8;
+const EMFILE: i32 = 33;
+const ENFILE: i32 = 41;
+const ENOTCAPABLE: i32 = 76;
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+struct Out {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// A `tests/data/` file.
+fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `examples/hello.wat`.
+fn hello() -> String {
+    format!("{}/examples/hello.wat", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("wasirun-cli")
+        .join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs wasirun with `args`, its compile cache in a directory shared by the tests (never the
+/// user's), and `env` added to the environment.
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> Out {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasirun-cli-cache");
+    let mut cmd = Command::new(WASIRUN);
+    cmd.args(args).env("XDG_CACHE_HOME", &cache);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    Out {
+        status: out.status.code().expect("exited, not killed by a signal"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn run(args: &[&str]) -> Out {
+    run_env(args, &[])
+}
+
+/// Asserts a failure of wasirun itself: `status`, nothing on stdout, and one line on stderr,
+/// `wasirun: ...`, containing `what`.
+#[track_caller]
+fn assert_error(out: &Out, status: i32, what: &str) {
+    assert_eq!(out.status, status, "{out:?}");
+    assert_eq!(out.stdout, "", "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "not one line: {out:?}");
+    assert!(out.stderr.starts_with("wasirun: "), "{out:?}");
+    assert!(out.stderr.contains(what), "no {what:?} in {out:?}");
+}
+
+/// Asserts a successful run.
+#[track_caller]
+fn assert_ok(out: &Out) {
+    assert_eq!(out.status, 0, "{out:?}");
+}
+
+// Exit statuses.
+
+#[test]
+fn proc_exit_status_is_the_exit_status() {
+    let out = run(&[&data("exit42.wat")]);
+    assert_eq!(out.status, 42, "{out:?}");
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn returning_from_start_exits_0() {
+    let out = run(&[&data("return.wat")]);
+    assert_ok(&out);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+}
+
+#[test]
+fn a_trap_exits_134_with_the_trap_and_the_backtrace() {
+    let out = run(&[&data("trap.wat")]);
+    assert_eq!(out.status, 134, "{out:?}");
+    let mut lines = out.stderr.lines();
+    assert_eq!(
+        lines.next(),
+        Some("wasirun: wasm trap: wasm `unreachable` instruction executed")
+    );
+    let backtrace: Vec<&str> = lines.collect();
+    assert!(backtrace[0].contains("wasm backtrace"), "{out:?}");
+    assert!(backtrace[1].contains("trapper!boom"), "{out:?}");
+    assert!(backtrace[2].contains("trapper!middle"), "{out:?}");
+}
+
+#[test]
+fn a_trap_in_the_start_function_exits_134() {
+    let out = run(&[&data("start_trap.wat")]);
+    assert_eq!(out.status, 134, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("wasirun: wasm trap: wasm `unreachable`")
+    );
+}
+
+#[test]
+fn a_fatal_host_error_exits_134() {
+    let out = run(&[&data("no_memory.wat")]);
+    assert_eq!(out.status, 134, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("wasirun: error: the module does not export a memory named `memory`\n"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("wasm backtrace"), "{out:?}");
+}
+
+#[test]
+fn a_missing_module_exits_66() {
+    let out = run(&[&data("nope.wasm")]);
+    assert_error(&out, 66, "cannot read module");
+    assert!(out.stderr.contains("nope.wasm"));
+}
+
+#[test]
+fn an_invalid_module_exits_65() {
+    for name in ["invalid.wasm", "truncated.wasm", "syntax_error.wat"] {
+        let out = run(&[&data(name)]);
+        assert_error(&out, 65, &format!("invalid module {}", data(name)));
+    }
+}
+
+#[test]
+fn a_module_without_start_exits_65() {
+    let out = run(&[&data("no_start.wat")]);
+    assert_error(&out, 65, "no `_start` function");
+    let out = run(&[&data("start_wrong_type.wat")]);
+    assert_error(&out, 65, "`_start` has type");
+}
+
+#[test]
+fn an_unknown_import_exits_69_and_names_it() {
+    let out = run(&[&data("unknown_import.wat")]);
+    assert_error(&out, 69, "unknown import: env::foo has not been defined");
+}
+
+#[test]
+fn an_import_of_the_wrong_type_exits_69() {
+    let out = run(&[&data("bad_import_type.wat")]);
+    assert_error(
+        &out,
+        69,
+        "incompatible import: wasi_snapshot_preview1::fd_write",
+    );
+}
+
+#[test]
+fn a_bad_command_line_exits_2() {
+    let module = data("return.wat");
+    for (args, what) in [
+        (vec!["--bogus", &module], "unexpected argument '--bogus'"),
+        (vec![], "<MODULE>"),
+        (vec!["--max-wasm-stack", "0", &module], "--max-wasm-stack"),
+        (vec!["--max-open-files", "x", &module], "--max-open-files"),
+        (vec!["--trace-format", "xml", &module], "xml"),
+        (vec!["--dir", "", &module], "--dir"),
+        (vec!["--dir", "a::", &module], "guest name"),
+        (vec!["--env", "=x", &module], "variable name"),
+    ] {
+        let out = run(&args);
+        assert_error(&out, 2, what);
+    }
+}
+
+// unix: the directory is opened when the system is built.
+#[test]
+fn a_missing_dir_exits_64() {
+    let module = data("return.wat");
+    for flag in ["--dir", "--dir-ro"] {
+        let out = run(&[flag, "/nonexistent/wasirun", &module]);
+        assert_error(&out, 64, "/nonexistent/wasirun");
+    }
+}
+
+#[test]
+fn an_uncreatable_trace_file_exits_73() {
+    let out = run(&["--trace-file", "/nonexistent/trace", &data("return.wat")]);
+    assert_error(&out, 73, "cannot create trace file /nonexistent/trace");
+}
+
+// Arguments and environment.
+
+/// Runs hello without a preopen: it prints its args then its environment, then fails on
+/// fd_readdir(3) with EBADF.
+fn hello_env(args: &[&str], env: &[(&str, &str)]) -> Out {
+    let mut all = args.to_vec();
+    let module = hello();
+    let at = all.iter().position(|a| *a == "HELLO").unwrap();
+    all[at] = &module;
+    let out = run_env(&all, env);
+    assert_eq!(out.status, EBADF, "{out:?}");
+    out
+}
+
+// unix: args_get, environ_get.
+#[test]
+fn args_follow_the_module_and_argv0_is_its_file_name() {
+    let out = hello_env(&["HELLO", "a", "--trace", "-x"], &[]);
+    assert_eq!(out.stdout, "hello.wat\na\n--trace\n-x\n");
+    assert_eq!(
+        out.stderr, "hello: fd_readdir(3) failed\n",
+        "--trace after MODULE is the guest's"
+    );
+    let out = hello_env(&["HELLO", "--", "--", "b"], &[]);
+    assert_eq!(out.stdout, "hello.wat\n--\nb\n");
+    let out = hello_env(&["--", "HELLO", "--", "c"], &[]);
+    assert_eq!(out.stdout, "hello.wat\nc\n");
+    let out = hello_env(&["--argv0", "prog", "HELLO", "d"], &[]);
+    assert_eq!(out.stdout, "prog\nd\n");
+}
+
+// unix: environ_get.
+#[test]
+fn env_sets_variables_and_a_later_value_wins() {
+    let args = [
+        "--env", "A=1", "--env", "B=x=y", "--env", "A=2", "--env", "C=", "HELLO",
+    ];
+    let out = hello_env(&args, &[]);
+    assert_eq!(out.stdout, "hello.wat\nA=2\nB=x=y\nC=\n");
+}
+
+// unix: environ_get.
+#[test]
+fn env_name_alone_passes_the_hosts_value() {
+    let args = ["--env", "WASIRUN_T1", "--env", "WASIRUN_UNSET", "HELLO"];
+    let out = hello_env(&args, &[("WASIRUN_T1", "one")]);
+    assert_eq!(out.stdout, "hello.wat\nWASIRUN_T1=one\n");
+}
+
+// unix: environ_get.
+#[test]
+fn env_inherit_passes_the_host_environment_then_env_overrides() {
+    let args = ["--env-inherit", "--env", "WASIRUN_T2=mine", "HELLO"];
+    let out = hello_env(&args, &[("WASIRUN_T1", "host"), ("WASIRUN_T2", "host")]);
+    let env: Vec<&str> = out.stdout.lines().skip(1).collect();
+    assert!(env.contains(&"WASIRUN_T1=host"), "{out:?}");
+    assert!(env.contains(&"WASIRUN_T2=mine"), "{out:?}");
+    assert!(!env.contains(&"WASIRUN_T2=host"), "{out:?}");
+    assert!(env.iter().any(|e| e.starts_with("PATH=")), "{out:?}");
+    let out = hello_env(&["HELLO"], &[("WASIRUN_T1", "host")]);
+    assert_eq!(out.stdout, "hello.wat\n", "no --env-inherit");
+}
+
+// Directories.
+
+// unix: fd_readdir.
+#[test]
+fn hello_lists_the_dir() {
+    let dir = scratch("hello");
+    fs::write(dir.join("one"), "").unwrap();
+    fs::create_dir(dir.join("two")).unwrap();
+    let out = run(&["--dir", dir.to_str().unwrap(), &hello(), "x"]);
+    assert_ok(&out);
+    let mut entries: Vec<&str> = out.stdout.lines().skip(2).collect();
+    entries.sort();
+    assert_eq!(entries, [".", "..", "one", "two"], "{out:?}");
+}
+
+// unix: fd_prestat_get, fd_prestat_dir_name.
+#[test]
+fn preopens_are_numbered_in_command_line_order_with_their_guest_names() {
+    let a = scratch("preopens-a");
+    let b = scratch("preopens-b");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let out = run(&[
+        "--dir-ro",
+        &format!("{a}::/ro"),
+        "--dir",
+        b,
+        "--dir",
+        &format!("{a}::data"),
+        &data("preopens.wat"),
+    ]);
+    assert_ok(&out);
+    assert_eq!(out.stdout, format!("/ro\n{b}\ndata\n"));
+}
+
+// unix: path_open, fd_write.
+#[test]
+fn dir_allows_writes_and_dir_ro_refuses_them() {
+    let dir = scratch("rw");
+    let out = run(&["--dir", dir.to_str().unwrap(), &data("create.wat")]);
+    assert_eq!(out.status, 0, "fd_write returned an errno: {out:?}");
+    assert_eq!(fs::read(dir.join("new.txt")).unwrap(), b"x");
+
+    let dir = scratch("ro");
+    let out = run(&["--dir-ro", dir.to_str().unwrap(), &data("create.wat")]);
+    assert_ne!(out.status, 0, "{out:?}");
+    assert!(!dir.join("new.txt").exists());
+}
+
+// unix: path_open.
+#[test]
+fn max_open_files_gives_enfile() {
+    let dir = scratch("max-open-files");
+    fs::write(dir.join("f"), "").unwrap();
+    let dir = dir.to_str().unwrap();
+    let out = run(&["--dir", dir, &data("open_many.wat")]);
+    assert_eq!(out.status, 0, "200 files are fine by default: {out:?}");
+    let out = run(&[
+        "--dir",
+        dir,
+        "--max-open-files",
+        "10",
+        &data("open_many.wat"),
+    ]);
+    assert_eq!(out.status, ENFILE, "{out:?}");
+}
+
+// unix: path_open, fd_readdir.
+#[test]
+fn max_open_dirs_gives_emfile() {
+    let dir = scratch("max-open-dirs");
+    for i in 0..10 {
+        fs::write(dir.join(format!("file-{i}")), "").unwrap();
+    }
+    let dir = dir.to_str().unwrap();
+    let out = run(&["--dir", dir, &data("read_dirs.wat")]);
+    assert_eq!(out.status, 0, "{out:?}");
+    let out = run(&["--dir", dir, "--max-open-dirs", "2", &data("read_dirs.wat")]);
+    assert_eq!(out.status, EMFILE, "{out:?}");
+}
+
+// unix: path_open, fd_filestat_get.
+#[test]
+fn enforce_rights_refuses_what_the_rights_do_not_allow() {
+    let dir = scratch("rights");
+    fs::write(dir.join("f"), "").unwrap();
+    let dir = dir.to_str().unwrap();
+    let out = run(&["--dir", dir, &data("rights.wat")]);
+    assert_eq!(out.status, 0, "{out:?}");
+    let out = run(&["--dir", dir, "--enforce-rights", &data("rights.wat")]);
+    assert_eq!(out.status, ENOTCAPABLE, "{out:?}");
+}
+
+// unix: fd_fdstat_get.
+#[test]
+fn non_blocking_stdio_sets_nonblock_on_stdout() {
+    let out = run(&[&data("nonblock.wat")]);
+    assert_eq!(out.status, 0, "{out:?}");
+    let out = run(&["--non-blocking-stdio", &data("nonblock.wat")]);
+    assert_eq!(out.status, 4, "{out:?}");
+}
+
+// Tracing.
+
+#[test]
+fn trace_prints_text_lines_to_stderr() {
+    let out = run(&["--trace", &data("exit42.wat")]);
+    assert_eq!(out.status, 42);
+    assert_eq!(out.stderr, "proc_exit(42) = ?\n");
+    let out = run(&["--trace", &data("write.wat")]);
+    assert!(
+        out.stderr
+            .starts_with("fd_write(1, [iov(\"abcdefghijklmnopqrstuvwxyz\\n\")]) = "),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn trace_format_json_prints_one_object_per_line() {
+    let out = run(&["--trace", "--trace-format", "json", &data("write.wat")]);
+    assert_ok(&out);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{out:?}");
+    assert!(lines[0].starts_with("{\"name\":\"fd_write\",\"args\":{\"fd\":1,"));
+    assert!(lines[0].contains("abcdefghijklmnopqrstuvwxyz\\n"));
+    assert!(lines[0].ends_with('}'));
+}
+
+#[test]
+fn trace_string_size_cuts_buffers() {
+    let out = run(&["--trace", "--trace-string-size", "5", &data("write.wat")]);
+    assert!(out.stderr.contains("iov(\"abcde\"...)"), "{out:?}");
+    let out = run(&[
+        "--trace",
+        "--trace-format",
+        "json",
+        "--trace-string-size",
+        "3",
+        &data("write.wat"),
+    ]);
+    assert!(out.stderr.contains("\"abc...\""), "{out:?}");
+    assert!(!out.stderr.contains("abcd"), "{out:?}");
+}
+
+#[test]
+fn trace_file_gets_the_trace_and_implies_trace() {
+    let dir = scratch("trace-file");
+    let path = dir.join("trace.txt");
+    let out = run(&["--trace-file", path.to_str().unwrap(), &data("exit42.wat")]);
+    assert_eq!(out.status, 42);
+    assert_eq!(out.stderr, "");
+    assert_eq!(fs::read_to_string(&path).unwrap(), "proc_exit(42) = ?\n");
+}
+
+#[test]
+fn no_trace_without_trace() {
+    let out = run(&["--trace-format", "json", &data("exit42.wat")]);
+    assert_eq!((out.status, out.stderr.as_str()), (42, ""));
+}
+
+// Stack.
+
+#[test]
+fn max_wasm_stack_bounds_recursion() {
+    let module = data("recurse.wat");
+    let out = run(&["--max-wasm-stack", "65536", &module]);
+    assert_eq!(out.status, 134, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("wasirun: wasm trap: call stack exhausted\n")
+    );
+    let out = run(&[&module]);
+    assert_eq!(
+        out.status, 134,
+        "the default, 512 KiB, is too small: {out:?}"
+    );
+    let out = run(&["--max-wasm-stack", "8388608", &module]);
+    assert_ok(&out);
+}
+
+// Compile cache.
+
+/// The entries of a cache directory.
+fn entries(cache: &Path) -> Vec<PathBuf> {
+    match fs::read_dir(cache.join("wasirun")) {
+        Ok(dir) => dir.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn a_second_run_loads_the_module_from_the_cache() {
+    let cache = scratch("cache-hit");
+    let env = [("XDG_CACHE_HOME", cache.to_str().unwrap())];
+    let out = run_env(&[&data("exit42.wat")], &env);
+    assert_eq!(out.status, 42);
+    let stored = entries(&cache);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(stored[0].to_str().unwrap().ends_with(".cwasm"));
+    let inode = fs::metadata(&stored[0]).unwrap().ino();
+    let mode = fs::metadata(cache.join("wasirun")).unwrap().mode();
+    assert_eq!(mode & 0o777, 0o700);
+
+    // A hit maps the entry and writes nothing: the same inode.
+    let out = run_env(&[&data("exit42.wat")], &env);
+    assert_eq!(out.status, 42);
+    assert_eq!(entries(&cache), stored);
+    assert_eq!(fs::metadata(&stored[0]).unwrap().ino(), inode);
+
+    // Another module is another entry.
+    let out = run_env(&[&data("return.wat")], &env);
+    assert_ok(&out);
+    assert_eq!(entries(&cache).len(), 2);
+}
+
+#[test]
+fn a_truncated_cache_entry_is_compiled_again() {
+    let cache = scratch("cache-truncated");
+    let env = [("XDG_CACHE_HOME", cache.to_str().unwrap())];
+    assert_eq!(run_env(&[&data("exit42.wat")], &env).status, 42);
+    let entry = entries(&cache).remove(0);
+    let len = fs::metadata(&entry).unwrap().len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&entry)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    assert_eq!(run_env(&[&data("exit42.wat")], &env).status, 42);
+    assert_eq!(fs::metadata(&entry).unwrap().len(), len, "replaced whole");
+}
+
+#[test]
+fn no_cache_neither_reads_nor_writes_the_cache() {
+    let cache = scratch("no-cache");
+    let env = [("XDG_CACHE_HOME", cache.to_str().unwrap())];
+    let out = run_env(&["--no-cache", &data("exit42.wat")], &env);
+    assert_eq!(out.status, 42);
+    assert!(entries(&cache).is_empty());
+
+    // A bogus entry would fail the run if it were read.
+    assert_eq!(run_env(&[&data("exit42.wat")], &env).status, 42);
+    let entry = entries(&cache).remove(0);
+    fs::write(&entry, b"garbage").unwrap();
+    let out = run_env(&["--no-cache", &data("exit42.wat")], &env);
+    assert_eq!(out.status, 42);
+    assert_eq!(fs::read(&entry).unwrap(), b"garbage");
+}
+
+#[test]
+fn a_cache_directory_others_can_write_to_is_not_used() {
+    let cache = scratch("cache-shared");
+    fs::create_dir(cache.join("wasirun")).unwrap();
+    fs::set_permissions(cache.join("wasirun"), fs::Permissions::from_mode(0o777)).unwrap();
+    let env = [("XDG_CACHE_HOME", cache.to_str().unwrap())];
+    assert_eq!(run_env(&[&data("exit42.wat")], &env).status, 42);
+    assert!(entries(&cache).is_empty());
+}
+
+// Help and version.
+
+#[test]
+fn version_names_wasirun_and_wasmtime() {
+    let out = run(&["--version"]);
+    assert_ok(&out);
+    assert_eq!(
+        out.stdout,
+        concat!(
+            "wasirun ",
+            env!("CARGO_PKG_VERSION"),
+            " (wasmtime 48.0.8)\n"
+        )
+    );
+    assert_eq!(run(&["-V"]).stdout, out.stdout);
+}
+
+/// `tests/data/help.txt` is `wasirun --help`; `WASIRUN_BLESS=1 cargo test -p wasirun` rewrites
+/// it after a deliberate change.
+#[test]
+fn help_matches_the_golden_file() {
+    let out = run(&["--help"]);
+    assert_ok(&out);
+    let golden = data("help.txt");
+    if std::env::var_os("WASIRUN_BLESS").is_some() {
+        fs::write(&golden, &out.stdout).unwrap();
+    }
+    let want = fs::read_to_string(&golden).unwrap();
+    assert_eq!(
+        out.stdout, want,
+        "wasirun --help changed: rerun with WASIRUN_BLESS=1 if on purpose"
+    );
+    assert_eq!(run(&["-h"]).stdout, want, "-h and --help differ");
+    assert!(
+        want.lines().all(|l| l.len() <= 100),
+        "a help line is over 100 columns"
+    );
+}
+
+#[test]
+fn the_go_exec_script_is_executable() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/misc/go_wasip1_wasm_exec");
+    let mode = fs::metadata(script).unwrap().mode();
+    assert_eq!(mode & 0o111, 0o111, "not executable");
+}
+
+#[test]
+fn the_go_exec_script_runs_wasirun() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/misc/go_wasip1_wasm_exec");
+    let out = Command::new(script)
+        .arg(data("exit42.wat"))
+        .arg("-test.v")
+        .env("WASIRUN", WASIRUN)
+        .env("GOWASIRUNTIMEARGS", "--trace --no-cache")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(42), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "proc_exit(42) = ?\n");
+}
+
+// unix: args_get, environ_get.
+#[test]
+fn the_go_exec_script_passes_args_and_environment() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/misc/go_wasip1_wasm_exec");
+    let out = Command::new(script)
+        .arg(hello())
+        .args(["-test.run", "X"])
+        .env("WASIRUN", WASIRUN)
+        .env("GOCACHE", "/tmp/gocache")
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(lines[..3], ["hello.wat", "-test.run", "X"], "{out:?}");
+    assert!(lines.contains(&"GOCACHE=/tmp/gocache"), "{out:?}");
+    assert!(lines.contains(&"PWD=/"), "{out:?}");
+    assert!(lines.contains(&"tmp"), "/ is preopened as fd 3: {out:?}");
+}

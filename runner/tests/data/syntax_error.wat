@@ -1,0 +1,3 @@
+(module
+  (func (export "_start")
+    i32.frobnicate))
