@@ -1,8 +1,8 @@
 //! The command line: what `wasirun --help` prints, and the parsers of the values it takes.
 
 use crate::status::Status;
-use clap::builder::{OsStringValueParser, TypedValueParser};
-use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::builder::{OsStringValueParser, PossibleValuesParser, TypedValueParser};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
@@ -114,7 +114,9 @@ pub struct Cli {
     pub trace: bool,
 
     /// The trace format
-    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = TraceFormat::Text)]
+    #[arg(long, value_name = "FORMAT", default_value = "text",
+          value_parser = PossibleValuesParser::new(["text", "json"])
+              .map(|s| if s == "json" { TraceFormat::Json } else { TraceFormat::Text }))]
     pub trace_format: TraceFormat,
 
     /// Bytes of a string or buffer that a trace line shows
@@ -148,12 +150,13 @@ pub struct Cli {
     pub preopens: Vec<Dir>,
 }
 
-/// The trace line format. (The variants have no doc comments: clap would turn them into a
-/// long `--help` different from `-h`.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-#[allow(missing_docs)]
+/// The trace line format. (Not a clap `ValueEnum`: clap would show these doc comments in a
+/// long `--help`, different from `-h`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TraceFormat {
+    /// `fd_write(1, [iov("hi\n")]) = 3`, like strace.
     Text,
+    /// One JSON object per line.
     Json,
 }
 
