@@ -84,8 +84,12 @@ pub struct Cli {
     #[arg(long)]
     pub env_inherit: bool,
 
-    /// The guest's argv[0] [default: MODULE's file name]
-    #[arg(long, value_name = "NAME")]
+    /// The guest's `argv[0]`; by default MODULE's file name.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help = "The guest's argv[0] [default: MODULE's file name]"
+    )]
     pub argv0: Option<OsString>,
 
     /// Most files the guest may have open (ENFILE past it)
@@ -140,7 +144,7 @@ pub struct Cli {
     #[arg(skip)]
     pub module: PathBuf,
 
-    /// The guest's arguments after argv[0]: the rest of `command` without a leading `--`
+    /// The guest's arguments after `argv[0]`: the rest of `command` without a leading `--`
     /// (filled by [`parse`]).
     #[arg(skip)]
     pub args: Vec<OsString>,
@@ -313,7 +317,7 @@ pub fn environment(inherit: bool, env: &[Env]) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-/// The guest's argv[0] when `--argv0` is not given: the module's file name without its
+/// The guest's `argv[0]` when `--argv0` is not given: the module's file name without its
 /// directory, as wasmtime does, so the host's paths do not leak into the guest.
 pub fn default_argv0(module: &std::path::Path) -> OsString {
     module

@@ -5,6 +5,7 @@ use crate::cache::{self, Cache};
 use crate::cli::{self, Cli, TraceFormat};
 use crate::status::{Failure, Status, one_line};
 use std::io::Write;
+use std::num::NonZeroUsize;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use wasirun_unix::{Builder, DirMode, UnixSystem};
 use wasirun_wasi::trace::{Format, TraceOptions};
@@ -137,6 +138,8 @@ fn engine(cli: &Cli) -> Result<Engine, Failure> {
         .cranelift_opt_level(OptLevel::Speed)
         .parallel_compilation(true)
         .signals_based_traps(true)
+        // Wasmtime's default depth, set here so a trap's report does not depend on it.
+        .wasm_backtrace_max_frames(NonZeroUsize::new(20))
         .wasm_backtrace_details(WasmBacktraceDetails::Environment)
         .max_wasm_stack(max_wasm_stack)
         // Only async calls use this stack, and wasirun makes none; but wasmtime refuses a
