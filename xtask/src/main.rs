@@ -6,6 +6,7 @@
 //!   toolchains for the test guests), build the test guests, then run `cargo test`.
 
 mod codegen;
+mod guests;
 mod test;
 
 use anyhow::{Result, bail};
