@@ -245,21 +245,26 @@ pub struct Borrows<'a> {
     /// (start, end, mutable) of each region handed out.
     regions: [(usize, usize, bool); 8],
     count: usize,
+    /// Whether any region handed out is mutable: shared ones cannot conflict with each other.
+    has_mut: bool,
     _memory: PhantomData<&'a mut [u8]>,
 }
 
 impl<'a> Borrows<'a> {
     /// Starts borrowing from `mem` for the lifetime `'a`.
+    #[inline]
     pub fn new(mem: &'a mut [u8]) -> Self {
         Borrows {
             base: mem.as_mut_ptr(),
             len: mem.len(),
             regions: [(0, 0, false); 8],
             count: 0,
+            has_mut: false,
             _memory: PhantomData,
         }
     }
 
+    #[inline]
     fn check(&self, ptr: i32, len: i32) -> Result<(usize, usize), Errno> {
         let start = ptr as u32 as usize;
         let end = start as u64 + u64::from(len as u32);
@@ -269,13 +274,16 @@ impl<'a> Borrows<'a> {
         Ok((start, end as usize))
     }
 
+    #[inline]
     fn conflicts(&self, start: usize, end: usize, mutable: bool) -> bool {
-        start < end
+        (mutable || self.has_mut)
+            && start < end
             && self.regions[..self.count]
                 .iter()
                 .any(|&(s, e, m)| (m || mutable) && start < e && s < end)
     }
 
+    #[inline]
     fn claim(&mut self, ptr: i32, len: i32, mutable: bool) -> Result<(usize, usize), Errno> {
         let (start, end) = self.check(ptr, len)?;
         if self.conflicts(start, end, mutable) || self.count == self.regions.len() {
@@ -283,10 +291,12 @@ impl<'a> Borrows<'a> {
         }
         self.regions[self.count] = (start, end, mutable);
         self.count += 1;
+        self.has_mut |= mutable;
         Ok((start, end))
     }
 
     /// A shared byte slice.
+    #[inline]
     pub fn bytes(&mut self, ptr: i32, len: i32) -> Result<&'a [u8], Errno> {
         let (start, end) = self.claim(ptr, len, false)?;
         // SAFETY: `start..end` lies within the memory (checked by `claim`), which `'a` borrows
@@ -295,6 +305,7 @@ impl<'a> Borrows<'a> {
     }
 
     /// A mutable byte slice.
+    #[inline]
     pub fn bytes_mut(&mut self, ptr: i32, len: i32) -> Result<&'a mut [u8], Errno> {
         let (start, end) = self.claim(ptr, len, true)?;
         // SAFETY: as in `bytes`, and no other slice handed out overlaps this one.
@@ -302,11 +313,13 @@ impl<'a> Borrows<'a> {
     }
 
     /// A string: `EILSEQ` when it is not UTF-8.
+    #[inline]
     pub fn str(&mut self, ptr: i32, len: i32) -> Result<&'a str, Errno> {
         std::str::from_utf8(self.bytes(ptr, len)?).map_err(|_| Errno::Ilseq)
     }
 
     /// Reads entry `i` of the iovec array at `at`: (buf, buf_len).
+    #[inline]
     fn iovec(&self, at: usize, i: usize) -> (i32, i32) {
         // SAFETY: the caller checked that the array lies within the memory and overlaps no
         // mutable slice; the reads copy bytes out.
@@ -316,6 +329,7 @@ impl<'a> Borrows<'a> {
         (word(0), word(4))
     }
 
+    #[inline]
     fn iovec_array(&mut self, ptr: i32, len: i32) -> Result<(usize, usize), Errno> {
         let n = len as u32 as usize;
         if n > IOV_MAX {
@@ -329,6 +343,7 @@ impl<'a> Borrows<'a> {
     }
 
     /// Calls `f` with the `ciovec` array at `ptr` as `IoSlice`s, built on the stack.
+    #[inline]
     pub fn ciovecs<R>(
         &mut self,
         ptr: i32,
@@ -343,6 +358,7 @@ impl<'a> Borrows<'a> {
         }
     }
 
+    #[inline]
     fn fill_ciovecs<const N: usize, R>(
         &mut self,
         at: usize,
@@ -369,6 +385,7 @@ impl<'a> Borrows<'a> {
     /// Calls `f` with the `iovec` array at `ptr` as `IoSliceMut`s, built on the stack. The list
     /// ends before the first buffer that overlaps an earlier one or the array itself; `EFAULT`
     /// when that is the first.
+    #[inline]
     pub fn iovecs<R>(
         &mut self,
         ptr: i32,
@@ -383,6 +400,7 @@ impl<'a> Borrows<'a> {
         }
     }
 
+    #[inline]
     fn fill_iovecs<const N: usize, R>(
         &mut self,
         at: usize,
