@@ -8,7 +8,7 @@ use crate::table::{Entry, Table};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use std::path::{Path, PathBuf};
-use wasirun_wasi::{Fdflags, Filetype, Rights};
+use wasirun_wasi::{Fdflags, Filetype};
 
 /// Errors while setting a system up.
 #[derive(Debug, thiserror::Error)]
@@ -183,7 +183,7 @@ impl Builder {
                     .map_err(|e| Error::Stdio(e.into()))?;
                 restore.push((keep, flags));
             }
-            table.push(stdio_entry(fd).map_err(|e| Error::Stdio(e.into()))?);
+            table.push(crate::fd::host_entry(fd).map_err(|e| Error::Stdio(e.into()))?);
         }
         for dir in &self.dirs {
             let fd = dup(dir.fd.as_fd()).map_err(|e| Error::OpenDir {
@@ -226,28 +226,4 @@ fn dup_stdio(host: BorrowedFd<'_>) -> rustix::io::Result<OwnedFd> {
 
 fn dup(fd: BorrowedFd<'_>) -> rustix::io::Result<OwnedFd> {
     rustix::io::fcntl_dupfd_cloexec(fd, 3)
-}
-
-/// The entry for one stdio descriptor: type, rights and flags as the host has them.
-fn stdio_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
-    let filetype = crate::fs::stat::fd_filetype(fd.as_fd())?;
-    let tty = rustix::termios::isatty(&fd);
-    let flags = rustix::fs::fcntl_getfl(&fd)?;
-    let access = flags & OFlags::RWMODE;
-    let readable = access == OFlags::RDONLY || access == OFlags::RDWR;
-    let writable = access == OFlags::WRONLY || access == OFlags::RDWR;
-    let mut sync = Fdflags::empty();
-    if flags.contains(OFlags::SYNC) {
-        sync |= Fdflags::SYNC;
-    }
-    Ok(Entry {
-        fd,
-        filetype,
-        rights: rights::applicable(filetype, tty) & rights::access_mask(readable, writable),
-        inheriting: Rights::empty(),
-        readonly: false,
-        sync,
-        preopen: None,
-        stream: None,
-    })
 }

@@ -1,8 +1,43 @@
 //! Calls on descriptors as such: close, renumber, fdstat, rights, prestat.
 
+use crate::rights;
 use crate::system::UnixSystem;
+use crate::table::Entry;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::OFlags;
 use wasirun_wasi::{Errno, Fd, Fdflags, Fdstat, Prestat, PrestatDir, Rights};
+
+/// The entry for a descriptor the host hands over (stdio, or [`UnixSystem::add_fd`]): type,
+/// rights and flags as the host descriptor has them.
+pub(crate) fn host_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
+    let filetype = crate::fs::stat::fd_filetype(fd.as_fd())?;
+    let tty = rustix::termios::isatty(&fd);
+    let flags = rustix::fs::fcntl_getfl(&fd)?;
+    let access = flags & OFlags::RWMODE;
+    let readable = access == OFlags::RDONLY || access == OFlags::RDWR;
+    let writable = access == OFlags::WRONLY || access == OFlags::RDWR;
+    let mut sync = Fdflags::empty();
+    if flags.contains(OFlags::SYNC) {
+        sync |= Fdflags::SYNC;
+    }
+    let inheriting = match filetype {
+        wasirun_wasi::Filetype::Directory => rights::DIR_INHERITING,
+        wasirun_wasi::Filetype::SocketStream | wasirun_wasi::Filetype::SocketDgram => {
+            rights::SOCKET
+        }
+        _ => Rights::empty(),
+    };
+    Ok(Entry {
+        fd,
+        filetype,
+        rights: rights::applicable(filetype, tty) & rights::access_mask(readable, writable),
+        inheriting,
+        readonly: false,
+        sync,
+        preopen: None,
+        stream: None,
+    })
+}
 
 /// `fd_close`: the entry, and with it the host descriptor and any directory stream, goes away.
 /// Preopens close like any other fd, as in wasmtime.

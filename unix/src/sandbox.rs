@@ -67,11 +67,11 @@ pub(crate) fn open(
     check(path)?;
     let flags = flags | OFlags::CLOEXEC;
     #[cfg(target_os = "linux")]
-    if how == Resolver::Auto && !NO_OPENAT2.load(Ordering::Relaxed) {
-        match beneath(root, path, flags, follow) {
-            Some(result) => return result,
-            None => {}
-        }
+    if how == Resolver::Auto
+        && !NO_OPENAT2.load(Ordering::Relaxed)
+        && let Some(result) = beneath(root, path, flags, follow)
+    {
+        return result;
     }
     let _ = how;
     walk(root, path, flags, follow)

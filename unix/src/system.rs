@@ -42,6 +42,16 @@ impl UnixSystem {
         }
     }
 
+    /// Hands the host descriptor `fd` to the guest at the lowest free fd number: how an embedder
+    /// passes in a socket, a pipe or an open file. Its type comes from `fstat`, its rights are
+    /// all that type and its access mode allow (a listening socket passes on socket rights to
+    /// what it accepts). `ENFILE` when the table is full, `EBADF` when `fd` is not usable.
+    pub fn add_fd(&mut self, fd: OwnedFd) -> Result<Fd, Errno> {
+        self.table.reserve()?;
+        let entry = crate::fd::host_entry(fd)?;
+        self.table.insert(entry)
+    }
+
     /// The status the guest passed to `proc_exit`, once it has.
     pub fn exit_code(&self) -> Option<Exitcode> {
         self.exit_code

@@ -1,0 +1,198 @@
+//! `poll_oneoff`: clocks, files, pipes, errors.
+
+use crate::guest::{ROOT, TempDir, clock_sub, fd_sub, setup, setup_with, wasi::*};
+use std::time::{Duration, Instant};
+use wasirun_wasi::Errno;
+
+const REALTIME: u32 = 0;
+const MONOTONIC: u32 = 1;
+const CLOCK: u8 = 0;
+const FD_READ_EVENT: u8 = 1;
+const FD_WRITE_EVENT: u8 = 2;
+const HANGUP: u16 = 1;
+
+#[test]
+fn no_subscriptions_is_einval() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    assert_eq!(g.poll_oneoff(&[]), Err(Errno::Inval));
+}
+
+#[test]
+fn relative_sleeps() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    for id in [MONOTONIC, REALTIME] {
+        let t = Instant::now();
+        let events = g
+            .poll_oneoff(&[clock_sub(7, id, 20_000_000, false)])
+            .unwrap();
+        assert!(t.elapsed() >= Duration::from_millis(20));
+        assert_eq!(events, vec![(7, 0, CLOCK, 0, 0)]);
+    }
+    // The earliest of several clocks wakes the call, and only it fires.
+    let t = Instant::now();
+    let events = g
+        .poll_oneoff(&[
+            clock_sub(1, MONOTONIC, 5_000_000_000, false),
+            clock_sub(2, MONOTONIC, 10_000_000, false),
+        ])
+        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(2));
+    assert_eq!(events, vec![(2, 0, CLOCK, 0, 0)]);
+    // Zero: at once.
+    assert_eq!(
+        g.poll_oneoff(&[clock_sub(3, MONOTONIC, 0, false)])
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn absolute_deadlines() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    let now = g.clock_time_get(MONOTONIC).unwrap();
+    let t = Instant::now();
+    let events = g
+        .poll_oneoff(&[clock_sub(1, MONOTONIC, now + 20_000_000, true)])
+        .unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(15));
+    assert_eq!(events, vec![(1, 0, CLOCK, 0, 0)]);
+    let wall = g.clock_time_get(REALTIME).unwrap();
+    let t = Instant::now();
+    let events = g
+        .poll_oneoff(&[clock_sub(2, REALTIME, wall + 20_000_000, true)])
+        .unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(15));
+    assert_eq!(events, vec![(2, 0, CLOCK, 0, 0)]);
+    // In the past: at once.
+    let events = g
+        .poll_oneoff(&[
+            clock_sub(3, REALTIME, 1, true),
+            clock_sub(4, MONOTONIC, 1, true),
+        ])
+        .unwrap();
+    assert_eq!(events.len(), 2);
+}
+
+#[test]
+fn cpu_time_clocks_cannot_be_waited_on() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    assert_eq!(
+        g.poll_oneoff(&[clock_sub(1, 2, 1000, false)]),
+        Err(Errno::Inval)
+    );
+    assert_eq!(
+        g.poll_oneoff(&[clock_sub(1, 3, 1000, false)]),
+        Err(Errno::Inval)
+    );
+}
+
+#[test]
+fn files_are_always_ready() {
+    let dir = TempDir::new();
+    std::fs::write(dir.join("f"), b"0123456789").unwrap();
+    let mut g = setup(&dir);
+    let fd = g.path_open(ROOT, 0, "f", 0, RW, 0, 0).unwrap();
+    g.fd_seek(fd, 4, WHENCE_SET).unwrap();
+    let mut events = g
+        .poll_oneoff(&[
+            fd_sub(1, fd, false),
+            fd_sub(2, fd, true),
+            clock_sub(3, MONOTONIC, 10_000_000_000, false),
+        ])
+        .unwrap();
+    events.sort();
+    assert_eq!(
+        events,
+        vec![(1, 0, FD_READ_EVENT, 6, 0), (2, 0, FD_WRITE_EVENT, 0, 0)]
+    );
+}
+
+#[test]
+fn unknown_fds_give_an_ebadf_event() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    let events = g
+        .poll_oneoff(&[fd_sub(9, 42, false), fd_sub(10, u32::MAX, true)])
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![
+            (9, Errno::Badf as u16, FD_READ_EVENT, 0, 0),
+            (10, Errno::Badf as u16, FD_WRITE_EVENT, 0, 0)
+        ]
+    );
+}
+
+#[test]
+fn strict_rights_give_an_enotcapable_event() {
+    let dir = TempDir::new();
+    std::fs::write(dir.join("f"), b"").unwrap();
+    let mut g = setup_with(&dir, |b| {
+        b.enforce_rights(true);
+    });
+    let fd = g.path_open(ROOT, 0, "f", 0, FD_READ, 0, 0).unwrap();
+    let events = g.poll_oneoff(&[fd_sub(1, fd, false)]).unwrap();
+    assert_eq!(
+        events,
+        vec![(1, Errno::Notcapable as u16, FD_READ_EVENT, 0, 0)]
+    );
+    let fd = g
+        .path_open(ROOT, 0, "f", 0, FD_READ | POLL_FD_READWRITE, 0, 0)
+        .unwrap();
+    assert_eq!(g.poll_oneoff(&[fd_sub(1, fd, false)]).unwrap()[0].1, 0);
+}
+
+#[test]
+fn pipes_wait_then_report_bytes_and_hangup() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    let (r, w) = rustix::pipe::pipe().unwrap();
+    let rfd = g.add_fd(r);
+    // Nothing to read: the clock fires first.
+    let events = g
+        .poll_oneoff(&[
+            fd_sub(1, rfd, false),
+            clock_sub(2, MONOTONIC, 10_000_000, false),
+        ])
+        .unwrap();
+    assert_eq!(events, vec![(2, 0, CLOCK, 0, 0)]);
+    // Data from another thread wakes the poll, with FIONREAD's count.
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(20));
+        rustix::io::write(&w, b"12345").unwrap();
+        w
+    });
+    let events = g.poll_oneoff(&[fd_sub(1, rfd, false)]).unwrap();
+    assert_eq!(events, vec![(1, 0, FD_READ_EVENT, 5, 0)]);
+    let w = writer.join().unwrap();
+    let wfd = g.add_fd(w);
+    assert_eq!(
+        g.poll_oneoff(&[fd_sub(1, wfd, true)]).unwrap()[0].2,
+        FD_WRITE_EVENT
+    );
+    g.fd_close(wfd).unwrap();
+    let events = g.poll_oneoff(&[fd_sub(1, rfd, false)]).unwrap();
+    assert_eq!(events, vec![(1, 0, FD_READ_EVENT, 5, HANGUP)]);
+    assert_eq!(g.fd_read(rfd, &[10]).unwrap(), b"12345");
+}
+
+#[test]
+fn many_subscriptions_beyond_the_inline_array() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    let (r, w) = rustix::pipe::pipe().unwrap();
+    let rfd = g.add_fd(r);
+    let wfd = g.add_fd(w);
+    g.fd_write(wfd, &[b"x"]).unwrap();
+    for n in [1usize, 63, 64, 65, 200] {
+        let subs: Vec<_> = (0..n).map(|k| fd_sub(k as u64, rfd, false)).collect();
+        let events = g.poll_oneoff(&subs).unwrap();
+        assert_eq!(events.len(), n);
+        assert!(events.iter().all(|e| e.3 == 1));
+    }
+}

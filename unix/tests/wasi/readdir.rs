@@ -1,0 +1,175 @@
+//! `fd_readdir`: entries, types, inodes, cookies, cut buffers, the stream cap.
+
+use crate::guest::{Guest, ROOT, TempDir, setup, setup_with, wasi::*};
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use wasirun_wasi::Errno;
+
+/// One parsed dirent: (d_next, d_ino, d_type, name).
+type Dirent = (u64, u64, u8, Vec<u8>);
+
+/// Parses a buffer; the last entry may be cut, and then is left out.
+fn parse(buf: &[u8]) -> (Vec<Dirent>, bool) {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 24 <= buf.len() {
+        let next = u64::from_le_bytes(buf[at..at + 8].try_into().unwrap());
+        let ino = u64::from_le_bytes(buf[at + 8..at + 16].try_into().unwrap());
+        let namlen = u32::from_le_bytes(buf[at + 16..at + 20].try_into().unwrap()) as usize;
+        let kind = buf[at + 20];
+        if at + 24 + namlen > buf.len() {
+            return (out, true);
+        }
+        out.push((next, ino, kind, buf[at + 24..at + 24 + namlen].to_vec()));
+        at += 24 + namlen;
+    }
+    (out, at < buf.len())
+}
+
+/// Reads the whole directory with buffers of `len` bytes, the way wasi-libc does.
+fn read_all(g: &mut Guest, fd: u32, len: u32) -> Vec<Dirent> {
+    let mut all = Vec::new();
+    let mut cookie = 0;
+    loop {
+        let buf = g.fd_readdir(fd, len, cookie).unwrap();
+        let full = buf.len() == len as usize;
+        let (entries, _) = parse(&buf);
+        if let Some(last) = entries.last() {
+            cookie = last.0;
+        }
+        let got = entries.len();
+        all.extend(entries);
+        if !full {
+            return all;
+        }
+        assert!(got > 0, "a buffer of {len} bytes fits no entry");
+    }
+}
+
+fn fixture(dir: &TempDir) {
+    std::fs::write(dir.join("file"), b"").unwrap();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::os::unix::fs::symlink("file", dir.join("link")).unwrap();
+    for i in 0..40 {
+        std::fs::write(
+            dir.path().join(format!("many-{i:02}-with-a-longer-name")),
+            b"",
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn lists_everything_with_types_and_inodes() {
+    let dir = TempDir::new();
+    fixture(&dir);
+    let mut g = setup(&dir);
+    let entries = read_all(&mut g, ROOT, 64 * 1024);
+    let by_name: BTreeMap<Vec<u8>, (u64, u8)> = entries
+        .iter()
+        .map(|(_, ino, t, n)| (n.clone(), (*ino, *t)))
+        .collect();
+    assert_eq!(by_name.len(), entries.len(), "no duplicates");
+    assert_eq!(entries.len(), 2 + 3 + 40);
+    assert_eq!(by_name[&b"."[..]].1, FILETYPE_DIRECTORY);
+    assert_eq!(by_name[&b".."[..]].1, FILETYPE_DIRECTORY);
+    assert_eq!(by_name[&b"sub"[..]].1, FILETYPE_DIRECTORY);
+    assert_eq!(by_name[&b"file"[..]].1, FILETYPE_REGULAR_FILE);
+    assert_eq!(by_name[&b"link"[..]].1, FILETYPE_SYMBOLIC_LINK);
+    assert_eq!(
+        by_name[&b"file"[..]].0,
+        std::fs::metadata(dir.join("file")).unwrap().ino()
+    );
+    assert_eq!(
+        by_name[&b"."[..]].0,
+        std::fs::metadata(dir.path()).unwrap().ino()
+    );
+    for name in std::fs::read_dir(dir.path()).unwrap() {
+        assert!(by_name.contains_key(name.unwrap().file_name().as_encoded_bytes()));
+    }
+    // Cookies are indexes: d_next counts up from 1.
+    for (k, e) in entries.iter().enumerate() {
+        assert_eq!(e.0, k as u64 + 1);
+    }
+}
+
+#[test]
+fn small_buffers_cut_and_continue() {
+    let dir = TempDir::new();
+    fixture(&dir);
+    let mut g = setup(&dir);
+    let whole = read_all(&mut g, ROOT, 64 * 1024);
+    // From just above one entry up: every buffer size lists the same entries in the same order.
+    for len in [60, 61, 77, 100, 128, 333, 1000] {
+        assert_eq!(read_all(&mut g, ROOT, len), whole, "buffer of {len}");
+    }
+    // A buffer that holds only part of the first header is filled and cut.
+    let buf = g.fd_readdir(ROOT, 10, 0).unwrap();
+    assert_eq!(buf.len(), 10);
+    assert_eq!(parse(&buf), (vec![], true));
+}
+
+#[test]
+fn any_cookie_any_time() {
+    let dir = TempDir::new();
+    fixture(&dir);
+    let mut g = setup(&dir);
+    let whole = read_all(&mut g, ROOT, 64 * 1024);
+    for cookie in [0u64, 5, 2, 44, 1, 30, 0] {
+        let (entries, _) = parse(&g.fd_readdir(ROOT, 64 * 1024, cookie).unwrap());
+        assert_eq!(entries, whole[cookie as usize..], "cookie {cookie}");
+    }
+    assert_eq!(g.fd_readdir(ROOT, 1000, 45).unwrap(), b"", "at the end");
+    assert_eq!(
+        g.fd_readdir(ROOT, 1000, 1 << 40).unwrap(),
+        b"",
+        "past the end"
+    );
+    assert_eq!(g.fd_readdir(ROOT, 0, 0).unwrap(), b"");
+}
+
+#[test]
+fn new_entries_appear_after_a_rewind() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    assert_eq!(read_all(&mut g, ROOT, 1000).len(), 2);
+    std::fs::write(dir.join("late"), b"").unwrap();
+    let names: Vec<_> = read_all(&mut g, ROOT, 1000)
+        .into_iter()
+        .map(|e| e.3)
+        .collect();
+    assert!(names.contains(&b"late".to_vec()));
+}
+
+#[test]
+fn not_a_directory() {
+    let dir = TempDir::new();
+    std::fs::write(dir.join("file"), b"").unwrap();
+    let mut g = setup(&dir);
+    let f = g.path_open(ROOT, 0, "file", 0, FD_READ, 0, 0).unwrap();
+    assert_eq!(g.fd_readdir(f, 100, 0), Err(Errno::Notdir));
+}
+
+#[test]
+fn the_stream_cap_is_emfile_and_closing_frees() {
+    let dir = TempDir::new();
+    for d in ["a", "b", "c"] {
+        std::fs::create_dir(dir.join(d)).unwrap();
+    }
+    let mut g = setup_with(&dir, |b| {
+        b.max_open_dirs(2);
+    });
+    let a = g.path_open(ROOT, 0, "a", O_DIRECTORY, 0, 0, 0).unwrap();
+    let b = g.path_open(ROOT, 0, "b", O_DIRECTORY, 0, 0, 0).unwrap();
+    let c = g.path_open(ROOT, 0, "c", O_DIRECTORY, 0, 0, 0).unwrap();
+    g.fd_readdir(a, 100, 0).unwrap();
+    g.fd_readdir(b, 100, 0).unwrap();
+    g.fd_readdir(a, 100, 0).unwrap();
+    assert_eq!(g.fd_readdir(c, 100, 0), Err(Errno::Mfile));
+    g.fd_close(a).unwrap();
+    g.fd_readdir(c, 100, 0).unwrap();
+    // Renumbering over a directory with a stream frees its stream too.
+    g.fd_renumber(ROOT, b).unwrap();
+    let again = g.path_open(b, 0, "a", O_DIRECTORY, 0, 0, 0).unwrap();
+    g.fd_readdir(again, 100, 0).unwrap();
+}
