@@ -543,10 +543,7 @@ impl Guest {
 
     /// `poll_oneoff` over raw 48-byte subscriptions; the events as (userdata, errno, type,
     /// nbytes, flags).
-    pub fn poll_oneoff(
-        &mut self,
-        subs: &[[u8; 48]],
-    ) -> Result<Vec<PollEvent>, Errno> {
+    pub fn poll_oneoff(&mut self, subs: &[[u8; 48]]) -> Result<Vec<PollEvent>, Errno> {
         let raw: Vec<u8> = subs.iter().flatten().copied().collect();
         let at = self.put(&raw);
         let events = self.alloc(32 * subs.len() as u32);
