@@ -152,6 +152,12 @@ impl Show for (usize, Bytes) {
     }
 }
 
+impl Show for (usize, u16, Bytes) {
+    fn show(&self) -> Option<String> {
+        Some(format!("{} {:#x} {:?}", self.0, self.1, self.2))
+    }
+}
+
 impl Show for (usize, u16) {
     fn show(&self) -> Option<String> {
         Some(format!("{} {:#x}", self.0, self.1))
@@ -201,6 +207,20 @@ impl Guest {
         Guest {
             scenario,
             dir,
+            args: args.collect(),
+            checks: 0,
+            failures: 0,
+        }
+    }
+
+    /// Reads the command line of a guest that works without a preopen: the scenario, then its
+    /// arguments.
+    pub fn start_without_preopen() -> Guest {
+        let mut args = std::env::args().skip(1);
+        let scenario = args.next().unwrap_or_else(|| usage());
+        Guest {
+            scenario,
+            dir: u32::MAX,
             args: args.collect(),
             checks: 0,
             failures: 0,
