@@ -108,7 +108,8 @@ impl Builder {
     /// Puts the host's stdin, stdout and stderr in non-blocking mode for the guest.
     ///
     /// `O_NONBLOCK` belongs to the open file description, which the host process shares, so the
-    /// original flags are put back when the [`UnixSystem`] is dropped.
+    /// original flags are put back when the [`UnixSystem`] is dropped (as they are after a
+    /// guest's own `fd_fdstat_set_flags` on stdio).
     pub fn nonblocking_stdio(&mut self, on: bool) -> &mut Self {
         self.nonblocking_stdio = on;
         self
@@ -174,16 +175,23 @@ impl Builder {
             rustix::stdio::stdout(),
             rustix::stdio::stderr(),
         ];
+        let stdio = |e: rustix::io::Errno| Error::Stdio(e.into());
+        // The open file descriptions are the host's too: whatever the guest does to their flags
+        // (NONBLOCK, APPEND) is undone when the system is dropped. All three flags are read
+        // before any is changed: stdout and stderr often share one description.
+        let mut fds = Vec::with_capacity(3);
         for host in host_stdio {
-            let fd = dup_stdio(host).map_err(|e| Error::Stdio(e.into()))?;
+            let fd = dup_stdio(host).map_err(stdio)?;
+            let flags = rustix::fs::fcntl_getfl(&fd).map_err(stdio)?;
+            restore.push((dup(fd.as_fd()).map_err(stdio)?, flags));
+            fds.push(fd);
+        }
+        for fd in fds {
             if self.nonblocking_stdio {
-                let flags = rustix::fs::fcntl_getfl(&fd).map_err(|e| Error::Stdio(e.into()))?;
-                let keep = dup(fd.as_fd()).map_err(|e| Error::Stdio(e.into()))?;
-                rustix::fs::fcntl_setfl(&fd, flags | OFlags::NONBLOCK)
-                    .map_err(|e| Error::Stdio(e.into()))?;
-                restore.push((keep, flags));
+                let flags = rustix::fs::fcntl_getfl(&fd).map_err(stdio)?;
+                rustix::fs::fcntl_setfl(&fd, flags | OFlags::NONBLOCK).map_err(stdio)?;
             }
-            table.push(crate::fd::host_entry(fd).map_err(|e| Error::Stdio(e.into()))?);
+            table.push(crate::fd::host_entry(fd).map_err(stdio)?);
         }
         for dir in &self.dirs {
             let fd = dup(dir.fd.as_fd()).map_err(|e| Error::OpenDir {
@@ -226,4 +234,43 @@ fn dup_stdio(host: BorrowedFd<'_>) -> rustix::io::Result<OwnedFd> {
 
 fn dup(fd: BorrowedFd<'_>) -> rustix::io::Result<OwnedFd> {
     rustix::io::fcntl_dupfd_cloexec(fd, 3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasirun_wasi::{Fd, System};
+
+    fn host_flags() -> Vec<OFlags> {
+        [
+            rustix::stdio::stdin(),
+            rustix::stdio::stdout(),
+            rustix::stdio::stderr(),
+        ]
+        .into_iter()
+        .map(|fd| rustix::fs::fcntl_getfl(fd).unwrap())
+        .collect()
+    }
+
+    // The only unit test that builds a system: no other test can record the flags it changes.
+    #[test]
+    fn stdio_flags_are_undone_on_drop() {
+        let before = host_flags();
+        let mut sys = Builder::new().nonblocking_stdio(true).build().unwrap();
+        for fd in 0..3 {
+            let stat = sys.fd_fdstat_get(Fd(fd)).unwrap();
+            assert!(stat.fs_flags.contains(Fdflags::NONBLOCK), "fd {fd}");
+        }
+        assert!(host_flags().iter().all(|f| f.contains(OFlags::NONBLOCK)));
+        sys.fd_fdstat_set_flags(Fd(2), Fdflags::APPEND).unwrap();
+        drop(sys);
+        assert_eq!(host_flags(), before);
+    }
+
+    #[test]
+    fn env_keeps_the_last_value() {
+        let mut b = Builder::new();
+        b.env("A", "1").env("AB", "2").env("A", "3");
+        assert_eq!(b.env, [b"AB=2".to_vec(), b"A=3".to_vec()]);
+    }
 }

@@ -361,6 +361,10 @@ fn walk(root: BorrowedFd<'_>, path: &[u8], flags: OFlags, follow: bool) -> Resul
             _ => {
                 let nofollow = flags | OFlags::NOFOLLOW;
                 match rustix::fs::openat(cur, name, nofollow, create_mode(flags)) {
+                    // O_PATH | O_NOFOLLOW opens a symlink itself: read it through that fd.
+                    Ok(fd) if follow && flags.contains(OFlags::PATH) && is_symlink(&fd) => {
+                        Some(symlink_or(fd.as_fd(), b"", E::LOOP)?)
+                    }
                     Ok(fd) => return Ok(fd),
                     // O_NOFOLLOW met a symlink: ELOOP, or ENOTDIR with O_DIRECTORY.
                     Err(e @ (E::LOOP | E::NOTDIR)) if follow => Some(symlink_or(cur, name, e)?),
@@ -395,6 +399,11 @@ fn symlink_or(dir: BorrowedFd<'_>, name: &[u8], e: E) -> Result<Vec<u8>, Errno> 
     }
 }
 
+fn is_symlink(fd: &OwnedFd) -> bool {
+    rustix::fs::fstat(fd)
+        .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_symlink())
+}
+
 /// Opens `.` in `dir` with `flags`: the walk's answer when the path ends at a directory.
 fn reopen(dir: BorrowedFd<'_>, flags: OFlags) -> Result<OwnedFd, Errno> {
     Ok(rustix::fs::openat(dir, ".", flags, create_mode(flags))?)
@@ -403,6 +412,7 @@ fn reopen(dir: BorrowedFd<'_>, flags: OFlags) -> Result<OwnedFd, Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::symlink;
 
     #[test]
     fn split() {
@@ -418,5 +428,137 @@ mod tests {
         assert!(Split::new(b"a/..").unwrap().is_dots());
         assert_eq!(Split::new(b"").err(), Some(Errno::Noent));
         assert_eq!(Split::new(b"/a").err(), Some(ESCAPE));
+    }
+
+    /// A tree with every kind of step a resolver meets.
+    fn fixture() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("wasirun-sandbox-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = dir.join("root");
+        std::fs::create_dir_all(root.join("a/b/c")).unwrap();
+        std::fs::write(root.join("f"), b"f").unwrap();
+        std::fs::write(root.join("a/b/g"), b"g").unwrap();
+        std::fs::write(dir.join("outside"), b"x").unwrap();
+        symlink("f", root.join("lf")).unwrap();
+        symlink("a/b", root.join("lab")).unwrap();
+        symlink("../..", root.join("a/b/up2")).unwrap();
+        symlink("../../..", root.join("a/b/up3")).unwrap();
+        symlink("/", root.join("abs")).unwrap();
+        symlink("missing", root.join("dangling")).unwrap();
+        symlink("lf", root.join("llf")).unwrap();
+        symlink("x1", root.join("x2")).unwrap();
+        symlink("x2", root.join("x1")).unwrap();
+        symlink("", root.join("empty")).unwrap_or(());
+        dir
+    }
+
+    const PATHS: &[&str] = &[
+        "f",
+        "f/",
+        "f/.",
+        "f/x",
+        "a",
+        "a/",
+        "a/.",
+        "a/..",
+        "a/../f",
+        "a/b/c/../../..",
+        "a/b/c/../../../..",
+        ".",
+        "./",
+        "..",
+        "../root",
+        "lf",
+        "lf/",
+        "lab",
+        "lab/",
+        "lab/g",
+        "lab/../f",
+        "lab/../../f",
+        "a/b/up2",
+        "a/b/up2/f",
+        "a/b/up3",
+        "a/b/up3/root/f",
+        "abs",
+        "abs/etc",
+        "dangling",
+        "dangling/",
+        "llf",
+        "x1",
+        "x1/y",
+        "missing",
+        "missing/",
+        "a//b///g",
+        "a/./b/./g",
+        "a/b/g/",
+        "empty",
+        "empty/x",
+        "/f",
+        "//f",
+        "",
+    ];
+
+    /// What an open gave: the inode opened, or the errno.
+    fn outcome(r: Result<OwnedFd, Errno>) -> Result<u64, Errno> {
+        r.map(|fd| rustix::fs::fstat(&fd).unwrap().st_ino as u64)
+    }
+
+    fn at_outcome(r: Result<At<'_>, Errno>) -> Result<(u64, Vec<u8>), Errno> {
+        r.map(|at| {
+            (
+                rustix::fs::fstat(at.dir()).unwrap().st_ino as u64,
+                at.name().to_vec(),
+            )
+        })
+    }
+
+    #[test]
+    fn both_resolvers_agree() {
+        let dir = fixture();
+        let root = rustix::fs::open(
+            dir.join("root"),
+            OFlags::RDONLY | OFlags::DIRECTORY,
+            Mode::empty(),
+        )
+        .unwrap();
+        let root = root.as_fd();
+        let flag_sets = [
+            OFlags::RDONLY,
+            OFlags::RDONLY | OFlags::DIRECTORY,
+            OFlags::PATH,
+            OFlags::PATH | OFlags::DIRECTORY,
+            OFlags::WRONLY,
+        ];
+        let mut compared = 0;
+        for path in PATHS {
+            let p = path.as_bytes();
+            for flags in flag_sets {
+                for follow in [false, true] {
+                    let auto = outcome(open(root, p, flags, follow, Resolver::Auto));
+                    let walk = outcome(open(root, p, flags, follow, Resolver::Walk));
+                    assert_eq!(auto, walk, "open {path:?} {flags:?} follow={follow}");
+                    compared += 1;
+                }
+            }
+            for follow in [false, true] {
+                let auto = at_outcome(target(root, path, follow, Resolver::Auto));
+                let walk = at_outcome(target(root, path, follow, Resolver::Walk));
+                assert_eq!(auto, walk, "target {path:?} follow={follow}");
+            }
+            let auto = at_outcome(parent(root, path, Resolver::Auto));
+            let walk = at_outcome(parent(root, path, Resolver::Walk));
+            assert_eq!(auto, walk, "parent {path:?}");
+        }
+        assert!(compared > 300);
+        // Spot checks of what they agree on.
+        let ok = |p: &str| open(root, p.as_bytes(), OFlags::RDONLY, true, Resolver::Walk);
+        assert!(
+            ok("lab/../../f").is_ok(),
+            "lab/.. is a/, so lab/../../f is f"
+        );
+        assert_eq!(ok("a/b/up3").err(), Some(ESCAPE));
+        assert_eq!(ok("x1").err(), Some(Errno::Loop));
+        assert_eq!(ok("f/").err(), Some(Errno::Notdir));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -20,7 +20,7 @@ pub struct UnixSystem {
     pub(crate) env: Strings,
     pub(crate) resolver: Resolver,
     pub(crate) exit_code: Option<Exitcode>,
-    /// Stdio descriptors whose flags `nonblocking_stdio` changed, with the flags to put back.
+    /// The host's stdio descriptions, with the flags to put back on drop.
     restore: Vec<(OwnedFd, OFlags)>,
 }
 
