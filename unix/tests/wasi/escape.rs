@@ -274,17 +274,22 @@ const ATTEMPTS: &[Attempt] = &[
     ("hard link in", Errno::Perm, |g, _| {
         g.path_link(ROOT, 0, "../outside/sentinel", ROOT, "hard")
     }),
-    ("hard link through absolute symlink", Errno::Perm, |g, _| {
-        g.path_link(ROOT, FOLLOW, "abs_sentinel", ROOT, "hard")
-    }),
+    (
+        "hard link through absolute symlink dir",
+        Errno::Perm,
+        |g, _| g.path_link(ROOT, 0, "abs_outside/sentinel", ROOT, "hard"),
+    ),
     ("hard link through nested escape", Errno::Perm, |g, _| {
-        g.path_link(ROOT, FOLLOW, "chain/sentinel", ROOT, "hard")
+        g.path_link(ROOT, 0, "chain/sentinel", ROOT, "hard")
     }),
     ("hard link out", Errno::Perm, |g, _| {
         g.path_link(ROOT, 0, "file", ROOT, "../outside/link")
     }),
-    ("hard link of .. followed", Errno::Perm, |g, _| {
-        g.path_link(ROOT, FOLLOW, "up", ROOT, "x")
+    ("hard link of .. by trailing slash", Errno::Perm, |g, _| {
+        g.path_link(ROOT, 0, "up/", ROOT, "x")
+    }),
+    ("hard link following an escape", Errno::Inval, |g, _| {
+        g.path_link(ROOT, FOLLOW, "abs_sentinel", ROOT, "hard")
     }),
     ("symlink placed outside", Errno::Perm, |g, _| {
         g.path_symlink("x", ROOT, "../outside/sym")
