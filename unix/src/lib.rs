@@ -28,13 +28,22 @@
 //!
 //! # Policy, in short
 //!
+//! Where wasmtime 48 and Linux disagree, we side with wasmtime when its own test programs pin
+//! the behaviour down, and with Linux otherwise; each choice is documented where it is made.
+//!
 //! - Escapes (`..` above a preopen, absolute paths, symlinks leading out) fail with `EPERM`, as
-//!   in wasmtime (cap-std reports them as "permission denied").
+//!   in wasmtime (cap-std reports them as "permission denied"). Symlink targets are stored as
+//!   written, absolute ones too, and never followed out.
 //! - What the host forbids through a [`DirMode::ReadOnly`] preopen fails with `EPERM`, again as
 //!   in wasmtime; such files are only ever open for reading, so `fd_write` on them is `EBADF`,
 //!   as POSIX says for a descriptor not open for writing.
 //! - Rights are tracked and reported per the witx; by default only what the host granted is
 //!   enforced, [`Builder::enforce_rights`] turns on `ENOTCAPABLE` for everything else.
+//! - File calls on a directory (`fd_read`, `fd_seek`, `fd_sync`...) are `EBADF`, and
+//!   `path_link` with `SYMLINK_FOLLOW` is `EINVAL`, as in wasmtime.
+//! - `fd_renumber` needs both fds open (`EBADF` otherwise); a preopen keeps being one at its
+//!   new number, and one renumbered over is closed, as in wasmtime.
+//! - Trailing slashes, `ENOTDIR`, `EISDIR`, `ENOTEMPTY`, `ELOOP` and friends are Linux's.
 #![warn(missing_docs)]
 
 mod builder;

@@ -6,8 +6,8 @@
 //!   as in wasmtime). The precision is ignored.
 //! - A descriptor that is not open, or lacks the rights under `enforce_rights`, gives an event
 //!   carrying the error (`EBADF`, `ENOTCAPABLE`), not a failed call.
-//! - Regular files (and directories) are always ready, as `poll(2)` says of them; a read event
-//!   carries the bytes left between the offset and the end of the file.
+//! - Regular files are always ready, as `poll(2)` says of them; a read event carries the bytes
+//!   left between the offset and the end of the file. A directory is `EBADF`, as for `fd_read`.
 //! - Other descriptors go to `poll(2)`; a read event carries `FIONREAD` where the descriptor
 //!   has it, and `FD_READWRITE_HANGUP` on `POLLHUP`.
 //! - With clocks only, the call sleeps with `clock_nanosleep(2)`.
@@ -67,7 +67,7 @@ fn pollable<'t>(table: &'t Table, sub: &Subscription) -> Option<BorrowedFd<'t>> 
     (!always_ready(entry.filetype)).then(|| entry.fd.as_fd())
 }
 
-/// Regular files and directories never block (`poll(2)`: "always ready").
+/// Files never block (`poll(2)`: "always ready").
 fn always_ready(filetype: Filetype) -> bool {
     matches!(
         filetype,
@@ -163,8 +163,10 @@ impl<'a> Poll<'a> {
         loop {
             if fds.is_empty() {
                 // Clocks only, or events already: sleep only in the first case.
-                if let (0, Some(at)) = (self.count, wake) {
-                    sleep_until(at)?;
+                match (self.count, wake) {
+                    (0, Some(at)) => sleep_until(at)?,
+                    (0, None) => return Ok(0),
+                    _ => {}
                 }
             } else {
                 // Wait for nothing when something happened already.

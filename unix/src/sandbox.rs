@@ -73,6 +73,7 @@ pub(crate) fn open(
     {
         return result;
     }
+    // Elsewhere there is only the walk.
     let _ = how;
     walk(root, path, flags, follow)
 }
