@@ -1,10 +1,209 @@
-//! Builds the test guests under `tests/guests/` into `target/guests/`.
+//! Builds the test guests under `tests/guests/` into `target/guests/`, where
+//! `runner/tests/guests.rs` looks for them:
+//!
+//! - `tests/guests/rust/` (a package of its own, outside the workspace) with cargo for
+//!   wasm32-wasip1, `--release`, into `target/guests/rust/wasm32-wasip1/release/NAME.wasm`, one
+//!   per `src/bin/NAME.rs`;
+//! - each `tests/guests/c/NAME.c` with clang and wasi-libc (or zig's `cc` when there is no
+//!   clang) into `target/guests/c/NAME.wasm`, asserts on.
+//!
+//! A guest whose outputs are newer than every one of its inputs is not rebuilt, so that a
+//! second `cargo xtask test` spends no time here.
 
-use anyhow::Result;
-use std::path::Path;
+use crate::test::{exec, output};
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
 
 /// Builds every test guest.
 pub fn build(root: &Path) -> Result<()> {
-    std::fs::create_dir_all(root.join("target/guests"))?;
+    let out = root.join("target/guests");
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    build_rust(root, &out.join("rust"))?;
+    build_c(&root.join("tests/guests/c"), &out.join("c"))
+}
+
+/// The Rust guests: one cargo build for all of them.
+fn build_rust(root: &Path, target_dir: &Path) -> Result<()> {
+    let package = root.join("tests/guests/rust");
+    let bins = files_with_extension(&package.join("src/bin"), "rs")?;
+    let outputs: Vec<PathBuf> = bins
+        .iter()
+        .map(|bin| {
+            let name = bin.file_stem().unwrap_or_default();
+            target_dir
+                .join("wasm32-wasip1/release")
+                .join(name)
+                .with_extension("wasm")
+        })
+        .collect();
+    let mut inputs = files_below(&package.join("src"))?;
+    inputs.push(package.join("Cargo.toml"));
+    inputs.push(package.join("Cargo.lock"));
+    if up_to_date(&inputs, &outputs)? {
+        return Ok(());
+    }
+    exec(
+        Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "--target",
+                "wasm32-wasip1",
+            ])
+            .arg("--manifest-path")
+            .arg(package.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir)
+            // The host build's flags are not for wasm.
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS"),
+    )?;
+    // Cargo leaves an output alone when nothing it depends on changed; touch them all so
+    // that the next run sees them as newer than an input that was only touched.
+    for output in &outputs {
+        if !output.exists() {
+            bail!(
+                "cargo built the Rust guests but {} is missing",
+                output.display()
+            );
+        }
+        touch(output)?;
+    }
     Ok(())
+}
+
+/// The C guests: one `cc` call each.
+fn build_c(src: &Path, out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    // A change to a shared header rebuilds every guest.
+    let headers = files_with_extension(src, "h")?;
+    let mut compiler = None;
+    for source in files_with_extension(src, "c")? {
+        let name = source.file_stem().unwrap_or_default();
+        let wasm = out.join(name).with_extension("wasm");
+        let mut inputs = headers.clone();
+        inputs.push(source.clone());
+        if up_to_date(&inputs, std::slice::from_ref(&wasm))? {
+            continue;
+        }
+        let cc = match &compiler {
+            Some(cc) => cc,
+            None => compiler.insert(c_compiler()?),
+        };
+        let mut cmd = cc.command();
+        cmd.arg("-o").arg(&wasm).arg(&source);
+        exec(&mut cmd)?;
+    }
+    Ok(())
+}
+
+/// A C compiler for wasm32-wasi.
+enum CCompiler {
+    /// Debian's clang 14 with the `wasi-libc` package (clang 14 knows `wasm32-wasi`, not
+    /// `wasm32-wasip1`).
+    Clang,
+    /// zig's bundled clang and wasi-libc, from PyPI's `ziglang`.
+    Zig,
+}
+
+impl CCompiler {
+    fn command(&self) -> Command {
+        // -UNDEBUG: the guests check with assert(), which must stay on whatever the defaults.
+        let flags = ["-O2", "-UNDEBUG", "-Wall", "-Wextra"];
+        match self {
+            CCompiler::Clang => {
+                let mut cmd = Command::new("clang");
+                cmd.arg("--target=wasm32-wasi").args(flags);
+                cmd
+            }
+            CCompiler::Zig => {
+                let mut cmd = Command::new("python3");
+                cmd.args(["-m", "ziglang", "cc", "-target", "wasm32-wasi"])
+                    .args(flags);
+                cmd
+            }
+        }
+    }
+}
+
+/// clang when it can build for wasm32-wasi (wasi-libc's headers are where Debian puts them),
+/// else zig.
+fn c_compiler() -> Result<CCompiler> {
+    let clang = output(Command::new("clang").arg("--version")).is_some();
+    if clang && Path::new("/usr/include/wasm32-wasi/stdio.h").exists() {
+        return Ok(CCompiler::Clang);
+    }
+    if output(Command::new("python3").args(["-m", "ziglang", "version"])).is_some() {
+        return Ok(CCompiler::Zig);
+    }
+    bail!(
+        "no C compiler for wasm32-wasi: install clang, lld, wasi-libc and \
+         libclang-rt-14-dev-wasm32 (Debian), or `python3 -m pip install ziglang`"
+    )
+}
+
+/// Whether every output exists and is newer than every input.
+fn up_to_date(inputs: &[PathBuf], outputs: &[PathBuf]) -> Result<bool> {
+    let mut newest_input = SystemTime::UNIX_EPOCH;
+    for input in inputs {
+        newest_input = newest_input.max(mtime(input)?);
+    }
+    for output in outputs {
+        match std::fs::metadata(output).and_then(|m| m.modified()) {
+            Ok(t) if t > newest_input => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
+fn mtime(path: &Path) -> Result<SystemTime> {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .with_context(|| format!("reading the mtime of {}", path.display()))
+}
+
+/// Sets `path`'s modification time to now.
+fn touch(path: &Path) -> Result<()> {
+    let file = std::fs::File::options()
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    file.set_modified(SystemTime::now())
+        .with_context(|| format!("touching {}", path.display()))
+}
+
+/// The files in `dir` (not below it) ending in `.ext`, sorted.
+fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_file() && path.extension().is_some_and(|e| e == ext) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Every file below `dir`.
+fn files_below(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    Ok(files)
 }

@@ -45,14 +45,24 @@ fn clocks(g: &mut Guest) {
         let res = unsafe { wasi::clock_res_get(id) };
         let res = g.ok(&format!("clock_res_get({name})"), res);
         if let Some(res) = res {
-            g.that(&format!("{name} resolution"), res > 0 && res <= 1_000 * MS, res, "in (0, 1 s]");
+            g.that(
+                &format!("{name} resolution"),
+                res > 0 && res <= 1_000 * MS,
+                res,
+                "in (0, 1 s]",
+            );
         }
         let t1 = unsafe { wasi::clock_time_get(id, 0) };
         let t1 = g.ok(&format!("clock_time_get({name})"), t1);
         let t2 = unsafe { wasi::clock_time_get(id, 1_000_000_000) };
         let t2 = g.ok(&format!("clock_time_get({name}, precision 1 s)"), t2);
         if let (Some(t1), Some(t2)) = (t1, t2) {
-            g.that(&format!("{name} does not go back"), t2 >= t1, (t1, t2), "second >= first");
+            g.that(
+                &format!("{name} does not go back"),
+                t2 >= t1,
+                (t1, t2),
+                "second >= first",
+            );
         }
     }
     let rt = now(CLOCKID_REALTIME);
@@ -70,7 +80,12 @@ fn clocks(g: &mut Guest) {
         prev = t;
     }
     g.eq("MONOTONIC went back", back, 0);
-    g.that("MONOTONIC moved over 10000 reads", prev > first, (first, prev), "later");
+    g.that(
+        "MONOTONIC moved over 10000 reads",
+        prev > first,
+        (first, prev),
+        "later",
+    );
 
     // CPU time grows with work done.
     let cpu0 = now(CLOCKID_PROCESS_CPUTIME_ID);
@@ -80,7 +95,12 @@ fn clocks(g: &mut Guest) {
     }
     std::hint::black_box(x);
     let cpu1 = now(CLOCKID_PROCESS_CPUTIME_ID);
-    g.that("PROCESS_CPUTIME_ID grows with work", cpu1 > cpu0, (cpu0, cpu1), "later");
+    g.that(
+        "PROCESS_CPUTIME_ID grows with work",
+        cpu1 > cpu0,
+        (cpu0, cpu1),
+        "later",
+    );
 
     // An id that is no clock.
     let mut out = 0u64;
@@ -116,7 +136,12 @@ fn random(g: &mut Guest) {
     );
     // The tail of the buffer is filled too (a short fill would leave zeros).
     let tail_zeros = big.0[big.len() - 64..].iter().filter(|&&b| b == 0).count();
-    g.that("the end of the buffer is filled", tail_zeros < 8, tail_zeros, "< 8 zeros in the last 64");
+    g.that(
+        "the end of the buffer is filled",
+        tail_zeros < 8,
+        tail_zeros,
+        "< 8 zeros in the last 64",
+    );
 
     for i in 0..3 {
         g.ok(&format!("sched_yield #{i}"), unsafe { wasi::sched_yield() });
@@ -197,7 +222,11 @@ fn poll_oneoff(subs: &[Subscription]) -> R<Polled> {
         n
     };
     let took = now(CLOCKID_MONOTONIC) - start;
-    assert!(n <= subs.len(), "poll_oneoff says {n} events for {} subscriptions", subs.len());
+    assert!(
+        n <= subs.len(),
+        "poll_oneoff says {n} events for {} subscriptions",
+        subs.len()
+    );
     let mut out: Vec<Ev> = events
         .iter()
         .map(|e| Ev {
@@ -249,13 +278,25 @@ fn poll(g: &mut Guest) {
     g.errno("poll_oneoff(no subscriptions)", r, wasi::ERRNO_INVAL);
 
     // One relative clock on each clock that can be waited on.
-    for (name, id) in [("MONOTONIC", CLOCKID_MONOTONIC), ("REALTIME", CLOCKID_REALTIME)] {
+    for (name, id) in [
+        ("MONOTONIC", CLOCKID_MONOTONIC),
+        ("REALTIME", CLOCKID_REALTIME),
+    ] {
         let Polled { events, took } = g.must(
             &format!("poll_oneoff({name} +20 ms)"),
             poll_oneoff(&[clock_sub(7, id, 20 * MS, false)]),
         );
-        g.eq(&format!("{name} +20 ms event"), clock_only(&events), vec![(7, "SUCCESS", "CLOCK")]);
-        g.that(&format!("{name} +20 ms waited"), (20 * MS..5_000 * MS).contains(&took), took, "20 ms .. 5 s");
+        g.eq(
+            &format!("{name} +20 ms event"),
+            clock_only(&events),
+            vec![(7, "SUCCESS", "CLOCK")],
+        );
+        g.that(
+            &format!("{name} +20 ms waited"),
+            (20 * MS..5_000 * MS).contains(&took),
+            took,
+            "20 ms .. 5 s",
+        );
     }
 
     // Absolute deadlines: in the future, and in the past (at once).
@@ -264,28 +305,59 @@ fn poll(g: &mut Guest) {
         "poll_oneoff(MONOTONIC at now+30 ms)",
         poll_oneoff(&[clock_sub(1, CLOCKID_MONOTONIC, deadline, true)]),
     );
-    g.eq("MONOTONIC absolute event", clock_only(&events), vec![(1, "SUCCESS", "CLOCK")]);
+    g.eq(
+        "MONOTONIC absolute event",
+        clock_only(&events),
+        vec![(1, "SUCCESS", "CLOCK")],
+    );
     let after = now(CLOCKID_MONOTONIC);
-    g.that("woke at or after the deadline", after >= deadline, (deadline, after), ">= deadline");
+    g.that(
+        "woke at or after the deadline",
+        after >= deadline,
+        (deadline, after),
+        ">= deadline",
+    );
     let deadline = now(CLOCKID_REALTIME) + 30 * MS;
     let Polled { events, .. } = g.must(
         "poll_oneoff(REALTIME at now+30 ms)",
         poll_oneoff(&[clock_sub(2, CLOCKID_REALTIME, deadline, true)]),
     );
-    g.eq("REALTIME absolute event", clock_only(&events), vec![(2, "SUCCESS", "CLOCK")]);
+    g.eq(
+        "REALTIME absolute event",
+        clock_only(&events),
+        vec![(2, "SUCCESS", "CLOCK")],
+    );
     let after = now(CLOCKID_REALTIME);
-    g.that("woke at or after the realtime deadline", after + MS >= deadline, (deadline, after), ">= deadline");
+    g.that(
+        "woke at or after the realtime deadline",
+        after + MS >= deadline,
+        (deadline, after),
+        ">= deadline",
+    );
     let Polled { events, took } = g.must(
         "poll_oneoff(MONOTONIC at 0, in the past)",
         poll_oneoff(&[clock_sub(3, CLOCKID_MONOTONIC, 0, true)]),
     );
-    g.eq("past deadline event", clock_only(&events), vec![(3, "SUCCESS", "CLOCK")]);
-    g.that("a past deadline does not wait", took < 1_000 * MS, took, "< 1 s");
+    g.eq(
+        "past deadline event",
+        clock_only(&events),
+        vec![(3, "SUCCESS", "CLOCK")],
+    );
+    g.that(
+        "a past deadline does not wait",
+        took < 1_000 * MS,
+        took,
+        "< 1 s",
+    );
     let Polled { events, took } = g.must(
         "poll_oneoff(MONOTONIC +0)",
         poll_oneoff(&[clock_sub(4, CLOCKID_MONOTONIC, 0, false)]),
     );
-    g.eq("+0 event", clock_only(&events), vec![(4, "SUCCESS", "CLOCK")]);
+    g.eq(
+        "+0 event",
+        clock_only(&events),
+        vec![(4, "SUCCESS", "CLOCK")],
+    );
     g.that("+0 does not wait", took < 1_000 * MS, took, "< 1 s");
 
     // Several clocks: only the first to expire is reported.
@@ -296,7 +368,11 @@ fn poll(g: &mut Guest) {
             clock_sub(11, CLOCKID_MONOTONIC, 10_000 * MS, false),
         ]),
     );
-    g.eq("only the +10 ms clock", clock_only(&events), vec![(10, "SUCCESS", "CLOCK")]);
+    g.eq(
+        "only the +10 ms clock",
+        clock_only(&events),
+        vec![(10, "SUCCESS", "CLOCK")],
+    );
     g.that("did not wait for +10 s", took < 5_000 * MS, took, "< 5 s");
 
     // The CPU-time clocks cannot be waited on.
@@ -307,19 +383,38 @@ fn poll(g: &mut Guest) {
     );
 
     // Regular files are always ready; a read event counts the bytes left.
-    let Opened(fd) = g.must("path_open(hello.txt)", open(dir, "hello.txt", 0, FILE_RIGHTS));
+    let Opened(fd) = g.must(
+        "path_open(hello.txt)",
+        open(dir, "hello.txt", 0, FILE_RIGHTS),
+    );
     g.eq("fd_seek(3)", seek(fd, 3, wasi::WHENCE_SET), Ok(3));
     let Polled { events, took } = g.must(
         "poll_oneoff(FD_READ hello.txt, +10 s)",
-        poll_oneoff(&[fd_sub(20, fd, true), clock_sub(21, CLOCKID_MONOTONIC, 10_000 * MS, false)]),
+        poll_oneoff(&[
+            fd_sub(20, fd, true),
+            clock_sub(21, CLOCKID_MONOTONIC, 10_000 * MS, false),
+        ]),
     );
-    g.eq("file read event: 10 bytes left", events, vec![ev(20, "FD_READ", 10, false)]);
-    g.that("a ready file does not wait", took < 5_000 * MS, took, "< 5 s");
+    g.eq(
+        "file read event: 10 bytes left",
+        events,
+        vec![ev(20, "FD_READ", 10, false)],
+    );
+    g.that(
+        "a ready file does not wait",
+        took < 5_000 * MS,
+        took,
+        "< 5 s",
+    );
     let Polled { events, .. } = g.must(
         "poll_oneoff(FD_WRITE hello.txt)",
         poll_oneoff(&[fd_sub(22, fd, false)]),
     );
-    g.eq("file write event", clock_only(&events), vec![(22, "SUCCESS", "FD_WRITE")]);
+    g.eq(
+        "file write event",
+        clock_only(&events),
+        vec![(22, "SUCCESS", "FD_WRITE")],
+    );
     let Polled { events, .. } = g.must(
         "poll_oneoff(FD_READ, FD_WRITE on hello.txt)",
         poll_oneoff(&[fd_sub(23, fd, true), fd_sub(24, fd, false)]),
@@ -331,15 +426,29 @@ fn poll(g: &mut Guest) {
     );
 
     // stdout (a pipe with room) is ready for writing.
-    let Polled { events, .. } = g.must("poll_oneoff(FD_WRITE stdout)", poll_oneoff(&[fd_sub(30, 1, false)]));
-    g.eq("stdout write event", clock_only(&events), vec![(30, "SUCCESS", "FD_WRITE")]);
+    let Polled { events, .. } = g.must(
+        "poll_oneoff(FD_WRITE stdout)",
+        poll_oneoff(&[fd_sub(30, 1, false)]),
+    );
+    g.eq(
+        "stdout write event",
+        clock_only(&events),
+        vec![(30, "SUCCESS", "FD_WRITE")],
+    );
 
     // stdin (a pipe nobody writes to) is not ready: the clock fires.
     let Polled { events, took } = g.must(
         "poll_oneoff(FD_READ stdin, +50 ms)",
-        poll_oneoff(&[fd_sub(40, 0, true), clock_sub(41, CLOCKID_MONOTONIC, 50 * MS, false)]),
+        poll_oneoff(&[
+            fd_sub(40, 0, true),
+            clock_sub(41, CLOCKID_MONOTONIC, 50 * MS, false),
+        ]),
     );
-    g.eq("only the clock", clock_only(&events), vec![(41, "SUCCESS", "CLOCK")]);
+    g.eq(
+        "only the clock",
+        clock_only(&events),
+        vec![(41, "SUCCESS", "CLOCK")],
+    );
     g.that("waited for the clock", took >= 50 * MS, took, ">= 50 ms");
 
     // A bad descriptor is an event carrying EBADF, not a failed call.
@@ -359,23 +468,45 @@ fn poll_stdin(g: &mut Guest) {
     // Nothing written yet.
     let Polled { events, .. } = g.must(
         "poll_oneoff(FD_READ stdin, +50 ms) before data",
-        poll_oneoff(&[fd_sub(1, 0, true), clock_sub(2, CLOCKID_MONOTONIC, 50 * MS, false)]),
+        poll_oneoff(&[
+            fd_sub(1, 0, true),
+            clock_sub(2, CLOCKID_MONOTONIC, 50 * MS, false),
+        ]),
     );
-    g.eq("the clock, not stdin", clock_only(&events), vec![(2, "SUCCESS", "CLOCK")]);
+    g.eq(
+        "the clock, not stdin",
+        clock_only(&events),
+        vec![(2, "SUCCESS", "CLOCK")],
+    );
 
     println!("send");
     let Polled { events, took } = g.must(
         "poll_oneoff(FD_READ stdin, +20 s) after send",
-        poll_oneoff(&[fd_sub(1, 0, true), clock_sub(2, CLOCKID_MONOTONIC, 20_000 * MS, false)]),
+        poll_oneoff(&[
+            fd_sub(1, 0, true),
+            clock_sub(2, CLOCKID_MONOTONIC, 20_000 * MS, false),
+        ]),
     );
-    g.eq("stdin readable with 5 bytes", events, vec![ev(1, "FD_READ", 5, false)]);
-    g.that("did not wait for the clock", took < 15_000 * MS, took, "< 15 s");
+    g.eq(
+        "stdin readable with 5 bytes",
+        events,
+        vec![ev(1, "FD_READ", 5, false)],
+    );
+    g.that(
+        "did not wait for the clock",
+        took < 15_000 * MS,
+        took,
+        "< 15 s",
+    );
     g.eq("fd_read(stdin)", read(0, 100), ok_bytes(b"hello"));
 
     println!("close");
     let Polled { events, .. } = g.must(
         "poll_oneoff(FD_READ stdin, +20 s) after close",
-        poll_oneoff(&[fd_sub(1, 0, true), clock_sub(2, CLOCKID_MONOTONIC, 20_000 * MS, false)]),
+        poll_oneoff(&[
+            fd_sub(1, 0, true),
+            clock_sub(2, CLOCKID_MONOTONIC, 20_000 * MS, false),
+        ]),
     );
     g.eq("stdin hung up", events, vec![ev(1, "FD_READ", 0, true)]);
     g.eq("fd_read(stdin) at end", read(0, 100), ok_bytes(b""));

@@ -48,7 +48,10 @@ fn args() {
         // The pointers point into the buffer, one per string, in order.
         for (i, p) in ptrs.iter().enumerate() {
             let offset = (*p as usize).checked_sub(buf.as_ptr() as usize);
-            assert!(offset.is_some_and(|o| o < size), "argv[{i}] outside the buffer");
+            assert!(
+                offset.is_some_and(|o| o < size),
+                "argv[{i}] outside the buffer"
+            );
         }
         (strings(&buf, count), count, size)
     };
@@ -95,10 +98,22 @@ fn exit() {
 fn raise() {
     let mut g = Guest::start_without_preopen();
     // SAFETY (the raw calls): no pointers.
-    g.errno("proc_raise(TERM)", unsafe { wasi::proc_raise(wasi::SIGNAL_TERM) }, wasi::ERRNO_NOSYS);
-    g.errno("proc_raise(KILL)", unsafe { wasi::proc_raise(wasi::SIGNAL_KILL) }, wasi::ERRNO_NOSYS);
+    g.errno(
+        "proc_raise(TERM)",
+        unsafe { wasi::proc_raise(wasi::SIGNAL_TERM) },
+        wasi::ERRNO_NOSYS,
+    );
+    g.errno(
+        "proc_raise(KILL)",
+        unsafe { wasi::proc_raise(wasi::SIGNAL_KILL) },
+        wasi::ERRNO_NOSYS,
+    );
     let r = unsafe { wasi::wasi_snapshot_preview1::proc_raise(200) };
-    g.errno("proc_raise(200), no such signal", raw_result(r), wasi::ERRNO_INVAL);
+    g.errno(
+        "proc_raise(200), no such signal",
+        raw_result(r),
+        wasi::ERRNO_INVAL,
+    );
     println!("still running after proc_raise");
     g.finish()
 }

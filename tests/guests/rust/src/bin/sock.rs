@@ -76,14 +76,22 @@ fn poll_read(fd: wasi::Fd) -> R<u64> {
 
 fn stream(g: &mut Guest) {
     let st = g.must("fd_fdstat_get(0)", fdstat(0));
-    g.eq("stdin is a stream socket", filetype_name(st.fs_filetype), "SOCKET_STREAM");
+    g.eq(
+        "stdin is a stream socket",
+        filetype_name(st.fs_filetype),
+        "SOCKET_STREAM",
+    );
     g.that(
         "socket rights include SOCK_SHUTDOWN",
         st.fs_rights_base & wasi::RIGHTS_SOCK_SHUTDOWN != 0,
         format!("{:#x}", st.fs_rights_base),
         "SOCK_SHUTDOWN",
     );
-    g.eq("fd_filestat_get(0) type", fstat(0).map(|s| filetype_name(s.filetype)), Ok("SOCKET_STREAM"));
+    g.eq(
+        "fd_filestat_get(0) type",
+        fstat(0).map(|s| filetype_name(s.filetype)),
+        Ok("SOCKET_STREAM"),
+    );
     g.eq("poll_oneoff(FD_READ): 4 bytes ready", poll_read(0), Ok(4));
     g.eq(
         "sock_recv(RECV_PEEK)",
@@ -98,37 +106,95 @@ fn stream(g: &mut Guest) {
     g.errno("sock_send(flags 1)", send(0, b"x", 1), wasi::ERRNO_INVAL);
     g.eq("sock_send(pong)", send(0, b"po", 0), Ok(2));
     g.eq("fd_write works on a socket too", write(0, b"ng"), Ok(2));
-    g.errno("sock_shutdown(no direction)", shutdown(0, 0), wasi::ERRNO_INVAL);
+    g.errno(
+        "sock_shutdown(no direction)",
+        shutdown(0, 0),
+        wasi::ERRNO_INVAL,
+    );
     g.ok("sock_shutdown(WR)", shutdown(0, wasi::SDFLAGS_WR));
-    g.errno("sock_send after shutting down writing", send(0, b"late", 0), wasi::ERRNO_PIPE);
+    g.errno(
+        "sock_send after shutting down writing",
+        send(0, b"late", 0),
+        wasi::ERRNO_PIPE,
+    );
     // The host reads "pong" to the end, then closes its end.
-    g.eq("sock_recv at the end of the stream", recv(0, 10, 0), Ok((0, 0, Bytes::default())));
-    g.errno("fd_seek on a socket", seek(0, 0, wasi::WHENCE_CUR), wasi::ERRNO_SPIPE);
-    g.errno("sock_accept on a connected socket", unsafe { wasi::sock_accept(0, 0) }.map(Opened), wasi::ERRNO_INVAL);
+    g.eq(
+        "sock_recv at the end of the stream",
+        recv(0, 10, 0),
+        Ok((0, 0, Bytes::default())),
+    );
+    g.errno(
+        "fd_seek on a socket",
+        seek(0, 0, wasi::WHENCE_CUR),
+        wasi::ERRNO_SPIPE,
+    );
+    g.errno(
+        "sock_accept on a connected socket",
+        unsafe { wasi::sock_accept(0, 0) }.map(Opened),
+        wasi::ERRNO_INVAL,
+    );
 }
 
 fn accept(g: &mut Guest) {
     let st = g.must("fd_fdstat_get(0)", fdstat(0));
-    g.eq("stdin is a stream socket", filetype_name(st.fs_filetype), "SOCKET_STREAM");
+    g.eq(
+        "stdin is a stream socket",
+        filetype_name(st.fs_filetype),
+        "SOCKET_STREAM",
+    );
     g.errno(
         "sock_accept(APPEND) is not a flag it takes",
         unsafe { wasi::sock_accept(0, wasi::FDFLAGS_APPEND) }.map(Opened),
         wasi::ERRNO_INVAL,
     );
-    // SAFETY: no pointers.
-    let Opened(conn) = g.must("sock_accept(0)", unsafe { wasi::sock_accept(0, 0) }.map(Opened));
-    let st = g.must("fd_fdstat_get(accepted)", fdstat(conn));
-    g.eq("accepted: a stream socket", filetype_name(st.fs_filetype), "SOCKET_STREAM");
-    g.eq("accepted: blocking", st.fs_flags & wasi::FDFLAGS_NONBLOCK, 0);
-    g.eq("sock_recv(accepted)", recv(conn, 2, wasi::RIFLAGS_RECV_WAITALL), Ok((2, 0, Bytes(b"hi".to_vec()))));
-    g.eq("sock_send(bye)", send(conn, b"bye", 0), Ok(3));
-    g.ok("sock_shutdown(RD|WR)", shutdown(conn, wasi::SDFLAGS_RD | wasi::SDFLAGS_WR));
-    g.ok("fd_close(accepted)", close(conn));
-    // No second connection is waiting.
-    g.errno(
-        "sock_accept(NONBLOCK) with nothing waiting",
+    // NONBLOCK is a flag of the new socket (accept4's SOCK_NONBLOCK), not of the accept.
+    // SAFETY (the raw calls below): no pointers.
+    let Opened(conn) = g.must(
+        "sock_accept(0, NONBLOCK)",
         unsafe { wasi::sock_accept(0, wasi::FDFLAGS_NONBLOCK) }.map(Opened),
+    );
+    let st = g.must("fd_fdstat_get(accepted)", fdstat(conn));
+    g.eq(
+        "accepted: a stream socket",
+        filetype_name(st.fs_filetype),
+        "SOCKET_STREAM",
+    );
+    g.eq(
+        "accepted: NONBLOCK",
+        st.fs_flags & wasi::FDFLAGS_NONBLOCK,
+        wasi::FDFLAGS_NONBLOCK,
+    );
+    g.ok("fd_fdstat_set_flags(accepted, 0)", unsafe {
+        wasi::fd_fdstat_set_flags(conn, 0)
+    });
+    g.eq(
+        "accepted: blocking now",
+        fdstat(conn).map(|s| s.fs_flags),
+        Ok(0),
+    );
+    g.eq(
+        "sock_recv(accepted)",
+        recv(conn, 2, wasi::RIFLAGS_RECV_WAITALL),
+        Ok((2, 0, Bytes(b"hi".to_vec()))),
+    );
+    g.eq("sock_send(bye)", send(conn, b"bye", 0), Ok(3));
+    g.ok(
+        "sock_shutdown(RD|WR)",
+        shutdown(conn, wasi::SDFLAGS_RD | wasi::SDFLAGS_WR),
+    );
+    g.ok("fd_close(accepted)", close(conn));
+    // No second connection is waiting: a non-blocking listener says so.
+    g.ok("fd_fdstat_set_flags(0, NONBLOCK)", unsafe {
+        wasi::fd_fdstat_set_flags(0, wasi::FDFLAGS_NONBLOCK)
+    });
+    g.errno(
+        "sock_accept on a non-blocking listener with nothing waiting",
+        unsafe { wasi::sock_accept(0, 0) }.map(Opened),
         wasi::ERRNO_AGAIN,
     );
-    g.errno("sock_recv on a listening socket", recv(0, 1, 0).map(drop), wasi::ERRNO_NOTCONN);
+    g.errno(
+        "sock_recv on a listening socket",
+        recv(0, 1, 0).map(drop),
+        wasi::ERRNO_NOTCONN,
+    );
 }
