@@ -5,7 +5,7 @@
 //! directory fd keeps one open stream, so the usual loop (read a buffer, continue from the last
 //! complete entry's `d_next`) costs one `getdents64` per buffer. A cookie anywhere else rewinds
 //! the stream and skips entries up to it: the listing is re-read, so cookies hold as long as the
-//! directory does not change (POSIX promises no more for `telldir`).
+//! directory does not change (POSIX promises no more for `telldir`). Cookie 0 is a rewind.
 //!
 //! Streams count toward [`Builder::max_open_dirs`](crate::Builder::max_open_dirs): past it,
 //! `EMFILE`.
@@ -38,14 +38,18 @@ impl DirStream {
     }
 
     /// The entry at index `cookie` and its index, or `None` at the end.
+    ///
+    /// Cookie 0 always starts a fresh listing: it is what `rewinddir` sends, and POSIX says a
+    /// rewound stream sees the directory as it is now.
     fn seek_and_read(&mut self, cookie: u64) -> Result<Option<(u64, DirEntry)>, Errno> {
         if let Some((index, _)) = &self.held
             && *index == cookie
+            && cookie != 0
         {
             return Ok(self.held.take());
         }
         self.held = None;
-        if cookie < self.next {
+        if cookie == 0 || cookie < self.next {
             self.dir.rewind();
             self.next = 0;
         }

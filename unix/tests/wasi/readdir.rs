@@ -139,6 +139,15 @@ fn new_entries_appear_after_a_rewind() {
         .map(|e| e.3)
         .collect();
     assert!(names.contains(&b"late".to_vec()));
+    // Also after a listing cut in its first entry, which the stream holds on to.
+    assert_eq!(g.fd_readdir(ROOT, 10, 0).unwrap().len(), 10);
+    std::fs::write(dir.join("later"), b"").unwrap();
+    let names: Vec<_> = read_all(&mut g, ROOT, 1000)
+        .into_iter()
+        .map(|e| e.3)
+        .collect();
+    assert!(names.contains(&b"later".to_vec()));
+    assert_eq!(names.len(), 4);
 }
 
 #[test]
