@@ -20,7 +20,7 @@
 //! one line that names the module doing the work.
 //!
 //! - `table.rs`: the fd table (numbers, caps, renumbering) and `rights.rs`: what each fd may do.
-//! - `sandbox.rs`: the one path resolver (`openat2(RESOLVE_BENEATH)`, or a walk in user space).
+//! - `sandbox/`: the one path resolver (`openat2(RESOLVE_BENEATH)`, or a walk in user space).
 //! - `fd.rs`: descriptor-level calls (close, renumber, fdstat, prestat).
 //! - `fs/`: files (`file.rs`), `path_open` (`open.rs`), the other `path_*` calls (`path.rs`),
 //!   stat and times (`stat.rs`), directory listings (`readdir.rs`).

@@ -4,15 +4,12 @@
 //! through a symlink, not through a race with another process renaming things. Escapes fail with
 //! [`ESCAPE`] (`EPERM`, as in wasmtime, where cap-std reports them as "permission denied").
 //!
-//! Two resolvers prove it ([`Resolver`]):
+//! Two resolvers prove it ([`Resolver`]), with the same answers (a test compares them path by
+//! path):
 //!
-//! - `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` on Linux 5.6 and later: the kernel walks
-//!   the path and refuses (`EXDEV`) any step above the starting directory, absolute symlinks
-//!   included, atomically with respect to renames.
-//! - A walk in user space, one component at a time, each opened with `O_NOFOLLOW` relative to
-//!   the one before, symlinks read and expanded here (at most [`MAX_SYMLINKS`], then `ELOOP`),
-//!   and `..` popping a stack of descriptors we hold rather than asking the kernel for a parent
-//!   that a rename may have moved elsewhere.
+//! - `openat2.rs`: the kernel's `openat2(RESOLVE_BENEATH)`, on Linux 5.6 and later.
+//! - `walk.rs`: a walk in user space, component by component with `O_NOFOLLOW`, for kernels
+//!   without it.
 //!
 //! Operations on a path's last component (unlink, rmdir, rename, link, symlink, readlink,
 //! mkdir, stat, utimensat) resolve its parent here and act with an `*at` call on a single name,
@@ -25,8 +22,11 @@ use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno as E;
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicBool, Ordering};
 use wasirun_wasi::Errno;
+
+#[cfg(target_os = "linux")]
+mod openat2;
+mod walk;
 
 /// The errno of a path that would leave the sandbox.
 pub(crate) const ESCAPE: Errno = Errno::Perm;
@@ -50,9 +50,6 @@ pub enum Resolver {
     Walk,
 }
 
-/// Set once `openat2` says `ENOSYS`: the kernel will not grow it during this run.
-static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
-
 /// Opens `path` beneath `root` with `flags` (`O_CLOEXEC` added), following a symlink in the
 /// last position only when `follow` says so. Symlinks in other positions are always followed,
 /// as POSIX does, and a trailing slash follows too (Linux's rule: "link/" names the directory
@@ -68,14 +65,13 @@ pub(crate) fn open(
     let flags = flags | OFlags::CLOEXEC;
     #[cfg(target_os = "linux")]
     if how == Resolver::Auto
-        && !NO_OPENAT2.load(Ordering::Relaxed)
-        && let Some(result) = beneath(root, path, flags, follow)
+        && let Some(result) = openat2::beneath(root, path, flags, follow)
     {
         return result;
     }
     // Elsewhere there is only the walk.
     let _ = how;
-    walk(root, path, flags, follow)
+    walk::walk(root, path, flags, follow)
 }
 
 /// Opens the directory `path` beneath `root` (an `O_PATH` descriptor, good for `*at` calls).
@@ -248,10 +244,10 @@ impl<'p> Split<'p> {
 }
 
 /// The longest symlink target read: Linux's `PATH_MAX`.
-const LINK_MAX: usize = 4096;
+pub(super) const LINK_MAX: usize = 4096;
 
 /// The target of `name` in `dir` if it is a symlink, `None` if it is something else.
-fn read_link<'b>(
+pub(super) fn read_link<'b>(
     dir: BorrowedFd<'_>,
     name: &[u8],
     buf: &'b mut [MaybeUninit<u8>; LINK_MAX],
@@ -265,149 +261,12 @@ fn read_link<'b>(
 }
 
 /// The mode for an open with these flags: `openat2` insists on 0 unless it may create.
-fn create_mode(flags: OFlags) -> Mode {
+pub(super) fn create_mode(flags: OFlags) -> Mode {
     if flags.contains(OFlags::CREATE) {
         Mode::from_raw_mode(CREATE_MODE)
     } else {
         Mode::empty()
     }
-}
-
-/// `openat2` beneath `root`; `None` when it is not available and the walk must answer.
-#[cfg(target_os = "linux")]
-fn beneath(
-    root: BorrowedFd<'_>,
-    path: &[u8],
-    flags: OFlags,
-    follow: bool,
-) -> Option<Result<OwnedFd, Errno>> {
-    use rustix::fs::ResolveFlags;
-    let flags = if follow {
-        flags
-    } else {
-        flags | OFlags::NOFOLLOW
-    };
-    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
-    // `EAGAIN` means a rename raced with the lookup; the kernel asks us to try again.
-    for _ in 0..8 {
-        return match rustix::fs::openat2(root, path, flags, create_mode(flags), resolve) {
-            Ok(fd) => Some(Ok(fd)),
-            Err(E::AGAIN) => continue,
-            // The one error RESOLVE_BENEATH adds: the path tried to leave `root`.
-            Err(E::XDEV) => Some(Err(ESCAPE)),
-            Err(E::NOSYS) => {
-                NO_OPENAT2.store(true, Ordering::Relaxed);
-                None
-            }
-            // Some seccomp filters hide openat2 behind EPERM. A real EPERM (a sealed or
-            // immutable file) comes back from the walk the same.
-            Err(E::PERM) => None,
-            Err(e) => Some(Err(e.into())),
-        };
-    }
-    None
-}
-
-/// The walk: one component at a time beneath `root`, as described in the module documentation.
-fn walk(root: BorrowedFd<'_>, path: &[u8], flags: OFlags, follow: bool) -> Result<OwnedFd, Errno> {
-    // The directories entered below `root`; `..` pops one.
-    let mut stack: Vec<OwnedFd> = Vec::new();
-    let mut todo: Vec<u8> = path.to_vec();
-    let mut pos = 0;
-    let mut links = 0;
-    let step = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    loop {
-        while todo.get(pos) == Some(&b'/') {
-            pos += 1;
-        }
-        let start = pos;
-        while pos < todo.len() && todo[pos] != b'/' {
-            pos += 1;
-        }
-        let name = &todo[start..pos];
-        let rest = pos;
-        let last = todo[rest..].iter().all(|&b| b == b'/');
-        let trailing = last && rest < todo.len();
-        let cur = stack.last().map_or(root, |fd| fd.as_fd());
-        // Symlink targets replace the component they name, the rest of the path kept.
-        let target: Option<Vec<u8>> = match name {
-            b"" => return Err(Errno::Noent),
-            b"." if last => return reopen(cur, flags),
-            b"." => None,
-            b".." => {
-                if stack.pop().is_none() {
-                    return Err(ESCAPE);
-                }
-                if last {
-                    let cur = stack.last().map_or(root, |fd| fd.as_fd());
-                    return reopen(cur, flags);
-                }
-                None
-            }
-            _ if !last || trailing => match rustix::fs::openat(cur, name, step, Mode::empty()) {
-                Ok(dir) => {
-                    if last {
-                        return reopen(dir.as_fd(), flags);
-                    }
-                    stack.push(dir);
-                    None
-                }
-                Err(e @ (E::NOTDIR | E::LOOP)) => Some(symlink_or(cur, name, e)?),
-                // Linux: creating "new/" is EISDIR.
-                Err(E::NOENT) if last && flags.contains(OFlags::CREATE) => {
-                    return Err(Errno::Isdir);
-                }
-                Err(e) => return Err(e.into()),
-            },
-            _ => {
-                let nofollow = flags | OFlags::NOFOLLOW;
-                match rustix::fs::openat(cur, name, nofollow, create_mode(flags)) {
-                    // O_PATH | O_NOFOLLOW opens a symlink itself: read it through that fd.
-                    Ok(fd) if follow && flags.contains(OFlags::PATH) && is_symlink(&fd) => {
-                        Some(symlink_or(fd.as_fd(), b"", E::LOOP)?)
-                    }
-                    Ok(fd) => return Ok(fd),
-                    // O_NOFOLLOW met a symlink: ELOOP, or ENOTDIR with O_DIRECTORY.
-                    Err(e @ (E::LOOP | E::NOTDIR)) if follow => Some(symlink_or(cur, name, e)?),
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        };
-        if let Some(target) = target {
-            links += 1;
-            if links > MAX_SYMLINKS {
-                return Err(Errno::Loop);
-            }
-            match target.first() {
-                None => return Err(Errno::Noent),
-                Some(b'/') => return Err(ESCAPE),
-                Some(_) => {}
-            }
-            let mut next = target;
-            next.extend_from_slice(&todo[rest..]);
-            todo = next;
-            pos = 0;
-        }
-    }
-}
-
-/// The target of `name` if it is a symlink, else the error `e` that made us look.
-fn symlink_or(dir: BorrowedFd<'_>, name: &[u8], e: E) -> Result<Vec<u8>, Errno> {
-    let mut buf = [MaybeUninit::uninit(); LINK_MAX];
-    match read_link(dir, name, &mut buf)? {
-        Some(target) => Ok(target.to_vec()),
-        None => Err(e.into()),
-    }
-}
-
-fn is_symlink(fd: &OwnedFd) -> bool {
-    rustix::fs::fstat(fd)
-        .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_symlink())
-}
-
-/// Opens `.` in `dir` with `flags`: the walk's answer when the path ends at a directory.
-fn reopen(dir: BorrowedFd<'_>, flags: OFlags) -> Result<OwnedFd, Errno> {
-    Ok(rustix::fs::openat(dir, ".", flags, create_mode(flags))?)
 }
 
 #[cfg(test)]
