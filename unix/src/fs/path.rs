@@ -85,15 +85,20 @@ pub(crate) fn link(
     )?)
 }
 
-/// `path_symlink`: `symlinkat(2)`. The target is stored as the guest wrote it, absolute or not:
-/// it is only text until someone follows it, and the resolver never follows one out of the
-/// sandbox.
+/// `path_symlink`: `symlinkat(2)`. A relative target is stored as the guest wrote it: it is only
+/// text until someone follows it, and the resolver never follows one out of the sandbox. An
+/// absolute target is `EPERM`, as in wasmtime: the resolver could never follow it, and it could
+/// lead other programs on the host outside the sandbox. Go's tests rely on this: they skip
+/// their absolute-symlink cases on `EPERM`, and fail on a link they made but cannot follow.
 pub(crate) fn symlink(
     sys: &mut UnixSystem,
     old_path: &str,
     fd: Fd,
     new_path: &str,
 ) -> Result<(), Errno> {
+    if old_path.starts_with('/') {
+        return Err(Errno::Perm);
+    }
     let dir = sys.table.get(fd, Rights::PATH_SYMLINK)?.dir()?;
     let at = sandbox::parent(dir.fd.as_fd(), new_path, sys.resolver)?;
     Ok(rustix::fs::symlinkat(old_path, at.dir(), at.name())?)
