@@ -32,8 +32,9 @@
 //! the behaviour down, and with Linux otherwise; each choice is documented where it is made.
 //!
 //! - Escapes (`..` above a preopen, absolute paths, symlinks leading out) fail with `EPERM`, as
-//!   in wasmtime (cap-std reports them as "permission denied"). Symlink targets are stored as
-//!   written, absolute ones too, and never followed out.
+//!   in wasmtime (cap-std reports them as "permission denied"). So is making a symlink with an
+//!   absolute target, as in wasmtime; relative targets are stored as written, and a symlink
+//!   leading out (made by the host, or relative with too many `..`) is never followed out.
 //! - What the host forbids through a [`DirMode::ReadOnly`] preopen fails with `EPERM`, again as
 //!   in wasmtime; such files are only ever open for reading, so `fd_write` on them is `EBADF`,
 //!   as POSIX says for a descriptor not open for writing.

@@ -280,3 +280,12 @@ impl System for UnixSystem {
         sock::shutdown(self, fd, how)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_system_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<super::UnixSystem>();
+    }
+}

@@ -96,10 +96,10 @@ pub(crate) fn symlink(
     fd: Fd,
     new_path: &str,
 ) -> Result<(), Errno> {
-    if old_path.starts_with('/') {
-        return Err(Errno::Perm);
-    }
     let dir = sys.table.get(fd, Rights::PATH_SYMLINK)?.dir()?;
+    if old_path.starts_with('/') {
+        return Err(sandbox::ESCAPE);
+    }
     let at = sandbox::parent(dir.fd.as_fd(), new_path, sys.resolver)?;
     Ok(rustix::fs::symlinkat(old_path, at.dir(), at.name())?)
 }

@@ -14,8 +14,8 @@
 //! Operations on a path's last component (unlink, rmdir, rename, link, symlink, readlink,
 //! mkdir, stat, utimensat) resolve its parent here and act with an `*at` call on a single name,
 //! with `AT_SYMLINK_NOFOLLOW` where the call would otherwise follow: see [`parent`] and
-//! [`target`]. Symlink targets are stored as the guest wrote them; one that is absolute is
-//! never followed (`EPERM`), since following it would leave the sandbox.
+//! [`target`]. A symlink whose target is absolute is never followed (`EPERM`), since following
+//! it would leave the sandbox (`path_symlink` refuses to make one, too).
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};

@@ -413,6 +413,7 @@ fn a_symlink_swapped_in_during_the_walk_never_leads_out() {
         std::fs::create_dir(root.join("flip")).unwrap();
         std::fs::write(root.join("flip/sentinel"), b"inside").unwrap();
         symlink("../outside", root.join("other")).unwrap();
+        let before = fx.outside();
         let outside_ino = std::fs::metadata(fx.tmp.join("outside/sentinel"))
             .unwrap()
             .ino();
@@ -437,6 +438,7 @@ fn a_symlink_swapped_in_during_the_walk_never_leads_out() {
             opened > 0,
             "{resolver:?}: the race never let the inside file open"
         );
+        assert_eq!(fx.outside(), before, "{resolver:?}: the outside changed");
         assert_eq!(
             std::fs::read(fx.tmp.join("outside/sentinel")).unwrap(),
             b"SENTINEL"

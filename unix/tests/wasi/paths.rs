@@ -275,13 +275,20 @@ fn symlinks_and_readlink() {
             Some("f")
         );
         assert_eq!(g.path_readlink(ROOT, "l", 100).unwrap(), b"f");
-        // Stored as given, absolute or dangling; readlink cuts at the buffer's end.
-        g.path_symlink("/some/absolute/target", ROOT, "abs")
-            .unwrap();
+        // A relative target is stored as given, dangling or not; an absolute one is EPERM, as
+        // in wasmtime. One the host made reads back as it is; readlink cuts at the buffer's end.
+        g.path_symlink("../../dangling/../x", ROOT, "rel").unwrap();
         assert_eq!(
-            std::fs::read_link(dir.join("abs")).unwrap().to_str(),
-            Some("/some/absolute/target")
+            std::fs::read_link(dir.join("rel")).unwrap().to_str(),
+            Some("../../dangling/../x")
         );
+        assert_eq!(
+            g.path_symlink("/some/absolute/target", ROOT, "abs"),
+            Err(Errno::Perm)
+        );
+        assert_eq!(g.path_symlink("/x", 99, "abs"), Err(Errno::Badf));
+        assert!(std::fs::symlink_metadata(dir.join("abs")).is_err());
+        std::os::unix::fs::symlink("/some/absolute/target", dir.join("abs")).unwrap();
         assert_eq!(
             g.path_readlink(ROOT, "abs", 100).unwrap(),
             b"/some/absolute/target"
