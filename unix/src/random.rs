@@ -1,20 +1,13 @@
-//! `random_get` on `getrandom(2)`.
+//! `random_get`: a ChaCha CSPRNG in user space (rand's `ThreadRng`), seeded and periodically
+//! reseeded from `getrandom(2)`, as wasmtime does: a system call per `random_get` costs about a
+//! microsecond on virtual machines, and Go and Rust programs call it for every hash seed.
 
-use rustix::rand::GetRandomFlags;
+use rand::Rng;
 use wasirun_wasi::Errno;
 
-/// Fills `buf` from the kernel's CSPRNG. `getrandom` may return fewer bytes than asked (above
-/// 32 MiB, or when a signal arrives): loop until the buffer is full. It blocks only until the
-/// pool is first initialized at boot, which the witx allows.
+/// Fills `buf` with cryptographically secure random bytes.
 pub(crate) fn get(buf: &mut [u8]) -> Result<(), Errno> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match rustix::rand::getrandom(&mut buf[filled..], GetRandomFlags::empty()) {
-            Ok(n) => filled += n,
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    rand::rng().fill_bytes(buf);
     Ok(())
 }
 
