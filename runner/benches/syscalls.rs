@@ -136,7 +136,10 @@ fn main() {
     let theirs = measure(Store::new(&engine, peer), &linker, &module);
 
     println!("ns per call, median of {RUNS} runs; ratio < 1: wasirun is faster");
-    println!("{:<20} {:>10} {:>14} {:>8}", "function", "wasirun", "wasmtime-wasi", "ratio");
+    println!(
+        "{:<20} {:>10} {:>14} {:>8}",
+        "function", "wasirun", "wasmtime-wasi", "ratio"
+    );
     for (((name, _), a), b) in LOOPS.iter().zip(&ours).zip(&theirs) {
         println!("{name:<20} {a:>10.1} {b:>14.1} {:>8.3}", a / b);
     }
