@@ -723,6 +723,36 @@ fn fs_dir_ro_refuses_every_change() {
     assert_eq!(mtimes(&dir), times);
 }
 
+/// `fs std`: Rust's `std::fs` (wasi-libc's preopen lookup underneath, as in most Rust
+/// programs), in both rights modes; the host checks the tree it leaves.
+#[test]
+fn fs_rust_std() {
+    for (name, enforce_rights) in [("fs-std", false), ("fs-std-strict", true)] {
+        let dir = scratch(name);
+        put(&dir, "in.txt", b"std in");
+        let mut w = wasirun();
+        if enforce_rights {
+            w = w.arg("--enforce-rights");
+        }
+        let out = w
+            .dir(&dir, "/std")
+            .module(rust("fs"), &["std", "/std"])
+            .run();
+        assert_checks_ok(&out, "std");
+        assert_eq!(
+            tree(&dir),
+            lines(&[
+                "hard = \"written + appended\"",
+                "in.txt = \"std in\"",
+                "out.txt = \"written + appended\"",
+                "x/",
+                "x/moved.txt = \"written by std\"",
+            ]),
+            "{name}"
+        );
+    }
+}
+
 // clocks: clocks, randomness, poll_oneoff.
 
 /// `clocks clocks`: all four clocks read; the realtime clock is the host's.
@@ -1064,9 +1094,24 @@ fn sock_accept_on_a_listening_socket() {
 /// wasi-libc; the host checks the tree it leaves.
 #[test]
 fn c_posix_file_system() {
-    let dir = scratch("c-posix-fs");
+    c_posix_fs("c-posix-fs", false);
+}
+
+/// `posix_fs` under `--enforce-rights`: wasi-libc asks for the rights it uses (those the
+/// directory passes on), so it runs the same.
+#[test]
+fn c_posix_file_system_with_enforce_rights() {
+    c_posix_fs("c-posix-fs-strict", true);
+}
+
+fn c_posix_fs(name: &str, enforce_rights: bool) {
+    let dir = scratch(name);
     put(&dir, "input.txt", b"from the host\n");
-    let out = wasirun()
+    let mut w = wasirun();
+    if enforce_rights {
+        w = w.arg("--enforce-rights");
+    }
+    let out = w
         .dir(&dir, "/sandbox")
         .module(c("posix_fs"), &["/sandbox"])
         .run();

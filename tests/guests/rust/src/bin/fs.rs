@@ -18,6 +18,8 @@
 //!   `lenient` (the default) or `strict` (under `--enforce-rights`).
 //! - `readonly`: PREOPEN is `--dir-ro`, holding `ro.txt` ("read only") and `d/` with `d/x`.
 //!   Every change is refused.
+//! - `std`: PREOPEN is named `/std` and holds `in.txt` ("std in"). Rust's `std::fs`, which
+//!   goes through wasi-libc's preopen lookup, as most Rust programs do.
 
 use wasi::{
     FDFLAGS_APPEND, FDFLAGS_DSYNC, FDFLAGS_NONBLOCK, FSTFLAGS_ATIM, FSTFLAGS_ATIM_NOW,
@@ -38,6 +40,7 @@ fn main() {
         "fds" => fds(&mut g),
         "rights" => rights(&mut g),
         "readonly" => readonly(&mut g),
+        "std" => std_fs(&mut g),
         _ => g.unknown(),
     }
     g.finish()
@@ -1370,4 +1373,193 @@ fn readonly(g: &mut Guest) {
     );
     g.eq("still readable", read_all(fd), ok_bytes(b"read only"));
     g.ok("fd_close", close(fd));
+}
+
+/// What an `std::io` call did: `ok`, `ok VALUE`, or the WASI errno behind the error (std's
+/// `ErrorKind` leaves some uncategorized on wasm32-wasip1, ENOTEMPTY among them).
+fn io<T: std::fmt::Debug>(r: std::io::Result<T>) -> String {
+    match r {
+        Ok(v) => format!("ok {v:?}"),
+        Err(e) => match e.raw_os_error().map(raw_result) {
+            Some(Err(errno)) => errno_name(errno),
+            _ => format!("{e:?}"),
+        },
+    }
+}
+
+fn std_fs(g: &mut Guest) {
+    use std::fs;
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let p = |rel: &str| format!("/std/{rel}");
+    g.eq(
+        "fs::read_to_string(in.txt)",
+        io(fs::read_to_string(p("in.txt"))),
+        io(Ok("std in")),
+    );
+    g.eq(
+        "fs::write(out.txt)",
+        io(fs::write(p("out.txt"), "written by std")),
+        io(Ok(())),
+    );
+    g.eq(
+        "fs::create_dir_all(x/y/z)",
+        io(fs::create_dir_all(p("x/y/z"))),
+        io(Ok(())),
+    );
+    g.eq(
+        "fs::write(x/y/z/deep)",
+        io(fs::write(p("x/y/z/deep"), "deep")),
+        io(Ok(())),
+    );
+    g.eq(
+        "fs::copy(out.txt -> copy.txt)",
+        io(fs::copy(p("out.txt"), p("copy.txt"))),
+        io(Ok(14u64)),
+    );
+    g.eq(
+        "fs::rename(copy.txt -> x/moved.txt)",
+        io(fs::rename(p("copy.txt"), p("x/moved.txt"))),
+        io(Ok(())),
+    );
+    g.eq(
+        "fs::hard_link(out.txt -> hard)",
+        io(fs::hard_link(p("out.txt"), p("hard"))),
+        io(Ok(())),
+    );
+    // (std's own symlink_path is unstable: the raw call makes it.)
+    g.ok(
+        "path_symlink(out.txt -> sym)",
+        symlink("out.txt", g.dir, "sym"),
+    );
+    g.eq(
+        "fs::read_link(sym)",
+        io(fs::read_link(p("sym"))),
+        io(Ok(std::path::PathBuf::from("out.txt"))),
+    );
+    g.eq(
+        "fs::symlink_metadata(sym).is_symlink",
+        io(fs::symlink_metadata(p("sym")).map(|m| m.is_symlink())),
+        io(Ok(true)),
+    );
+    g.eq(
+        "fs::metadata(sym).len",
+        io(fs::metadata(p("sym")).map(|m| m.len())),
+        io(Ok(14u64)),
+    );
+
+    let mut names: Vec<String> = match fs::read_dir(p("x")) {
+        Ok(rd) => rd
+            .map(|e| {
+                e.map(|e| e.file_name().to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect(),
+        Err(e) => vec![format!("{:?}", e.kind())],
+    };
+    names.sort();
+    g.eq(
+        "fs::read_dir(x)",
+        names,
+        vec!["moved.txt".to_string(), "y".to_string()],
+    );
+
+    // Files: open options, seek, append, set_len.
+    let r = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(p("out.txt"));
+    if let Some(mut f) = g
+        .ok(
+            "OpenOptions(read, write).open(out.txt)",
+            r.map_err(|_| wasi::ERRNO_IO).map(Holder),
+        )
+        .map(|h| h.0)
+    {
+        g.eq(
+            "seek(End(-3))",
+            io(f.seek(SeekFrom::End(-3))),
+            io(Ok(11u64)),
+        );
+        let mut tail = String::new();
+        g.eq(
+            "read_to_string",
+            io(f.read_to_string(&mut tail)),
+            io(Ok(3usize)),
+        );
+        g.eq("the tail", tail.as_str(), "std");
+        g.eq("set_len(7)", io(f.set_len(7)), io(Ok(())));
+        g.eq("sync_all", io(f.sync_all()), io(Ok(())));
+    }
+    let r = fs::OpenOptions::new().append(true).open(p("out.txt"));
+    if let Some(mut f) = g
+        .ok(
+            "OpenOptions(append).open(out.txt)",
+            r.map_err(|_| wasi::ERRNO_IO).map(Holder),
+        )
+        .map(|h| h.0)
+    {
+        g.eq(
+            "write_all(appended)",
+            io(f.write_all(b" + appended")),
+            io(Ok(())),
+        );
+    }
+    g.eq(
+        "fs::read_to_string(hard)",
+        io(fs::read_to_string(p("hard"))),
+        io(Ok("written + appended")),
+    );
+
+    // Errors.
+    g.eq(
+        "fs::read(missing)",
+        io(fs::read(p("missing"))),
+        "NOENT".to_string(),
+    );
+    g.eq(
+        "fs::create_dir(x)",
+        io(fs::create_dir(p("x"))),
+        "EXIST".to_string(),
+    );
+    g.eq(
+        "fs::remove_dir(x)",
+        io(fs::remove_dir(p("x"))),
+        "NOTEMPTY".to_string(),
+    );
+    g.eq(
+        "fs::read_dir(out.txt)",
+        io(fs::read_dir(p("out.txt")).map(drop)),
+        "NOTDIR".to_string(),
+    );
+    g.eq(
+        "fs::remove_file(x)",
+        io(fs::remove_file(p("x"))),
+        "ISDIR".to_string(),
+    );
+    g.eq(
+        "fs::read(/etc/passwd), outside every preopen",
+        io(fs::read("/etc/passwd")).starts_with("ok"),
+        false,
+    );
+
+    g.eq(
+        "fs::remove_file(sym)",
+        io(fs::remove_file(p("sym"))),
+        io(Ok(())),
+    );
+    g.eq(
+        "fs::remove_dir_all(x/y)",
+        io(fs::remove_dir_all(p("x/y"))),
+        io(Ok(())),
+    );
+    g.eq("fs::exists(x/y)", io(fs::exists(p("x/y"))), io(Ok(false)));
+}
+
+/// An `std::fs::File` that prints as nothing in a check line.
+struct Holder(std::fs::File);
+
+impl Show for Holder {
+    fn show(&self) -> Option<String> {
+        None
+    }
 }
