@@ -104,7 +104,10 @@ fn main() {
     let peer_sizes = time(&mut store, &linker, &module, "args_sizes_get");
 
     println!("ns per call (median of {RUNS} x {CALLS} calls)");
-    println!("fd_write        baseline {base_write:6.1}  wasirun {ours_write:6.1}  glue {:6.1}", ours_write - base_write);
+    println!(
+        "fd_write        baseline {base_write:6.1}  wasirun {ours_write:6.1}  glue {:6.1}",
+        ours_write - base_write
+    );
     println!(
         "args_sizes_get  baseline {base_sizes:6.1}  wasirun {ours_sizes:6.1}  glue {:6.1}  wasmtime-wasi {peer_sizes:6.1}  wasirun/wasmtime-wasi {:.3}",
         ours_sizes - base_sizes,
