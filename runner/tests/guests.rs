@@ -541,7 +541,9 @@ fn fs_dirs_leaves_the_tree_on_the_host() {
             "a/",
             "a/b2/",
             "a/moved.txt = \"deep\"",
-            "a/y-moved = \"from x\""
+            "a/y-moved = \"from x\"",
+            "dir with spaces & [brackets]/",
+            "h\u{e9}llo w\u{f6}rld \u{1f30d}.txt = \"unicode\"",
         ])
     );
 }
@@ -645,7 +647,18 @@ fn fs_fds_renumber_close_and_stdio() {
     assert_eq!(out.value("fd 0 filetype"), "CHARACTER_DEVICE");
     assert_eq!(out.value("fd 1 filetype"), "UNKNOWN");
     assert_eq!(out.value("fd 2 filetype"), "UNKNOWN");
-    assert_eq!(tree(&dir), lines(&["a.txt = \"AAAA\"", "b.txt = \"BB\""]));
+    assert_eq!(
+        tree(&dir),
+        lines(&[
+            "a.txt = \"AAAA\"",
+            "b.txt = \"BB\"",
+            "err.txt = \"into the file via fd 2\\n\"",
+        ])
+    );
+    assert_eq!(
+        out.stderr, "",
+        "fd 2 was renumbered over, the host's stderr closed for it"
+    );
 }
 
 fn rights_dir(name: &str) -> PathBuf {
@@ -933,6 +946,24 @@ fn stdio_carries_a_megabyte_through_pipes() {
         "stdout is not stdin upper-cased"
     );
     assert_eq!(out.stderr, format!("read {} bytes\n", input.len()));
+}
+
+/// `procs stdio` with stdin from a file: a regular file the guest reads to the end.
+#[test]
+fn stdio_from_a_file() {
+    let dir = scratch("stdio-file");
+    put(&dir, "input", b"from a file\n");
+    let file = fs::File::open(dir.join("input")).unwrap();
+    let out = wasirun()
+        .module(rust("procs"), &["stdio"])
+        .stdin(Stdin::Fd(OwnedFd::from(file)))
+        .run();
+    assert_eq!(out.status, 0, "{out}");
+    assert_eq!(
+        out.stdout,
+        "fd 0: REGULAR_FILE\nfd 1: UNKNOWN\nfd 2: UNKNOWN\nFROM A FILE\n"
+    );
+    assert_eq!(out.stderr, "read 12 bytes\n");
 }
 
 // errors: every errno path.

@@ -461,6 +461,39 @@ fn poll(g: &mut Guest) {
         clock_only(&events),
         vec![(50, "BADF", "FD_READ"), (51, "SUCCESS", "FD_READ")],
     );
+
+    // Many subscriptions at once (more than fit in any small fixed array): 150 on the file,
+    // 150 on stdout, and a clock that must not fire.
+    let mut subs = Vec::new();
+    for i in 0..150 {
+        subs.push(fd_sub(1000 + i, fd, true));
+        subs.push(fd_sub(2000 + i, 1, false));
+    }
+    subs.push(clock_sub(3000, CLOCKID_MONOTONIC, 10_000 * MS, false));
+    let Polled { events, took } = g.must("poll_oneoff(301 subscriptions)", poll_oneoff(&subs));
+    g.eq("300 events", events.len(), 300);
+    let wrong: Vec<&Ev> = events
+        .iter()
+        .filter(|e| {
+            let want = if e.userdata < 2000 {
+                "FD_READ"
+            } else {
+                "FD_WRITE"
+            };
+            e.error != "SUCCESS" || e.kind != want || e.userdata >= 3000
+        })
+        .collect();
+    g.eq(
+        "every event is its subscription's",
+        wrong,
+        Vec::<&Ev>::new(),
+    );
+    g.that(
+        "did not wait for the clock",
+        took < 5_000 * MS,
+        took,
+        "< 5 s",
+    );
     g.ok("fd_close(hello.txt)", close(fd));
 }
 

@@ -147,6 +147,20 @@ fn read_scenario(g: &mut Guest) {
         Bytes(b", WASI!\n".to_vec()),
     );
     g.eq("fd_read at end of file", read(fd, 10), ok_bytes(b""));
+    // Scatter over many one-byte buffers.
+    let mut bytes = [0u8; 13];
+    let iovs: Vec<wasi::Iovec> = bytes
+        .iter_mut()
+        .map(|b| wasi::Iovec { buf: b, buf_len: 1 })
+        .collect();
+    // SAFETY: each iovec describes one byte of `bytes`, which outlives the call.
+    let n = unsafe { wasi::fd_pread(fd, &iovs, 0) };
+    g.eq("fd_pread(13 one-byte iovecs)", n, Ok(13));
+    g.eq(
+        "the bytes in order",
+        Bytes(bytes.to_vec()),
+        Bytes(b"Hello, WASI!\n".to_vec()),
+    );
     g.eq("fd_tell at end", tell(fd), Ok(13));
 
     g.eq("fd_seek(0, SET)", seek(fd, 0, WHENCE_SET), Ok(0));
@@ -443,6 +457,20 @@ fn write_scenario(g: &mut Guest) {
 fn dirs(g: &mut Guest) {
     let dir = g.dir;
     g.ok("path_create_directory(a)", mkdir(dir, "a"));
+    // Names are bytes the host keeps as given: UTF-8 beyond ASCII, spaces, odd characters.
+    g.ok(
+        "create \"h\u{e9}llo w\u{f6}rld \u{1f30d}.txt\"",
+        create_file(dir, "h\u{e9}llo w\u{f6}rld \u{1f30d}.txt", b"unicode"),
+    );
+    g.ok(
+        "path_create_directory(\"dir with spaces & [brackets]\")",
+        mkdir(dir, "dir with spaces & [brackets]"),
+    );
+    g.eq(
+        "read it back",
+        read_file(dir, "h\u{e9}llo w\u{f6}rld \u{1f30d}.txt"),
+        ok_bytes(b"unicode"),
+    );
     g.ok("path_create_directory(a/b)", mkdir(dir, "a/b"));
     g.ok("path_create_directory(a/b/c)", mkdir(dir, "a/b/c"));
     g.ok(
@@ -1005,6 +1033,21 @@ fn fds(g: &mut Guest) {
         wasi::ERRNO_NOTCAPABLE,
     );
     g.ok("fd_close(c)", close(c));
+
+    // Renumbering a file onto stderr: what the guest writes to fd 2 lands in the file.
+    let Opened(e) = g.must(
+        "path_open(err.txt, CREAT)",
+        open(dir, "err.txt", wasi::OFLAGS_CREAT, FILE_RIGHTS),
+    );
+    g.ok("fd_renumber(err.txt, 2)", unsafe {
+        wasi::fd_renumber(e, 2)
+    });
+    g.eq("fd_write(2)", write(2, b"into the file via fd 2\n"), Ok(23));
+    g.eq(
+        "fd_fdstat_get(2) is the file now",
+        fdstat(2).map(|s| filetype_name(s.fs_filetype)),
+        Ok("REGULAR_FILE"),
+    );
 
     // A preopen renumbered elsewhere is still a preopen there.
     let Opened(d) = g.must("path_open(., DIRECTORY)", open_dir(dir, "."));
