@@ -975,6 +975,7 @@ fn stdio_from_a_file() {
 fn errors_every_errno_path() {
     let dir = scratch("errors");
     put(&dir, "file.txt", b"data");
+    put(&dir, "huge.txt", b"");
     fs::create_dir(dir.join("dir")).unwrap();
     put(&dir, "full/x", b"x");
     symlink("loop2", dir.join("loop1")).unwrap();

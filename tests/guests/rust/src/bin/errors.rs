@@ -1,8 +1,9 @@
 //! The error paths: each errno a preview 1 call can give, by the calls that give it.
 //!
-//! `errors all PREOPEN`: PREOPEN holds `file.txt` ("data"), an empty directory `dir/`, a
-//! directory `full/` holding `x`, and a symlink loop `loop1 -> loop2 -> loop1`. Stdin is a
-//! pipe. Rights are not enforced (the default). Nothing in PREOPEN changes; the host checks.
+//! `errors all PREOPEN`: PREOPEN holds `file.txt` ("data"), an empty `huge.txt`, an empty
+//! directory `dir/`, a directory `full/` holding `x`, and a symlink loop
+//! `loop1 -> loop2 -> loop1`. Stdin is a pipe. Rights are not enforced (the default).
+//! Nothing in PREOPEN changes; the host checks.
 //!
 //! Where the witx says nothing, the errno is the one POSIX (Linux) gives for the call the
 //! preview 1 function is "similar to" (`openat`, `unlinkat`, `renameat`...), as in wasmtime.
@@ -27,6 +28,7 @@ fn main() {
             inval(&mut g, dir, file);
             noent(&mut g, dir);
             others(&mut g, dir, file);
+            huge(&mut g, dir);
             g.ok("fd_close(file)", close(file));
         }
         _ => g.unknown(),
@@ -454,6 +456,49 @@ fn inval(g: &mut Guest, dir: wasi::Fd, file: wasi::Fd) {
         rename(dir, "dir", "dir/sub"),
         E,
     );
+}
+
+/// Offsets and sizes past what the host's `off_t` holds (`i64::MAX`): EINVAL, as Linux says
+/// of a negative offset or length, never wrapped into one nor a crash of the host.
+fn huge(g: &mut Guest, dir: wasi::Fd) {
+    let Opened(f) = g.must("path_open(huge.txt)", open(dir, "huge.txt", 0, FILE_RIGHTS));
+    let big = u64::MAX;
+    let past = i64::MAX as u64 + 1;
+    const E: Errno = wasi::ERRNO_INVAL;
+    // SAFETY (the raw calls below): no pointers but buffers we own.
+    unsafe {
+        g.errno(
+            "fd_advise(u64::MAX, u64::MAX)",
+            wasi::fd_advise(f, big, big, wasi::ADVICE_NORMAL),
+            E,
+        );
+        g.errno("fd_allocate(u64::MAX, 1)", wasi::fd_allocate(f, big, 1), E);
+        g.errno("fd_allocate(0, 2^63)", wasi::fd_allocate(f, 0, past), E);
+        g.errno(
+            "fd_filestat_set_size(u64::MAX)",
+            wasi::fd_filestat_set_size(f, big),
+            E,
+        );
+        g.errno(
+            "fd_filestat_set_size(2^63)",
+            wasi::fd_filestat_set_size(f, past),
+            E,
+        );
+    }
+    g.errno("fd_pread(at u64::MAX)", pread(f, 1, big), E);
+    g.errno("fd_pwrite(at 2^63)", pwrite(f, b"x", past), E);
+    g.errno(
+        "fd_seek(i64::MIN, END)",
+        seek(f, i64::MIN, wasi::WHENCE_END),
+        E,
+    );
+    g.eq(
+        "fd_readdir(cookie u64::MAX) is the end",
+        readdir_raw(dir, 64, big).map(|r| r.0),
+        Ok(0),
+    );
+    g.eq("huge.txt is still empty", fstat(f).map(|s| s.size), Ok(0));
+    g.ok("fd_close(huge.txt)", close(f));
 }
 
 /// ENOENT: names that are not there.
