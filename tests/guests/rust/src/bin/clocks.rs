@@ -451,6 +451,25 @@ fn poll(g: &mut Guest) {
     );
     g.that("waited for the clock", took >= 50 * MS, took, ">= 50 ms");
 
+    // The same pipe made non-blocking: reading says EAGAIN instead of waiting.
+    // SAFETY (the raw calls): no pointers.
+    g.ok("fd_fdstat_set_flags(stdin, NONBLOCK)", unsafe {
+        wasi::fd_fdstat_set_flags(0, wasi::FDFLAGS_NONBLOCK)
+    });
+    g.eq(
+        "stdin fdflags",
+        fdstat(0).map(|s| s.fs_flags),
+        Ok(wasi::FDFLAGS_NONBLOCK),
+    );
+    g.errno(
+        "fd_read(stdin) with nothing in the pipe",
+        read(0, 10),
+        wasi::ERRNO_AGAIN,
+    );
+    g.ok("fd_fdstat_set_flags(stdin, 0)", unsafe {
+        wasi::fd_fdstat_set_flags(0, 0)
+    });
+
     // A bad descriptor is an event carrying EBADF, not a failed call.
     let Polled { events, .. } = g.must(
         "poll_oneoff(FD_READ 1234, FD_READ hello.txt)",

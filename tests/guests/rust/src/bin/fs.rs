@@ -840,6 +840,11 @@ fn links(g: &mut Guest) {
         ok_bytes(b"target.txt"),
     );
     g.eq(
+        "path_readlink(soft, empty buffer)",
+        readlink(dir, "soft", 0),
+        ok_bytes(b""),
+    );
+    g.eq(
         "path_readlink(soft, 4-byte buffer) truncates",
         readlink(dir, "soft", 4),
         ok_bytes(b"targ"),
