@@ -131,9 +131,14 @@ fn render(what: &str, source: &str, tokens: TokenStream) -> Result<String, Error
     ))
 }
 
-/// Generates every package under `root` for the `wasirun-wasi` crate itself.
-pub fn generate_crate(root: &Path) -> Result<Vec<GeneratedFile>, Error> {
+/// Generates every package under `root` for the `wasirun-wasi` crate itself. Returns the files
+/// and, by witx name, the types each package defined (what an extension outside the crate
+/// imports instead of redefining).
+pub fn generate_crate(
+    root: &Path,
+) -> Result<(Vec<GeneratedFile>, BTreeMap<String, Vec<String>>), Error> {
     let mut known = BTreeMap::new();
+    let mut owned = BTreeMap::new();
     let mut files = Vec::new();
     for dir in packages(root)? {
         let package = dir
@@ -149,12 +154,13 @@ pub fn generate_crate(root: &Path) -> Result<Vec<GeneratedFile>, Error> {
         let source = format!("witx/{package}");
         let (package_files, defined) = generate_package(&dir, &package, &source, &target)?;
         let module = Ident::new(&package, Span::call_site());
-        for name in defined {
-            known.insert(name, quote!(crate::#module::types));
+        for name in &defined {
+            known.insert(name.clone(), quote!(crate::#module::types));
         }
         files.extend(package_files);
+        owned.insert(package, defined);
     }
-    Ok(files)
+    Ok((files, owned))
 }
 
 /// Generates one package: `<package>/{mod,types,system,glue,trace}.rs`. Returns the files and

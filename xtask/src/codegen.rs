@@ -15,7 +15,7 @@ const FIXTURE_OUT: &str = "wasi/tests/ext";
 
 /// Everything that `codegen` owns: folder, then files relative to it.
 fn generate(root: &Path) -> Result<Vec<(PathBuf, Vec<GeneratedFile>)>> {
-    let mut crate_files = generate_crate(&root.join("witx"))?;
+    let (mut crate_files, owned) = generate_crate(&root.join("witx"))?;
     let packages: Vec<String> = crate_files
         .iter()
         .filter(|f| f.path.ends_with("mod.rs"))
@@ -32,7 +32,10 @@ fn generate(root: &Path) -> Result<Vec<(PathBuf, Vec<GeneratedFile>)>> {
         contents: index,
     });
 
-    let preview1 = witx_names(&root.join("witx/preview1"))?;
+    let preview1 = owned
+        .get(wasirun_codegen::PREVIEW1)
+        .cloned()
+        .unwrap_or_default();
     let target = Target {
         runtime: quote!(::wasirun_wasi),
         trait_ident: proc_macro2::Ident::new("Ext", proc_macro2::Span::call_site()),
@@ -57,16 +60,6 @@ fn generate(root: &Path) -> Result<Vec<(PathBuf, Vec<GeneratedFile>)>> {
         (root.join(CRATE_OUT), crate_files),
         (root.join(FIXTURE_OUT), fixture),
     ])
-}
-
-/// The witx type names a package defines.
-fn witx_names(dir: &Path) -> Result<Vec<String>> {
-    let doc =
-        witx::load(&wasirun_codegen::witx_files(dir)?).map_err(|e| anyhow::anyhow!(e.report()))?;
-    Ok(doc
-        .typenames()
-        .map(|t| t.name.as_str().to_string())
-        .collect())
 }
 
 /// The `.rs` files below `dir`, relative to it.
