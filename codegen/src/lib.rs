@@ -68,6 +68,9 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
+/// The witx names of the types each package defines, by package.
+pub type DefinedTypes = BTreeMap<String, Vec<String>>;
+
 /// The package whose trait is called `System` rather than after the package.
 pub const PREVIEW1: &str = "preview1";
 
@@ -134,9 +137,7 @@ fn render(what: &str, source: &str, tokens: TokenStream) -> Result<String, Error
 /// Generates every package under `root` for the `wasirun-wasi` crate itself. Returns the files
 /// and, by witx name, the types each package defined (what an extension outside the crate
 /// imports instead of redefining).
-pub fn generate_crate(
-    root: &Path,
-) -> Result<(Vec<GeneratedFile>, BTreeMap<String, Vec<String>>), Error> {
+pub fn generate_crate(root: &Path) -> Result<(Vec<GeneratedFile>, DefinedTypes), Error> {
     let mut known = BTreeMap::new();
     let mut owned = BTreeMap::new();
     let mut files = Vec::new();
