@@ -57,8 +57,9 @@ fn build_rust(root: &Path, target_dir: &Path) -> Result<()> {
             .arg(package.join("Cargo.toml"))
             .arg("--target-dir")
             .arg(target_dir)
-            // The host build's flags are not for wasm.
-            .env_remove("RUSTFLAGS")
+            // The host build's flags are not for wasm. tokio's `net` on wasip1 is behind
+            // `--cfg tokio_unstable`; it changes nothing for the guests that do not use tokio.
+            .env("RUSTFLAGS", "--cfg tokio_unstable")
             .env_remove("CARGO_ENCODED_RUSTFLAGS"),
     )?;
     // Cargo leaves an output alone when nothing it depends on changed; touch them all so
