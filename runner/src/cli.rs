@@ -27,6 +27,18 @@ the host's environment comes first and --env overrides it.
 --enforce-rights refuses (ENOTCAPABLE) calls that an fd's WASI rights do not
 allow, as wasi-go does; without it only what the host granted is enforced,
 as in wasmtime.
+--listen and --dial make a socket before the guest starts (bound and
+listening, or connected) and preopen it after the directories, in command-line
+order. ADDR is HOST:PORT, :PORT (listen on every interface, dial loopback),
+[IPv6]:PORT, or a URL tcp://, tcp4://, tcp6:// (udp:// too) with options
+?reuseaddr=0|1&nonblock=0|1&backlog=N&nodelay=0|1 (defaults 1, 0, 128, 1).
+--sockets: auto links the WasmEdge socket functions when the module imports
+any; wasmedge always; path_open lets path_open make sockets from URLs such as
+tcp+listen://HOST:PORT or udp+dial://HOST:PORT (same options); none: neither.
+Sockets the guest makes may connect and bind nothing unless allowed (EACCES
+otherwise): --allow-connect and --allow-bind take 10.0.0.0/8, 127.0.0.1:8080,
+[::1]:1000-2000, localhost:80,443 or *:PORTS; --allow-network allows all,
+Unix-domain sockets included. Preopened sockets are never checked.
 --max-open-files counts stdio and preopens. --max-wasm-stack: past it the
 guest traps with \"call stack exhausted\"; Go's test wrapper asks for 8388608.
 Compiled modules are cached, keyed by a hash of the module, the compiler's
@@ -37,7 +49,8 @@ Exit status:
   0      _start returned, or the guest called proc_exit(0)
   N      the guest called proc_exit(N) (the system keeps the low 8 bits)
   2      bad command line
-  64     a --dir or --dir-ro directory cannot be opened
+  64     a --dir or --dir-ro directory cannot be opened, or a --listen or
+         --dial socket cannot be made
   65     invalid module: not WebAssembly (binary or text), does not validate,
          or has no `_start` function (it is not a WASI command)
   66     the module file cannot be read
@@ -100,6 +113,39 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 1024)]
     pub max_open_dirs: usize,
 
+    /// Preopen a listening socket (after the dirs, in command-line order)
+    #[arg(long = "listen", value_name = "ADDR",
+          value_parser = |s: &str| check_socket(s, wasirun_unix::Role::Listen))]
+    listen: Vec<String>,
+
+    /// Preopen a connected socket (after the dirs, in command-line order)
+    #[arg(long = "dial", value_name = "ADDR",
+          value_parser = |s: &str| check_socket(s, wasirun_unix::Role::Dial))]
+    dial: Vec<String>,
+
+    /// Socket functions: none, auto, path_open or wasmedge
+    #[arg(long, value_name = "MODE", default_value = "auto", hide_possible_values = true,
+          value_parser = PossibleValuesParser::new(["none", "auto", "path_open", "wasmedge"])
+              .map(|s| match s.as_str() {
+                  "none" => Sockets::None,
+                  "path_open" => Sockets::PathOpen,
+                  "wasmedge" => Sockets::Wasmedge,
+                  _ => Sockets::Auto,
+              }))]
+    pub sockets: Sockets,
+
+    /// Let the guest connect to these addresses (repeatable)
+    #[arg(long, value_name = "HOST_OR_CIDR[:PORTS]", value_parser = check_rule)]
+    pub allow_connect: Vec<String>,
+
+    /// Let the guest bind these addresses (repeatable)
+    #[arg(long, value_name = "HOST_OR_CIDR[:PORTS]", value_parser = check_rule)]
+    pub allow_bind: Vec<String>,
+
+    /// Let the guest connect and bind anything, Unix-domain sockets included
+    #[arg(long)]
+    pub allow_network: bool,
+
     /// Put the host's stdin, stdout and stderr in non-blocking mode
     #[arg(long)]
     pub non_blocking_stdio: bool,
@@ -152,6 +198,24 @@ pub struct Cli {
     /// Every preopen in command-line order, --dir and --dir-ro together (filled by [`parse`]).
     #[arg(skip)]
     pub preopens: Vec<Dir>,
+
+    /// Every preopened socket in command-line order, --listen and --dial together (filled by
+    /// [`parse`]).
+    #[arg(skip)]
+    pub sockets_preopened: Vec<(wasirun_unix::Role, String)>,
+}
+
+/// `--sockets`: which socket functions the guest gets beyond preview 1's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sockets {
+    /// None: preview 1 only, on sockets the host preopened.
+    None,
+    /// The WasmEdge functions, when the module imports any of them.
+    Auto,
+    /// `path_open` makes sockets from URLs (`tcp+listen://HOST:PORT`...).
+    PathOpen,
+    /// The WasmEdge functions, always.
+    Wasmedge,
 }
 
 /// The trace line format. (Not a clap `ValueEnum`: clap would show these doc comments in a
@@ -192,6 +256,7 @@ pub fn parse() -> Cli {
         .unwrap_or_else(|e| usage_error(e));
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_error(e));
     cli.preopens = preopens_in_order(&matches, &cli);
+    cli.sockets_preopened = sockets_in_order(&matches, &cli);
     if cli.trace_file.is_some() {
         cli.trace = true;
     }
@@ -250,6 +315,21 @@ fn preopens_in_order(matches: &ArgMatches, cli: &Cli) -> Vec<Dir> {
     all.into_iter().map(|(_, d)| d).collect()
 }
 
+/// Merges `--listen` and `--dial` by their position on the command line.
+fn sockets_in_order(matches: &ArgMatches, cli: &Cli) -> Vec<(wasirun_unix::Role, String)> {
+    use wasirun_unix::Role;
+    let mut all: Vec<(usize, (Role, String))> = Vec::new();
+    for (id, role, addrs) in [
+        ("listen", Role::Listen, &cli.listen),
+        ("dial", Role::Dial, &cli.dial),
+    ] {
+        let indices = matches.indices_of(id).into_iter().flatten();
+        all.extend(indices.zip(addrs).map(|(i, a)| (i, (role, a.clone()))));
+    }
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, s)| s).collect()
+}
+
 /// `HOST[::GUEST]`, split at the first `::`, as wasmtime's `--dir` does.
 fn parse_dir(s: OsString) -> Result<Dir, String> {
     let bytes = s.as_bytes();
@@ -270,6 +350,21 @@ fn parse_dir(s: OsString) -> Result<Dir, String> {
         guest: guest.to_string(),
         read_only: false,
     })
+}
+
+/// A `--listen` or `--dial` value that parses (the socket is made later, in order).
+fn check_socket(s: &str, role: wasirun_unix::Role) -> Result<String, String> {
+    wasirun_unix::Spec::parse_flag(s, role)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// A network rule that parses and resolves.
+fn check_rule(s: &str) -> Result<String, String> {
+    wasirun_unix::Policy::default()
+        .allow_connect(s)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// `NAME=VALUE` or `NAME`.

@@ -2,12 +2,12 @@
 //! (or load from the cache), check it is a command, link, call `_start`, and say how it ended.
 
 use crate::cache::{self, Cache};
-use crate::cli::{self, Cli, TraceFormat};
+use crate::cli::{self, Cli, Sockets, TraceFormat};
 use crate::status::{Failure, Status, one_line};
 use std::io::Write;
 use std::num::NonZeroUsize;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use wasirun_unix::{Builder, DirMode, UnixSystem};
+use wasirun_unix::{Builder, DirMode, Policy, UnixSystem};
 use wasirun_wasi::trace::{Format, TraceOptions};
 use wasirun_wasi::{Host, I32Exit, System, Tracer};
 use wasmtime::{
@@ -98,13 +98,35 @@ fn unix_system(cli: &Cli) -> Result<UnixSystem, Failure> {
         b.preopen_dir(&d.host, d.guest.clone(), mode)
             .map_err(|e| Failure::new(Status::Dir, e.to_string()))?;
     }
+    for (role, addr) in &cli.sockets_preopened {
+        b.preopen_socket(addr, *role)
+            .map_err(|e| Failure::new(Status::Dir, e.to_string()))?;
+    }
+    let mut policy = Policy::default();
+    if cli.allow_network {
+        policy.allow_all();
+    }
+    for rule in &cli.allow_connect {
+        policy
+            .allow_connect(rule)
+            .map_err(|e| Failure::new(Status::Usage, e.to_string()))?;
+    }
+    for rule in &cli.allow_bind {
+        policy
+            .allow_bind(rule)
+            .map_err(|e| Failure::new(Status::Usage, e.to_string()))?;
+    }
+    b.policy(policy)
+        .path_open_sockets(cli.sockets == Sockets::PathOpen);
     b.max_open_files(cli.max_open_files)
         .max_open_dirs(cli.max_open_dirs)
         .enforce_rights(cli.enforce_rights)
         .nonblocking_stdio(cli.non_blocking_stdio);
     b.build().map_err(|e| {
         let status = match e {
-            wasirun_unix::Error::OpenDir { .. } => Status::Dir,
+            wasirun_unix::Error::OpenDir { .. }
+            | wasirun_unix::Error::Socket { .. }
+            | wasirun_unix::Error::SocketAddr { .. } => Status::Dir,
             #[allow(unreachable_patterns)]
             _ => Status::Internal,
         };

@@ -13,7 +13,8 @@ use std::fmt;
 pub enum Status {
     /// A bad command line (clap's status).
     Usage = 2,
-    /// A `--dir` or `--dir-ro` directory cannot be opened (`EX_USAGE`: a bad operand).
+    /// A `--dir` or `--dir-ro` directory cannot be opened, or a `--listen` or `--dial` socket
+    /// cannot be made (`EX_USAGE`: a bad operand).
     Dir = 64,
     /// The module is not WebAssembly, does not validate or compile, or is not a command (no
     /// `_start`) (`EX_DATAERR`).

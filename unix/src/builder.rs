@@ -5,6 +5,7 @@ use crate::rights;
 use crate::sandbox::Resolver;
 use crate::system::UnixSystem;
 use crate::table::{Entry, Table};
+use crate::{Policy, Role, Spec};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use std::path::{Path, PathBuf};
@@ -31,6 +32,24 @@ pub enum Error {
     /// A host descriptor for the guest's stdin, stdout or stderr could not be set up.
     #[error("cannot set up the guest's stdio: {0}")]
     Stdio(std::io::Error),
+    /// A `--listen` or `--dial` address does not parse.
+    #[error("bad socket address {addr:?}: {source}")]
+    SocketAddr {
+        /// The address as given.
+        addr: String,
+        /// Why.
+        source: crate::SpecError,
+    },
+    /// A preopened socket could not be made (resolved, bound, connected).
+    #[error("cannot {role} {addr}: {source}")]
+    Socket {
+        /// `listen on` or `dial`.
+        role: &'static str,
+        /// The address as given.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Whether the guest may change what is below a preopened directory.
@@ -56,6 +75,9 @@ pub struct Builder {
     args: Vec<Vec<u8>>,
     env: Vec<Vec<u8>>,
     dirs: Vec<Preopen>,
+    sockets: Vec<OwnedFd>,
+    policy: Policy,
+    path_open_sockets: bool,
     max_open_files: usize,
     max_open_dirs: usize,
     enforce_rights: bool,
@@ -69,6 +91,9 @@ impl Default for Builder {
             args: Vec::new(),
             env: Vec::new(),
             dirs: Vec::new(),
+            sockets: Vec::new(),
+            policy: Policy::default(),
+            path_open_sockets: false,
             max_open_files: 1024,
             max_open_dirs: 1024,
             enforce_rights: false,
@@ -164,6 +189,42 @@ impl Builder {
         Ok(self)
     }
 
+    /// Makes a socket as `addr` says ([`Spec::parse_flag`]: `HOST:PORT`, `:PORT`, or a
+    /// `tcp://` URL with options) and preopens it for the guest: bound and listening for
+    /// [`Role::Listen`], connected for [`Role::Dial`]. Preopened sockets come after the
+    /// directories, in the order of these calls. The network policy does not apply: the host
+    /// asked for them.
+    pub fn preopen_socket(&mut self, addr: &str, role: Role) -> Result<&mut Self, Error> {
+        let spec = Spec::parse_flag(addr, role).map_err(|source| Error::SocketAddr {
+            addr: addr.to_string(),
+            source,
+        })?;
+        let fd = crate::net::socket::open(&spec, role, None).map_err(|source| Error::Socket {
+            role: match role {
+                Role::Listen => "listen on",
+                Role::Dial => "dial",
+            },
+            addr: addr.to_string(),
+            source,
+        })?;
+        self.sockets.push(fd);
+        Ok(self)
+    }
+
+    /// Where the guest may connect and what it may bind, when it makes sockets itself
+    /// (`path_open` socket URLs, the WasmEdge functions). By default: nowhere, nothing.
+    pub fn policy(&mut self, policy: Policy) -> &mut Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Lets `path_open` make sockets from URLs such as `tcp+listen://127.0.0.1:8080` (see
+    /// [`Spec::parse_url`]) instead of opening files by those names; off by default.
+    pub fn path_open_sockets(&mut self, on: bool) -> &mut Self {
+        self.path_open_sockets = on;
+        self
+    }
+
     /// Builds the system. The builder keeps its preopened directories and can build again.
     pub fn build(&mut self) -> Result<UnixSystem, Error> {
         let args = Strings::new(&self.args, "an argument")?;
@@ -211,7 +272,30 @@ impl Builder {
                 stream: None,
             });
         }
-        Ok(UnixSystem::new(table, args, env, self.resolver, restore))
+        for fd in &self.sockets {
+            let fd = dup(fd.as_fd()).map_err(|e| Error::Socket {
+                role: "hand over",
+                addr: String::from("a preopened socket"),
+                source: e.into(),
+            })?;
+            table.push(crate::fd::host_entry(fd).map_err(|e| Error::Socket {
+                role: "hand over",
+                addr: String::from("a preopened socket"),
+                source: e.into(),
+            })?);
+        }
+        let net = crate::system::Net {
+            policy: self.policy.clone(),
+            path_open: self.path_open_sockets,
+        };
+        Ok(UnixSystem::new(
+            table,
+            args,
+            env,
+            self.resolver,
+            restore,
+            net,
+        ))
     }
 }
 

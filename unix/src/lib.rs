@@ -24,7 +24,9 @@
 //! - `fd.rs`: descriptor-level calls (close, renumber, fdstat, prestat).
 //! - `fs/`: files (`file.rs`), `path_open` (`open.rs`), the other `path_*` calls (`path.rs`),
 //!   stat and times (`stat.rs`), directory listings (`readdir.rs`).
-//! - `clock.rs`, `random.rs`, `proc.rs` (args, environment, exit), `poll.rs`, `sock.rs`.
+//! - `clock.rs`, `random.rs`, `proc.rs` (args, environment, exit), `poll.rs`.
+//! - `net/`: sockets: the preview 1 calls, preopened and `path_open` sockets, the WasmEdge
+//!   extension, and the network policy.
 //!
 //! # Policy, in short
 //!
@@ -51,15 +53,17 @@ mod builder;
 mod clock;
 mod fd;
 mod fs;
+mod net;
 mod poll;
 mod proc;
 mod random;
 mod rights;
 mod sandbox;
-mod sock;
 mod system;
 mod table;
 
 pub use builder::{Builder, DirMode, Error};
+pub use net::policy::{Policy, RuleError};
+pub use net::spec::{Family, Proto, Role, Spec, SpecError};
 pub use sandbox::Resolver;
 pub use system::UnixSystem;

@@ -1,10 +1,12 @@
 //! [`UnixSystem`] and its `impl System`: one line per WASI function, naming the module that
 //! does the work.
 
+use crate::Policy;
+use crate::net::sock;
 use crate::proc::Strings;
 use crate::sandbox::Resolver;
 use crate::table::Table;
-use crate::{clock, fd, fs, poll, proc, random, sock};
+use crate::{clock, fd, fs, poll, proc, random};
 use rustix::fd::OwnedFd;
 use rustix::fs::OFlags;
 use std::io::{IoSlice, IoSliceMut};
@@ -20,8 +22,17 @@ pub struct UnixSystem {
     pub(crate) env: Strings,
     pub(crate) resolver: Resolver,
     pub(crate) exit_code: Option<Exitcode>,
+    pub(crate) net: Net,
     /// The host's stdio descriptions, with the flags to put back on drop.
     restore: Vec<(OwnedFd, OFlags)>,
+}
+
+/// What the guest may do with sockets it makes itself.
+pub(crate) struct Net {
+    /// Where it may connect, what it may bind.
+    pub policy: Policy,
+    /// Whether `path_open` makes sockets from URLs.
+    pub path_open: bool,
 }
 
 impl UnixSystem {
@@ -31,6 +42,7 @@ impl UnixSystem {
         env: Strings,
         resolver: Resolver,
         restore: Vec<(OwnedFd, OFlags)>,
+        net: Net,
     ) -> Self {
         UnixSystem {
             table,
@@ -38,6 +50,7 @@ impl UnixSystem {
             env,
             resolver,
             exit_code: None,
+            net,
             restore,
         }
     }

@@ -88,6 +88,8 @@ impl Request {
 ///   asked for, with `O_CLOEXEC | O_NOCTTY`; the kernel then says `EISDIR` for a directory
 ///   opened for writing and `ENOTDIR` for a non-directory opened with `DIRECTORY`.
 /// - Beneath a read-only preopen, creating, truncating or opening for writing is `EPERM`.
+/// - With [`Builder::path_open_sockets`](crate::Builder::path_open_sockets), a socket URL
+///   (`tcp+listen://HOST:PORT`...) makes a socket instead: see `net/socket.rs`.
 /// - The new fd's rights are what its type and access mode allow (narrowed to what was asked
 ///   under `enforce_rights`), its inheriting rights those of the directory (or what was asked).
 pub(crate) fn path_open(
@@ -96,6 +98,9 @@ pub(crate) fn path_open(
     path: &str,
     req: Request,
 ) -> Result<Fd, Errno> {
+    if let Some(socket) = crate::net::socket::path_open(sys, path, req.fdflags) {
+        return socket;
+    }
     let strict = sys.table.strict;
     let dir = sys.table.get(fd, req.dir_rights())?.dir()?;
     let o = req.oflags;

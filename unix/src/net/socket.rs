@@ -1,0 +1,121 @@
+//! Making sockets the host asked for (`--listen`, `--dial`) or the guest did (`path_open`
+//! socket URLs): `socket(2)`, the options, then `bind(2)` + `listen(2)` or `connect(2)`.
+
+use super::policy::Policy;
+use super::spec::{Proto, Role, Spec};
+use crate::system::UnixSystem;
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
+use std::net::SocketAddr;
+
+/// Makes the socket `spec` describes, trying each address the host resolves to until one
+/// works; the last error otherwise. `policy` (when the guest asked) may refuse an address with
+/// `EACCES`. A non-blocking dial returns at once, the connection possibly still in progress
+/// (`SO_ERROR` tells how it ended once the socket is writable).
+pub fn open(spec: &Spec, role: Role, policy: Option<&Policy>) -> std::io::Result<OwnedFd> {
+    let mut last = std::io::Error::from(Errno::ADDRNOTAVAIL);
+    for addr in spec.addrs(role)? {
+        if let Some(policy) = policy {
+            let allowed = match role {
+                Role::Listen => policy.allows_bind(&addr),
+                Role::Dial => policy.allows_connect(&addr),
+            };
+            if !allowed {
+                last = Errno::ACCESS.into();
+                continue;
+            }
+        }
+        match open_one(spec, role, &addr) {
+            Ok(fd) => return Ok(fd),
+            Err(e) => last = e.into(),
+        }
+    }
+    Err(last)
+}
+
+/// `path_open` of a socket URL (see [`Spec::parse_url`]), when the host enabled them: `None`
+/// when `path` is not one, so that it opens as a file. The directory fd plays no part (any
+/// number, even one not open, will do). A bad URL is `EINVAL`, a refused address `EACCES`.
+/// `NONBLOCK` in `fdflags` is the same as `nonblock=1`.
+pub(crate) fn path_open(
+    sys: &mut UnixSystem,
+    path: &str,
+    fdflags: wasirun_wasi::Fdflags,
+) -> Option<Result<wasirun_wasi::Fd, wasirun_wasi::Errno>> {
+    if !sys.net.path_open {
+        return None;
+    }
+    let (role, mut spec) = match Spec::parse_url(path)? {
+        Ok(parsed) => parsed,
+        Err(_) => return Some(Err(wasirun_wasi::Errno::Inval)),
+    };
+    spec.nonblock |= fdflags.contains(wasirun_wasi::Fdflags::NONBLOCK);
+    Some((|| {
+        sys.table.reserve()?;
+        let fd = open(&spec, role, Some(&sys.net.policy))?;
+        let entry = crate::fd::host_entry(fd)?;
+        sys.table.insert(entry)
+    })())
+}
+
+fn open_one(spec: &Spec, role: Role, addr: &SocketAddr) -> Result<OwnedFd, Errno> {
+    let family = match addr {
+        SocketAddr::V4(_) => AddressFamily::INET,
+        SocketAddr::V6(_) => AddressFamily::INET6,
+    };
+    let kind = match spec.proto {
+        Proto::Tcp => SocketType::STREAM,
+        Proto::Udp => SocketType::DGRAM,
+    };
+    let mut flags = SocketFlags::CLOEXEC;
+    if spec.nonblock {
+        flags |= SocketFlags::NONBLOCK;
+    }
+    let fd = rustix::net::socket_with(family, kind, flags, None)?;
+    if spec.proto == Proto::Tcp && role == Role::Dial {
+        sockopt::set_tcp_nodelay(&fd, spec.nodelay)?;
+    }
+    match role {
+        Role::Listen => {
+            sockopt::set_socket_reuseaddr(&fd, spec.reuseaddr)?;
+            rustix::net::bind(&fd, addr)?;
+            if spec.proto == Proto::Tcp {
+                // Accepted connections inherit TCP_NODELAY from the listener on Linux.
+                sockopt::set_tcp_nodelay(&fd, spec.nodelay)?;
+                rustix::net::listen(&fd, spec.backlog)?;
+            }
+        }
+        Role::Dial => match rustix::net::connect(&fd, addr) {
+            Ok(()) => {}
+            Err(Errno::INPROGRESS) if spec.nonblock => {}
+            Err(e) => return Err(e),
+        },
+    }
+    Ok(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn listen_then_dial() {
+        let spec = Spec::parse_flag("127.0.0.1:0?backlog=4", Role::Listen).unwrap();
+        let listener = TcpListener::from(open(&spec, Role::Listen, None).unwrap());
+        let port = listener.local_addr().unwrap().port();
+        let spec = Spec::parse_flag(&format!("tcp4://127.0.0.1:{port}"), Role::Dial).unwrap();
+        let conn = std::net::TcpStream::from(open(&spec, Role::Dial, None).unwrap());
+        let (peer, _) = listener.accept().unwrap();
+        assert_eq!(peer.peer_addr().unwrap(), conn.local_addr().unwrap());
+        assert!(conn.nodelay().unwrap());
+    }
+
+    #[test]
+    fn refused_by_policy() {
+        let spec = Spec::parse_flag("127.0.0.1:1", Role::Dial).unwrap();
+        let e = open(&spec, Role::Dial, Some(&Policy::default())).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(Errno::ACCESS.raw_os_error()));
+    }
+}
