@@ -71,7 +71,22 @@ macro_rules! show_plain {
         }
     )*};
 }
-show_plain!(u16, u32, u64, usize, i64);
+show_plain!(u16, u32, u64, usize, i64, i32, bool, std::net::SocketAddr);
+
+/// A `std::io` result as a preview 1 one, for the guests that go through a library (std,
+/// `wasmedge_wasi_socket`) rather than the raw calls. On wasip1 an OS error's code is the WASI
+/// errno itself; an error without one (a library's own `Unsupported`, say) becomes `EIO`. The
+/// error's text is printed first, as `LABEL error: TEXT`, so that the host also sees what the
+/// program itself would show (`Permission denied (os error 2)`).
+pub fn from_io<T>(label: &str, r: std::io::Result<T>) -> R<T> {
+    r.map_err(|e| {
+        println!("{label} error: {e}");
+        match e.raw_os_error() {
+            Some(code) => raw_result(code).err().unwrap_or(wasi::ERRNO_IO),
+            None => wasi::ERRNO_IO,
+        }
+    })
+}
 
 /// Opened descriptors are numbers too, but which number is the host's choice: not shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
