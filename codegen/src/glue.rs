@@ -19,30 +19,109 @@ fn wasm_ty(t: WasmType) -> TokenStream {
     }
 }
 
-/// Emits `add_to_linker` for `funcs` of the witx module `module`.
+/// Emits the glue for `funcs` of the witx module `module`: one `link_<function>` per function,
+/// the `IMPORTS` table of the names each answers (see [`crate::links`]), `add_to_linker` and
+/// `add_imports_to_linker`.
 pub fn emit(target: &Target, module: &str, funcs: &[Func]) -> Result<TokenStream, Error> {
     let rt = &target.runtime;
     let tr = &target.trait_ident;
-    let wrappers = funcs
+    let links = crate::links::link_names(funcs)?;
+    let linkers = funcs
         .iter()
-        .map(|f| emit_func(target, module, f))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|f| {
+            let body = emit_func(target, f)?;
+            let link = format_ident!("link_{}", f.name);
+            let doc = format!(" Registers `{}` as `name`.", f.name);
+            Ok(quote! {
+                #[doc = #doc]
+                fn #link<T: 'static, S: #tr + 'static>(
+                    linker: &mut ::wasmtime::Linker<T>,
+                    as_name: &str,
+                    get: impl Fn(&mut T) -> &mut #rt::Host<S> + Send + Sync + Copy + 'static,
+                ) -> ::wasmtime::Result<()> {
+                    #body
+                    Ok(())
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let imports = links.iter().map(|l| {
+        let (name, function) = (&l.name, &funcs[l.func].name);
+        let params = proc_macro2::Literal::usize_unsuffixed(l.params);
+        quote!(#rt::glue::Import { name: #name, params: #params, function: #function })
+    });
+    let unambiguous = links.iter().filter(|l| !l.ambiguous).map(|l| {
+        let (name, link) = (&l.name, format_ident!("link_{}", funcs[l.func].name));
+        quote!(#link(linker, #name, get)?;)
+    });
+    let arms = funcs.iter().map(|f| {
+        let (name, link) = (&f.name, format_ident!("link_{}", f.name));
+        quote!(#name => #link(linker, name, get),)
+    });
     let doc = format!(
-        "Registers every function of the witx module `{module}` in `linker`, with its exact \
-         core-wasm signature, calling the [`{tr}`] that `get` finds in the store's data.\n\n\
+        "Registers the functions of the witx module `{module}` in `linker` under every name in \
+         [`IMPORTS`] that only one of them answers, calling the [`{tr}`] that `get` finds in the \
+         store's data. A name two forms answer (by arity) needs [`add_imports_to_linker`].\n\n\
          Guest pointers are checked against the memory (bounds, alignment, overflow): a bad one \
          gives `EFAULT`, a bad enum or flags value `EINVAL`, never a host panic."
     );
     let doc = crate::docs(&doc, "");
+    let imports_doc = crate::docs(
+        "Every name a guest may import a function of this module as: the name, its number of \
+         core-wasm parameters (which picks the form when two answer one name), and the witx \
+         function.",
+        "",
+    );
+    let by_import_doc = crate::docs(
+        "Registers, for each import of `module` from this witx module that [`IMPORTS`] \
+         answers by name and arity, the function that answers it under that name, replacing \
+         what `linker` defines there (call `Linker::allow_shadowing(true)` first when it may \
+         define some). Imports equal by name and arity to an entry of `skip` are left alone \
+         (another package answers them). Returns how many imports it linked.",
+        "",
+    );
     Ok(quote! {
+        /// The module name guests import these functions from.
+        pub const MODULE: &str = #module;
+
+        #imports_doc
+        pub const IMPORTS: &[#rt::glue::Import] = &[#(#imports),*];
+
         #doc
         pub fn add_to_linker<T: 'static, S: #tr + 'static>(
             linker: &mut ::wasmtime::Linker<T>,
             get: impl Fn(&mut T) -> &mut #rt::Host<S> + Send + Sync + Copy + 'static,
         ) -> ::wasmtime::Result<()> {
-            #(#wrappers)*
+            #(#unambiguous)*
             Ok(())
         }
+
+        #by_import_doc
+        pub fn add_imports_to_linker<T: 'static, S: #tr + 'static>(
+            linker: &mut ::wasmtime::Linker<T>,
+            module: &::wasmtime::Module,
+            skip: &[#rt::glue::Import],
+            get: impl Fn(&mut T) -> &mut #rt::Host<S> + Send + Sync + Copy + 'static,
+        ) -> ::wasmtime::Result<usize> {
+            let mut linked = 0;
+            for import in #rt::glue::imports_from(module, MODULE) {
+                if skip.iter().any(|s| s.answers(&import)) {
+                    continue;
+                }
+                let Some(found) = IMPORTS.iter().find(|i| i.answers(&import)) else {
+                    continue;
+                };
+                let name = import.name.as_str();
+                match found.function {
+                    #(#arms)*
+                    _ => unreachable!("IMPORTS names generated functions only"),
+                }?;
+                linked += 1;
+            }
+            Ok(linked)
+        }
+
+        #(#linkers)*
     })
 }
 
@@ -53,10 +132,9 @@ fn raw(raws: &mut Vec<Ident>, name: String) -> Ident {
     ident
 }
 
-fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Error> {
+fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
     let rt = &target.runtime;
-    let name = &f.name;
-    let method = snake(name);
+    let method = snake(&f.name);
     let mut raws: Vec<Ident> = Vec::new();
 
     let mut convs = Vec::new(); // value conversions, before anything else
@@ -66,6 +144,7 @@ fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Err
     let mut post = Vec::new(); // writes after the call
     let mut iovecs: Option<(Ident, Ident, Ident, bool)> = None;
     let mut records_out: Vec<(Ident, Ident)> = Vec::new();
+    let mut chains: Vec<(Ident, Ident, TokenStream)> = Vec::new();
 
     for p in &f.params {
         match p {
@@ -138,6 +217,61 @@ fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Err
                     }
                 }
             }
+            Param::Buffer { name, mutable } => {
+                let ptr = raw(&mut raws, format!("{name}_ptr"));
+                let v = snake(name);
+                let (buf, len) = (format_ident!("{}_buf", name), format_ident!("{}_len", name));
+                pre.push(quote!(let (#buf, #len) = #rt::abi::descriptor(mem, #ptr)?;));
+                borrows.push(if *mutable {
+                    quote!(let #v = borrows.bytes_mut(#buf, #len)?;)
+                } else {
+                    quote!(let #v = borrows.bytes(#buf, #len)?;)
+                });
+                args.push(quote!(#v));
+            }
+            Param::BytesInOut { name } => {
+                let (ptr, len_ptr) = (
+                    raw(&mut raws, format!("{name}_ptr")),
+                    raw(&mut raws, format!("{name}_len_ptr")),
+                );
+                let v = snake(name);
+                let (at, len) = (
+                    format_ident!("{}_len_at", name),
+                    format_ident!("{}_len", name),
+                );
+                pre.push(quote!(let (#at, #len) = #rt::abi::inout_len(mem, #len_ptr)?;));
+                borrows.push(quote!(let #v = borrows.bytes_mut(#ptr, #len)?;));
+                args.push(quote!(#v));
+                post.push(quote!(#rt::abi::store_inout_len(mem, #at, written)?;));
+            }
+            Param::Record { name, tref } => {
+                let ptr = raw(&mut raws, format!("{name}_ptr"));
+                let v = snake(name);
+                let t = rust_type(tref)?;
+                pre.push(quote!(let #v = #rt::abi::load_at::<#t>(mem, #ptr)?;));
+                args.push(quote!(#v));
+            }
+            Param::Chain {
+                name,
+                elem,
+                max_name,
+                next_offset,
+            } => {
+                let (ptr, max) = (
+                    raw(&mut raws, format!("{name}_ptr")),
+                    raw(&mut raws, max_name.clone()),
+                );
+                let v = snake(name);
+                let nodes = format_ident!("{}_nodes", name);
+                let next_offset_lit = proc_macro2::Literal::usize_unsuffixed(*next_offset);
+                let t = rust_type(elem)?;
+                pre.push(quote! {
+                    let #nodes = #rt::abi::chain::<#t>(mem, #ptr, #max, #next_offset_lit)?;
+                    let mut #v = #rt::abi::chain_values::<#t>(&#nodes);
+                });
+                args.push(quote!(&mut #v));
+                chains.push((v, nodes, t));
+            }
             Param::StringTable {
                 table_name,
                 buf_name,
@@ -173,7 +307,7 @@ fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Err
         }
         let code = &raws[0];
         return Ok(quote! {
-            linker.func_wrap(#module, #name, move |mut caller: ::wasmtime::Caller<'_, T>, #(#params: #tys),*| -> ::wasmtime::Result<()> {
+            linker.func_wrap(MODULE, as_name, move |mut caller: ::wasmtime::Caller<'_, T>, #(#params: #tys),*| -> ::wasmtime::Result<()> {
                 let system = #rt::glue::system(&mut caller, get);
                 let result = (|| -> Result<(), Errno> {
                     #(#convs)*
@@ -200,13 +334,18 @@ fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Err
         out_checks.push(quote!(let #at = #rt::abi::out_at::<#ty>(mem, #ptr)?;));
         stores.push(quote!(#rt::abi::GuestValue::store(#v, mem, #at)?;));
     }
-    let count_limit = if f.count_result() {
-        quote!(ret0 as usize)
-    } else {
-        quote!(usize::MAX)
+    let count_limit = match f.count_result() {
+        Some(i) => {
+            let r = &ret_names[i];
+            quote!(#r as usize)
+        }
+        None => quote!(usize::MAX),
     };
     for (v, at) in &records_out {
         post.push(quote!(#rt::abi::store_array(mem, #at, #v.as_slice(), #count_limit)?;));
+    }
+    for (v, nodes, t) in &chains {
+        post.push(quote!(#rt::abi::store_chain::<#t>(mem, &#nodes, &#v, #count_limit)?;));
     }
 
     if raws.len() != f.wasm_params.len() {
@@ -234,7 +373,11 @@ fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Err
     } else {
         quote!()
     };
-    let bind = match ret_names.as_slice() {
+    let mut bound = ret_names.clone();
+    if f.inout().is_some() {
+        bound.insert(0, format_ident!("written"));
+    }
+    let bind = match bound.as_slice() {
         [] => quote!(()),
         [one] => quote!(#one),
         many => quote!((#(#many),*)),
@@ -246,7 +389,7 @@ fn emit_func(target: &Target, module: &str, f: &Func) -> Result<TokenStream, Err
     };
     let result_ty = wasm_ty(f.wasm_results[0]);
     Ok(quote! {
-        linker.func_wrap(#module, #name, move |mut caller: ::wasmtime::Caller<'_, T>, #(#params: #tys),*| -> ::wasmtime::Result<#result_ty> {
+        linker.func_wrap(MODULE, as_name, move |mut caller: ::wasmtime::Caller<'_, T>, #(#params: #tys),*| -> ::wasmtime::Result<#result_ty> {
             #access
             let result = (|| -> Result<(), Errno> {
                 #(#out_checks)*

@@ -7,6 +7,7 @@
 //! [`tracer`] write Rust with `quote`, which [`prettyplease`] formats.
 
 pub mod glue;
+pub mod links;
 pub mod model;
 pub mod names;
 pub mod system;
@@ -199,6 +200,16 @@ pub fn generate_package(
         })
         .collect();
     let type_defs = types::emit(target, &own)?;
+    let consts = doc.constants().map(|c| {
+        let id = Ident::new(
+            &format!("{}_{}", c.ty.as_str(), c.name.as_str()).to_uppercase(),
+            Span::call_site(),
+        );
+        let ty = names::type_ident(c.ty.as_str());
+        let value = proc_macro2::Literal::u64_unsuffixed(c.value);
+        let d = docs(&c.docs, &format!("A `{}` value.", c.ty.as_str()));
+        quote!(#d pub const #id: #ty = #value;)
+    });
     let types_file = quote! {
         #![doc = " The types and constants of the witx package, with their witx memory layout."]
         #![allow(clippy::useless_conversion)]
@@ -206,6 +217,7 @@ pub fn generate_package(
         use #rt::abi::GuestValue;
         #(#imports)*
         #type_defs
+        #(#consts)*
     };
 
     let funcs = module
@@ -248,7 +260,7 @@ pub fn generate_package(
         mod glue;
         mod trace;
         pub use system::#tr;
-        pub use glue::add_to_linker;
+        pub use glue::{IMPORTS, MODULE, add_imports_to_linker, add_to_linker};
     };
     let mut files = Vec::new();
     for (name, tokens) in [

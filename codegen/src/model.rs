@@ -30,6 +30,25 @@ pub enum Param {
         buf_name: String,
         sizes_func: String,
     },
+    /// A pointer to a buffer descriptor: a record of exactly a `(@witx pointer u8)` and its
+    /// `$size` (the WasmEdge `$address`), as `&[u8]` (`const_pointer`) or `&mut [u8]`.
+    Buffer { name: String, mutable: bool },
+    /// `(@witx pointer u8)` followed by `(@witx pointer $size)`: a buffer whose length is in and
+    /// out (`getsockopt(2)`'s). The method takes `&mut [u8]` and returns the bytes it wrote,
+    /// which the glue stores back through the length pointer.
+    BytesInOut { name: String },
+    /// One `(@witx const_pointer $record)` on its own: the record, copied in by value.
+    Record { name: String, tref: TypeRef },
+    /// `(@witx pointer (@witx pointer $record))` followed by a `$size`: a list the guest
+    /// allocated, linked through the record's `next` member, of at most that many records
+    /// (`sock_getaddrinfo`'s results). The method fills a slice of the ABI-free values that
+    /// `abi::Chained` gives the record; the first `$size` result says how many it filled.
+    Chain {
+        name: String,
+        elem: TypeRef,
+        max_name: String,
+        next_offset: usize,
+    },
 }
 
 /// One slice of a [`Param::Records`] group.
@@ -63,10 +82,22 @@ pub struct Func {
 }
 
 impl Func {
-    /// Whether the first ok value is a `$size` count, which bounds what output buffers hold.
-    pub fn count_result(&self) -> bool {
-        matches!(&self.ret, Ret::Expected { ok } if ok.first().is_some_and(
-            |t| matches!(t, TypeRef::Name(n) if n.name.as_str() == "size")))
+    /// The first ok value that is a `$size` count, which bounds what output buffers hold.
+    pub fn count_result(&self) -> Option<usize> {
+        match &self.ret {
+            Ret::Expected { ok } => ok
+                .iter()
+                .position(|t| matches!(t, TypeRef::Name(n) if n.name.as_str() == "size")),
+            Ret::NoReturn => None,
+        }
+    }
+
+    /// The parameter whose length is in and out, if any.
+    pub fn inout(&self) -> Option<&str> {
+        self.params.iter().find_map(|p| match p {
+            Param::BytesInOut { name } => Some(name.as_str()),
+            _ => None,
+        })
     }
 
     /// Whether the glue needs the guest's linear memory for this function.
@@ -86,6 +117,30 @@ fn is_u8(t: &TypeRef) -> bool {
 
 fn is_size(t: &TypeRef) -> bool {
     matches!(&**t.type_(), Type::Builtin(BuiltinType::U32 { .. }))
+}
+
+/// A record of exactly a pointer to bytes and its size.
+fn is_buffer_descriptor(t: &TypeRef) -> bool {
+    let Type::Record(r) = &**t.type_() else {
+        return false;
+    };
+    matches!(r.members.as_slice(), [buf, len]
+        if matches!(&**buf.tref.type_(), Type::Pointer(b) if is_u8(b)) && is_size(&len.tref))
+}
+
+/// The offset of a record's `next` member, when it has one that can hold a guest address.
+fn next_offset(t: &TypeRef) -> Option<usize> {
+    let Type::Record(r) = &**t.type_() else {
+        return None;
+    };
+    let layout = r.member_layout();
+    r.members.iter().zip(layout).find_map(|(m, l)| {
+        let address = matches!(
+            &**m.tref.type_(),
+            Type::Pointer(_) | Type::ConstPointer(_) | Type::Builtin(BuiltinType::U32 { .. })
+        );
+        (m.name.as_str() == "next" && address).then_some(l.offset)
+    })
 }
 
 fn is_iovec(t: &TypeRef) -> Option<bool> {
@@ -128,16 +183,34 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
                 i += 1;
             }
             Type::Pointer(inner) | Type::ConstPointer(inner) => {
+                let mutable = matches!(&**p.tref.type_(), Type::Pointer(_));
                 let inner_ty = &**inner.type_();
+                let next = ps.get(i + 1);
                 if let Type::Pointer(pp) = inner_ty {
-                    let next = ps.get(i + 1);
+                    if !is_u8(pp) {
+                        let max = next.filter(|n| is_size(&n.tref));
+                        let (Some(max), Some(offset)) = (max, next_offset(pp)) else {
+                            return Err(unsupported(
+                                "a pointer to pointers to records without a `next` member and \
+                                 a count after it",
+                            ));
+                        };
+                        params.push(Param::Chain {
+                            name,
+                            elem: pp.clone(),
+                            max_name: max.name.as_str().to_string(),
+                            next_offset: offset,
+                        });
+                        i += 2;
+                        continue;
+                    }
                     let buf_ok = next
                         .is_some_and(|n| matches!(&**n.tref.type_(), Type::Pointer(b) if is_u8(b)));
                     let sizes_func = fname.strip_suffix("_get").map(|s| format!("{s}_sizes_get"));
                     let sizes_ok = sizes_func
                         .as_ref()
                         .is_some_and(|s| module.func(&witx::Id::new(s)).is_some());
-                    if !is_u8(pp) || !buf_ok || !sizes_ok {
+                    if !buf_ok || !sizes_ok {
                         return Err(unsupported(
                             "a pointer to pointers that is not a string table (X_get + X_sizes_get)",
                         ));
@@ -150,6 +223,32 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
                         sizes_func: sizes_func.unwrap_or_default(),
                     });
                     i += 2;
+                    continue;
+                }
+                if is_buffer_descriptor(inner) {
+                    params.push(Param::Buffer { name, mutable });
+                    i += 1;
+                    continue;
+                }
+                let len_by_pointer = next
+                    .is_some_and(|n| matches!(&**n.tref.type_(), Type::Pointer(l) if is_size(l)));
+                if is_u8(inner) && mutable && len_by_pointer {
+                    params.push(Param::BytesInOut { name });
+                    i += 2;
+                    continue;
+                }
+                let followed_by_size = next.is_some_and(|n| is_size(&n.tref));
+                let record = matches!(inner_ty, Type::Record(_)) && inner.named();
+                let next_is_record_pointer = next.is_some_and(|n| {
+                    matches!(&**n.tref.type_(), Type::Pointer(e) | Type::ConstPointer(e)
+                        if matches!(&**e.type_(), Type::Record(_)) && !is_buffer_descriptor(e))
+                });
+                if record && !mutable && !followed_by_size && !next_is_record_pointer {
+                    params.push(Param::Record {
+                        name,
+                        tref: inner.clone(),
+                    });
+                    i += 1;
                     continue;
                 }
                 // A run of pointers followed by one size.
@@ -167,10 +266,7 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
                 };
                 let run = &ps[i..j];
                 if run.len() == 1 && is_u8(inner) {
-                    params.push(Param::Bytes {
-                        name,
-                        mutable: matches!(&**p.tref.type_(), Type::Pointer(_)),
-                    });
+                    params.push(Param::Bytes { name, mutable });
                 } else {
                     let mut slices = Vec::new();
                     for rp in run {

@@ -8,7 +8,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 /// The Rust parameters (name and type) of a trait method.
-pub fn method_params(f: &Func) -> Result<Vec<(Ident, TokenStream)>, Error> {
+pub fn method_params(target: &Target, f: &Func) -> Result<Vec<(Ident, TokenStream)>, Error> {
+    let rt = &target.runtime;
     let mut out = Vec::new();
     for p in &f.params {
         match p {
@@ -48,6 +49,20 @@ pub fn method_params(f: &Func) -> Result<Vec<(Ident, TokenStream)>, Error> {
             Param::StringTable { buf_name, .. } => {
                 out.push((snake(buf_name), quote!(&mut [u8])));
             }
+            Param::Buffer {
+                name,
+                mutable: false,
+            } => out.push((snake(name), quote!(&[u8]))),
+            Param::Buffer {
+                name,
+                mutable: true,
+            }
+            | Param::BytesInOut { name } => out.push((snake(name), quote!(&mut [u8]))),
+            Param::Record { name, tref } => out.push((snake(name), rust_type(tref)?)),
+            Param::Chain { name, elem, .. } => {
+                let t = rust_type(elem)?;
+                out.push((snake(name), quote!(&mut [<#t as #rt::abi::Chained>::Value])));
+            }
         }
     }
     Ok(out)
@@ -58,7 +73,10 @@ pub fn ok_type(f: &Func) -> Result<Option<TokenStream>, Error> {
     match &f.ret {
         Ret::NoReturn => Ok(None),
         Ret::Expected { ok } => {
-            let tys = ok.iter().map(rust_type).collect::<Result<Vec<_>, _>>()?;
+            let mut tys = ok.iter().map(rust_type).collect::<Result<Vec<_>, _>>()?;
+            if f.inout().is_some() {
+                tys.insert(0, quote!(Size));
+            }
             Ok(Some(match tys.as_slice() {
                 [] => quote!(()),
                 [t] => quote!(#t),
@@ -105,6 +123,20 @@ fn param_docs(f: &Func, witx_func: &witx::InterfaceFunc) -> String {
                     names.join(" and ")
                 ));
             }
+            Param::Buffer { name, .. } => s.push_str(&format!(
+                "\n\nABI-free form: `{name}` is the buffer its descriptor (pointer and length) \
+                 points at."
+            )),
+            Param::BytesInOut { name } => s.push_str(&format!(
+                "\n\nABI-free form: `{name}` is as long as the guest's length says; the method \
+                 returns how many bytes of it it wrote (first, before any other result), which \
+                 the glue stores back as the length."
+            )),
+            Param::Chain { name, max_name, .. } => s.push_str(&format!(
+                "\n\nABI-free form: `{name}` has one value per record of the guest's list (at \
+                 most `{max_name}`); fill them in order and return how many; the glue writes \
+                 them into the records."
+            )),
             _ => {}
         }
     }
@@ -140,7 +172,7 @@ pub fn emit(
     let mut methods = Vec::new();
     for (f, wf) in funcs {
         let m = snake(&f.name);
-        let params = method_params(f)?;
+        let params = method_params(target, f)?;
         let names: Vec<_> = params.iter().map(|(n, _)| n).collect();
         let tys: Vec<_> = params.iter().map(|(_, t)| t).collect();
         let ret = return_type(f)?;

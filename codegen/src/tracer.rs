@@ -27,16 +27,31 @@ fn emit_method(target: &Target, f: &Func) -> Result<TokenStream, Error> {
     let rt = &target.runtime;
     let name = &f.name;
     let method = snake(name);
-    let params = method_params(f)?;
+    let params = method_params(target, f)?;
     let names: Vec<_> = params.iter().map(|(n, _)| n).collect();
     let tys: Vec<_> = params.iter().map(|(_, t)| t).collect();
     let ret = return_type(f)?;
 
     // How much of an output buffer holds data: the returned count, or all of it.
-    let limit = if f.count_result() {
-        quote!(let limit = result.as_ref().ok().map(#rt::trace::count);)
-    } else {
+    let shift = usize::from(f.inout().is_some());
+    let ok_len = match &f.ret {
+        Ret::Expected { ok } => ok.len() + shift,
+        Ret::NoReturn => 0,
+    };
+    let count = match (f.count_result().map(|i| i + shift), f.inout()) {
+        (Some(i), _) if ok_len > 1 => {
+            let i = syn::Index::from(i);
+            quote!(Some(r.#i as usize))
+        }
+        (Some(_), _) => quote!(Some(*r as usize)),
+        (None, Some(_)) if ok_len > 1 => quote!(Some(r.0 as usize)),
+        (None, Some(_)) => quote!(Some(*r as usize)),
+        (None, None) => quote!(None),
+    };
+    let limit = if count.to_string() == "None" {
         quote!(let limit = result.as_ref().ok().map(|_| usize::MAX);)
+    } else {
+        quote!(let limit = result.as_ref().ok().map(|r| #count.unwrap_or(usize::MAX));)
     };
     let mut args = Vec::new();
     for p in &f.params {
@@ -52,10 +67,30 @@ fn emit_method(target: &Target, f: &Func) -> Result<TokenStream, Error> {
                 let v = snake(name);
                 args.push(quote!(line.arg(#name, #rt::trace::Bytes(#v));));
             }
+            Param::Buffer {
+                name,
+                mutable: false,
+            } => {
+                let v = snake(name);
+                args.push(quote!(line.arg(#name, #rt::trace::Bytes(#v));));
+            }
+            Param::Record { name, .. } => {
+                let v = snake(name);
+                args.push(quote!(line.arg(#name, #v);));
+            }
+            Param::Chain { name, .. } => {
+                let v = snake(name);
+                args.push(quote!(line.arg_out(#name, limit.map(|l| #rt::trace::List(&#v[..l.min(#v.len())])));));
+            }
             Param::Bytes {
                 name,
                 mutable: true,
             }
+            | Param::Buffer {
+                name,
+                mutable: true,
+            }
+            | Param::BytesInOut { name }
             | Param::StringTable { buf_name: name, .. } => {
                 let v = snake(name);
                 args.push(quote!(line.arg_out(#name, limit.map(|n| #rt::trace::Bytes(&#v[..n.min(#v.len())])));));
@@ -90,10 +125,12 @@ fn emit_method(target: &Target, f: &Func) -> Result<TokenStream, Error> {
         }
     }
     let has_outputs = f.params.iter().any(|p| match p {
-        Param::Bytes { mutable, .. } | Param::Iovecs { mutable, .. } => *mutable,
+        Param::Bytes { mutable, .. }
+        | Param::Iovecs { mutable, .. }
+        | Param::Buffer { mutable, .. } => *mutable,
         Param::Records { slices, .. } => slices.iter().any(|s| s.mutable),
-        Param::StringTable { .. } => true,
-        Param::Value { .. } | Param::Str { .. } => false,
+        Param::StringTable { .. } | Param::BytesInOut { .. } | Param::Chain { .. } => true,
+        Param::Value { .. } | Param::Str { .. } | Param::Record { .. } => false,
     });
     let limit = if has_outputs { limit } else { quote!() };
     let line = if args.is_empty() {

@@ -32,9 +32,10 @@ listening, or connected) and preopen it after the directories, in command-line
 order. ADDR is HOST:PORT, :PORT (listen on every interface, dial loopback),
 [IPv6]:PORT, or a URL tcp://, tcp4://, tcp6:// (udp:// too) with options
 ?reuseaddr=0|1&nonblock=0|1&backlog=N&nodelay=0|1 (defaults 1, 0, 128, 1).
---sockets: auto links the WasmEdge socket functions when the module imports
-any; wasmedge always; path_open lets path_open make sockets from URLs such as
-tcp+listen://HOST:PORT or udp+dial://HOST:PORT (same options); none: neither.
+--sockets: auto (the default) and wasmedge link the WasmEdge socket functions
+the module imports, each in the v1 or v2 form its arity asks for; path_open
+lets path_open make sockets from URLs such as tcp+listen://HOST:PORT or
+udp+dial://HOST:PORT (same options) instead; none gives neither.
 Sockets the guest makes may connect and bind nothing unless allowed (EACCES
 otherwise): --allow-connect and --allow-bind take 10.0.0.0/8, 127.0.0.1:8080,
 [::1]:1000-2000, localhost:80,443 or *:PORTS; --allow-network allows all,
@@ -210,11 +211,11 @@ pub struct Cli {
 pub enum Sockets {
     /// None: preview 1 only, on sockets the host preopened.
     None,
-    /// The WasmEdge functions, when the module imports any of them.
+    /// The WasmEdge functions the module imports (the default).
     Auto,
     /// `path_open` makes sockets from URLs (`tcp+listen://HOST:PORT`...).
     PathOpen,
-    /// The WasmEdge functions, always.
+    /// The WasmEdge functions the module imports, asked for by name.
     Wasmedge,
 }
 

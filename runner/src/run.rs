@@ -9,7 +9,7 @@ use std::num::NonZeroUsize;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use wasirun_unix::{Builder, DirMode, Policy, UnixSystem};
 use wasirun_wasi::trace::{Format, TraceOptions};
-use wasirun_wasi::{Host, I32Exit, System, Tracer};
+use wasirun_wasi::{Host, I32Exit, System, Tracer, Wasmedge, preview1, wasmedge};
 use wasmtime::{
     Config, Engine, ExternType, Linker, Module, OptLevel, Store, Strategy, Trap, WasmBacktrace,
     WasmBacktraceDetails,
@@ -63,9 +63,14 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
                     },
                     string_size: cli.trace_string_size,
                 };
-                start(&engine, &module, Tracer::new(system, sink, options))
+                start(
+                    &engine,
+                    &module,
+                    cli.sockets,
+                    Tracer::new(system, sink, options),
+                )
             }
-            None => start(&engine, &module, system),
+            None => start(&engine, &module, cli.sockets, system),
         });
     // The entry is renamed into place whole or not at all; waiting only keeps a short-lived
     // guest from leaving its temporary file behind.
@@ -188,14 +193,29 @@ fn check_command(module: &Module) -> Result<(), String> {
 }
 
 /// Links `module` with WASI on `system`, instantiates it and calls `_start`.
-fn start<S: System + 'static>(engine: &Engine, module: &Module, system: S) -> Result<i32, Failure> {
+///
+/// Unless `--sockets none` or `path_open`, the WasmEdge socket functions the module imports are
+/// linked too, each in the form its import's arity asks for. Imports that preview 1 answers
+/// (same name and arity: `sock_accept` with 3 parameters, `sock_recv`...) stay preview 1's.
+fn start<S: System + Wasmedge + 'static>(
+    engine: &Engine,
+    module: &Module,
+    sockets: Sockets,
+    system: S,
+) -> Result<i32, Failure> {
     let mut linker = Linker::<Host<S>>::new(engine);
-    wasirun_wasi::add_to_linker(&mut linker, |h| h).map_err(|e| {
+    let define = |e: wasmtime::Error| {
         Failure::new(
             Status::Internal,
             format!("cannot define WASI: {}", one_line(&e)),
         )
-    })?;
+    };
+    wasirun_wasi::add_to_linker(&mut linker, |h| h).map_err(define)?;
+    if matches!(sockets, Sockets::Auto | Sockets::Wasmedge) {
+        linker.allow_shadowing(true);
+        wasmedge::add_imports_to_linker(&mut linker, module, preview1::IMPORTS, |h| h)
+            .map_err(define)?;
+    }
     let mut store = Store::new(engine, Host::new(system));
     let instance = match linker.instantiate(&mut store, module) {
         Ok(instance) => instance,

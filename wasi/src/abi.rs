@@ -184,6 +184,96 @@ pub fn store_string_table(
     Ok(())
 }
 
+/// Decodes the `T` at guest address `ptr` (a record passed by pointer, read once).
+#[inline]
+pub fn load_at<T: GuestValue>(mem: &[u8], ptr: i32) -> Result<T, Errno> {
+    T::load(mem, out_at::<T>(mem, ptr)?)
+}
+
+/// Reads a buffer descriptor (a pointer to bytes, then their length, 4 bytes each) at `ptr`:
+/// the raw pointer and length, for [`Borrows`] to check.
+#[inline]
+pub fn descriptor(mem: &[u8], ptr: i32) -> Result<(i32, i32), Errno> {
+    let at = region(mem, ptr, 8, 4)?;
+    Ok((u32::load(mem, at)? as i32, u32::load(mem, at + 4)? as i32))
+}
+
+/// The address that a length "pointer" 4 stands for: Go guests built on the stealthrocket
+/// `net` package pass `sock_getsockopt` the literal size 4 where WasmEdge guests pass a pointer
+/// to the size. No real guest puts its size word at address 4 (the first page holds the
+/// module's data or nothing), so 4 is read as the literal.
+const LITERAL_LEN: i32 = 4;
+
+/// An in/out length: where it is (`None` for the literal 4, see above) and its value.
+#[inline]
+pub fn inout_len(mem: &[u8], ptr: i32) -> Result<(Option<usize>, i32), Errno> {
+    if ptr == LITERAL_LEN {
+        return Ok((None, LITERAL_LEN));
+    }
+    let at = out_at::<u32>(mem, ptr)?;
+    Ok((Some(at), u32::load(mem, at)? as i32))
+}
+
+/// Stores the length an in/out buffer ended with, unless it was given as a literal.
+#[inline]
+pub fn store_inout_len(mem: &mut [u8], at: Option<usize>, len: Size) -> Result<(), Errno> {
+    match at {
+        Some(at) => len.store(mem, at),
+        None => Ok(()),
+    }
+}
+
+/// A record that guests link into a list for the host to fill (`sock_getaddrinfo`'s results):
+/// the ABI-free value a system fills in for each, and how one is written into a record.
+pub trait Chained: GuestValue {
+    /// What the system fills in.
+    type Value: Default + Clone + crate::trace::TraceValue;
+    /// Writes `value` into the record at offset `at`, and into what the record points to.
+    fn store_value(mem: &mut [u8], at: usize, value: &Self::Value) -> Result<(), Errno>;
+}
+
+/// The offsets of the records of the list whose first address is stored at `ptr`, linked
+/// through the `u32` at `next_offset` of each, until a 0 or `max` records. A list longer than
+/// the memory can hold distinct records loops, and is `EFAULT`.
+pub fn chain<T: Chained>(
+    mem: &[u8],
+    ptr: i32,
+    max: i32,
+    next_offset: usize,
+) -> Result<Vec<usize>, Errno> {
+    let max = max as u32 as usize;
+    let most = mem.len() / T::SIZE.max(1);
+    let mut node = load_at::<u32>(mem, ptr)?;
+    let mut nodes = Vec::new();
+    while node != 0 && nodes.len() < max {
+        if nodes.len() == most {
+            return Err(Errno::Fault);
+        }
+        let at = out_at::<T>(mem, node as i32)?;
+        nodes.push(at);
+        node = u32::load(mem, at + next_offset)?;
+    }
+    Ok(nodes)
+}
+
+/// One default value per record of a [`chain`], for the system to fill.
+pub fn chain_values<T: Chained>(nodes: &[usize]) -> Vec<T::Value> {
+    vec![T::Value::default(); nodes.len()]
+}
+
+/// Writes the first `limit` values into the records of a [`chain`].
+pub fn store_chain<T: Chained>(
+    mem: &mut [u8],
+    nodes: &[usize],
+    values: &[T::Value],
+    limit: usize,
+) -> Result<(), Errno> {
+    for (&at, v) in nodes.iter().zip(values).take(limit) {
+        T::store_value(mem, at, v)?;
+    }
+    Ok(())
+}
+
 /// Records copied out of, or into, guest memory for one call: on the stack up to
 /// [`RECORDS_INLINE`] of them, on the heap past that.
 pub struct RecordBuf<T: GuestValue + Default> {

@@ -61,3 +61,47 @@ pub fn exit(code: i32, result: Result<(), Errno>) -> wasmtime::Error {
         Err(e) => wasmtime::format_err!("exit with code {code}: {}", e.description()),
     }
 }
+
+/// A name a generated function answers when a guest imports it (the `IMPORTS` table of each
+/// package's glue).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Import {
+    /// The import name.
+    pub name: &'static str,
+    /// The number of core-wasm parameters: when two forms answer one name, the import's arity
+    /// picks one.
+    pub params: usize,
+    /// The witx function that answers.
+    pub function: &'static str,
+}
+
+impl Import {
+    /// Whether this answers `import`: same name, same arity.
+    pub fn answers(&self, import: &FuncImport) -> bool {
+        self.name == import.name && self.params == import.params
+    }
+}
+
+/// A function a module imports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncImport {
+    /// The import name.
+    pub name: String,
+    /// Its number of parameters.
+    pub params: usize,
+}
+
+/// The functions `module` imports from the module named `from`.
+pub fn imports_from(module: &wasmtime::Module, from: &str) -> Vec<FuncImport> {
+    module
+        .imports()
+        .filter(|i| i.module() == from)
+        .filter_map(|i| {
+            let params = i.ty().func()?.params().len();
+            Some(FuncImport {
+                name: i.name().to_string(),
+                params,
+            })
+        })
+        .collect()
+}

@@ -29,6 +29,7 @@ mod errno;
 mod generated;
 pub mod glue;
 mod host;
+pub mod sockaddr;
 pub mod trace;
 
 pub use bitflags;
@@ -38,3 +39,4 @@ pub use host::Host;
 pub use preview1::types::*;
 pub use preview1::{System, add_to_linker};
 pub use trace::Tracer;
+pub use wasmedge::Wasmedge;

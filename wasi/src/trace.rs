@@ -403,15 +403,23 @@ impl TraceValue for () {
     }
 }
 
-impl<A: TraceValue, B: TraceValue> TraceValue for (A, B) {
-    fn trace(&self, w: &mut Writer<'_>) {
-        w.out.push(if w.json { b'[' } else { b'(' });
-        self.0.trace(w);
-        w.sep();
-        self.1.trace(w);
-        w.out.push(if w.json { b']' } else { b')' });
-    }
+macro_rules! tuple_value {
+    ($first:ident $(, $rest:ident)*) => {
+        impl<$first: TraceValue, $($rest: TraceValue),*> TraceValue for ($first, $($rest),*) {
+            #[allow(non_snake_case)]
+            fn trace(&self, w: &mut Writer<'_>) {
+                let ($first, $($rest),*) = self;
+                w.out.push(if w.json { b'[' } else { b'(' });
+                $first.trace(w);
+                $(w.sep(); $rest.trace(w);)*
+                w.out.push(if w.json { b']' } else { b')' });
+            }
+        }
+    };
 }
+
+tuple_value!(A, B);
+tuple_value!(A, B, C);
 
 /// A byte buffer argument.
 pub struct Bytes<'a>(pub &'a [u8]);
@@ -452,29 +460,6 @@ impl<T: TraceValue> TraceValue for List<'_, T> {
     fn trace(&self, w: &mut Writer<'_>) {
         w.list(self.0.iter(), |w, v| v.trace(w));
     }
-}
-
-/// A result whose first value counts what the call produced (bytes, events).
-pub trait Count {
-    /// The count.
-    fn count(&self) -> usize;
-}
-
-impl Count for u32 {
-    fn count(&self) -> usize {
-        *self as usize
-    }
-}
-
-impl<T> Count for (u32, T) {
-    fn count(&self) -> usize {
-        self.0 as usize
-    }
-}
-
-/// How much of an output buffer a result says was filled.
-pub fn count(result: &impl Count) -> usize {
-    result.count()
 }
 
 /// Formats flags as `A|B`, `0` when none is set, hex for bits without a name.

@@ -1,6 +1,7 @@
-//! Sockets: `sock_accept`, `sock_recv`, `sock_send`, `sock_shutdown` on descriptors that are
-//! sockets (preopened by the host; preview 1 cannot create them). On anything else the kernel
-//! answers `ENOTSOCK`.
+//! Preview 1's socket calls: `sock_accept`, `sock_recv`, `sock_send`, `sock_shutdown` on
+//! descriptors that are sockets (preview 1 cannot create them: the host preopens them, or the
+//! guest makes them with `path_open` URLs or the WasmEdge functions). On anything else the
+//! kernel answers `ENOTSOCK`.
 
 use crate::rights;
 use crate::system::UnixSystem;
@@ -8,7 +9,7 @@ use crate::table::Entry;
 use rustix::fd::AsFd;
 use rustix::net::{
     RecvAncillaryBuffer, RecvFlags, ReturnFlags, SendAncillaryBuffer, SendFlags, Shutdown,
-    SocketFlags,
+    SocketAddrAny, SocketFlags,
 };
 use std::io::{IoSlice, IoSliceMut};
 use wasirun_wasi::{Errno, Fd, Fdflags, Riflags, Rights, Roflags, Sdflags, Siflags, Size};
@@ -54,6 +55,16 @@ pub(crate) fn recv(
     iovs: &mut [IoSliceMut<'_>],
     flags: Riflags,
 ) -> Result<(Size, Roflags), Errno> {
+    recv_from(sys, fd, iovs, flags).map(|(n, f, _)| (n, f))
+}
+
+/// [`recv`], with the sender's address (for datagrams; `None` on a connected stream).
+pub(crate) fn recv_from(
+    sys: &mut UnixSystem,
+    fd: Fd,
+    iovs: &mut [IoSliceMut<'_>],
+    flags: Riflags,
+) -> Result<(Size, Roflags, Option<SocketAddrAny>), Errno> {
     let entry = sys.table.get(fd, Rights::FD_READ)?;
     let mut host = RecvFlags::empty();
     host.set(RecvFlags::PEEK, flags.contains(Riflags::RECV_PEEK));
@@ -64,7 +75,12 @@ pub(crate) fn recv(
     if msg.flags.contains(ReturnFlags::TRUNC) {
         out |= Roflags::RECV_DATA_TRUNCATED;
     }
-    Ok((crate::fs::file::size(msg.bytes), out))
+    let total: usize = iovs.iter().map(|b| b.len()).sum();
+    Ok((
+        crate::fs::file::size(msg.bytes.min(total)),
+        out,
+        msg.address,
+    ))
 }
 
 /// `sock_send`: `sendmsg(2)` from the iovecs, with `MSG_NOSIGNAL` so that a closed peer is

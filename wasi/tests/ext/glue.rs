@@ -4,17 +4,60 @@
 #![allow(clippy::too_many_arguments, clippy::redundant_closure_call, unused_parens)]
 use super::types::*;
 use super::Ext;
-/// Registers every function of the witx module `wasirun_ext` in `linker`, with its exact core-wasm signature, calling the [`Ext`] that `get` finds in the store's data.
+/// The module name guests import these functions from.
+pub const MODULE: &str = "wasirun_ext";
+/// Every name a guest may import a function of this module as: the name, its number of core-wasm parameters (which picks the form when two answer one name), and the witx function.
+pub const IMPORTS: &[::wasirun_wasi::glue::Import] = &[
+    ::wasirun_wasi::glue::Import {
+        name: "ext_greet",
+        params: 5,
+        function: "ext_greet",
+    },
+];
+/// Registers the functions of the witx module `wasirun_ext` in `linker` under every name in [`IMPORTS`] that only one of them answers, calling the [`Ext`] that `get` finds in the store's data. A name two forms answer (by arity) needs [`add_imports_to_linker`].
 ///
 /// Guest pointers are checked against the memory (bounds, alignment, overflow): a bad one gives `EFAULT`, a bad enum or flags value `EINVAL`, never a host panic.
 pub fn add_to_linker<T: 'static, S: Ext + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
     get: impl Fn(&mut T) -> &mut ::wasirun_wasi::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
+    link_ext_greet(linker, "ext_greet", get)?;
+    Ok(())
+}
+/// Registers, for each import of `module` from this witx module that [`IMPORTS`] answers by name and arity, the function that answers it under that name, replacing what `linker` defines there (call `Linker::allow_shadowing(true)` first when it may define some). Imports equal by name and arity to an entry of `skip` are left alone (another package answers them). Returns how many imports it linked.
+pub fn add_imports_to_linker<T: 'static, S: Ext + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    module: &::wasmtime::Module,
+    skip: &[::wasirun_wasi::glue::Import],
+    get: impl Fn(&mut T) -> &mut ::wasirun_wasi::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<usize> {
+    let mut linked = 0;
+    for import in ::wasirun_wasi::glue::imports_from(module, MODULE) {
+        if skip.iter().any(|s| s.answers(&import)) {
+            continue;
+        }
+        let Some(found) = IMPORTS.iter().find(|i| i.answers(&import)) else {
+            continue;
+        };
+        let name = import.name.as_str();
+        match found.function {
+            "ext_greet" => link_ext_greet(linker, name, get),
+            _ => unreachable!("IMPORTS names generated functions only"),
+        }?;
+        linked += 1;
+    }
+    Ok(linked)
+}
+/// Registers `ext_greet` as `name`.
+fn link_ext_greet<T: 'static, S: Ext + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut ::wasirun_wasi::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasirun_ext",
-            "ext_greet",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,

@@ -4,17 +4,375 @@
 #![allow(clippy::too_many_arguments, clippy::redundant_closure_call, unused_parens)]
 use super::types::*;
 use super::System;
-/// Registers every function of the witx module `wasi_snapshot_preview1` in `linker`, with its exact core-wasm signature, calling the [`System`] that `get` finds in the store's data.
+/// The module name guests import these functions from.
+pub const MODULE: &str = "wasi_snapshot_preview1";
+/// Every name a guest may import a function of this module as: the name, its number of core-wasm parameters (which picks the form when two answer one name), and the witx function.
+pub const IMPORTS: &[crate::glue::Import] = &[
+    crate::glue::Import {
+        name: "args_get",
+        params: 2,
+        function: "args_get",
+    },
+    crate::glue::Import {
+        name: "args_sizes_get",
+        params: 2,
+        function: "args_sizes_get",
+    },
+    crate::glue::Import {
+        name: "environ_get",
+        params: 2,
+        function: "environ_get",
+    },
+    crate::glue::Import {
+        name: "environ_sizes_get",
+        params: 2,
+        function: "environ_sizes_get",
+    },
+    crate::glue::Import {
+        name: "clock_res_get",
+        params: 2,
+        function: "clock_res_get",
+    },
+    crate::glue::Import {
+        name: "clock_time_get",
+        params: 3,
+        function: "clock_time_get",
+    },
+    crate::glue::Import {
+        name: "fd_advise",
+        params: 4,
+        function: "fd_advise",
+    },
+    crate::glue::Import {
+        name: "fd_allocate",
+        params: 3,
+        function: "fd_allocate",
+    },
+    crate::glue::Import {
+        name: "fd_close",
+        params: 1,
+        function: "fd_close",
+    },
+    crate::glue::Import {
+        name: "fd_datasync",
+        params: 1,
+        function: "fd_datasync",
+    },
+    crate::glue::Import {
+        name: "fd_fdstat_get",
+        params: 2,
+        function: "fd_fdstat_get",
+    },
+    crate::glue::Import {
+        name: "fd_fdstat_set_flags",
+        params: 2,
+        function: "fd_fdstat_set_flags",
+    },
+    crate::glue::Import {
+        name: "fd_fdstat_set_rights",
+        params: 3,
+        function: "fd_fdstat_set_rights",
+    },
+    crate::glue::Import {
+        name: "fd_filestat_get",
+        params: 2,
+        function: "fd_filestat_get",
+    },
+    crate::glue::Import {
+        name: "fd_filestat_set_size",
+        params: 2,
+        function: "fd_filestat_set_size",
+    },
+    crate::glue::Import {
+        name: "fd_filestat_set_times",
+        params: 4,
+        function: "fd_filestat_set_times",
+    },
+    crate::glue::Import {
+        name: "fd_pread",
+        params: 5,
+        function: "fd_pread",
+    },
+    crate::glue::Import {
+        name: "fd_prestat_get",
+        params: 2,
+        function: "fd_prestat_get",
+    },
+    crate::glue::Import {
+        name: "fd_prestat_dir_name",
+        params: 3,
+        function: "fd_prestat_dir_name",
+    },
+    crate::glue::Import {
+        name: "fd_pwrite",
+        params: 5,
+        function: "fd_pwrite",
+    },
+    crate::glue::Import {
+        name: "fd_read",
+        params: 4,
+        function: "fd_read",
+    },
+    crate::glue::Import {
+        name: "fd_readdir",
+        params: 5,
+        function: "fd_readdir",
+    },
+    crate::glue::Import {
+        name: "fd_renumber",
+        params: 2,
+        function: "fd_renumber",
+    },
+    crate::glue::Import {
+        name: "fd_seek",
+        params: 4,
+        function: "fd_seek",
+    },
+    crate::glue::Import {
+        name: "fd_sync",
+        params: 1,
+        function: "fd_sync",
+    },
+    crate::glue::Import {
+        name: "fd_tell",
+        params: 2,
+        function: "fd_tell",
+    },
+    crate::glue::Import {
+        name: "fd_write",
+        params: 4,
+        function: "fd_write",
+    },
+    crate::glue::Import {
+        name: "path_create_directory",
+        params: 3,
+        function: "path_create_directory",
+    },
+    crate::glue::Import {
+        name: "path_filestat_get",
+        params: 5,
+        function: "path_filestat_get",
+    },
+    crate::glue::Import {
+        name: "path_filestat_set_times",
+        params: 7,
+        function: "path_filestat_set_times",
+    },
+    crate::glue::Import {
+        name: "path_link",
+        params: 7,
+        function: "path_link",
+    },
+    crate::glue::Import {
+        name: "path_open",
+        params: 9,
+        function: "path_open",
+    },
+    crate::glue::Import {
+        name: "path_readlink",
+        params: 6,
+        function: "path_readlink",
+    },
+    crate::glue::Import {
+        name: "path_remove_directory",
+        params: 3,
+        function: "path_remove_directory",
+    },
+    crate::glue::Import {
+        name: "path_rename",
+        params: 6,
+        function: "path_rename",
+    },
+    crate::glue::Import {
+        name: "path_symlink",
+        params: 5,
+        function: "path_symlink",
+    },
+    crate::glue::Import {
+        name: "path_unlink_file",
+        params: 3,
+        function: "path_unlink_file",
+    },
+    crate::glue::Import {
+        name: "poll_oneoff",
+        params: 4,
+        function: "poll_oneoff",
+    },
+    crate::glue::Import {
+        name: "proc_exit",
+        params: 1,
+        function: "proc_exit",
+    },
+    crate::glue::Import {
+        name: "proc_raise",
+        params: 1,
+        function: "proc_raise",
+    },
+    crate::glue::Import {
+        name: "sched_yield",
+        params: 0,
+        function: "sched_yield",
+    },
+    crate::glue::Import {
+        name: "random_get",
+        params: 2,
+        function: "random_get",
+    },
+    crate::glue::Import {
+        name: "sock_accept",
+        params: 3,
+        function: "sock_accept",
+    },
+    crate::glue::Import {
+        name: "sock_recv",
+        params: 6,
+        function: "sock_recv",
+    },
+    crate::glue::Import {
+        name: "sock_send",
+        params: 5,
+        function: "sock_send",
+    },
+    crate::glue::Import {
+        name: "sock_shutdown",
+        params: 2,
+        function: "sock_shutdown",
+    },
+];
+/// Registers the functions of the witx module `wasi_snapshot_preview1` in `linker` under every name in [`IMPORTS`] that only one of them answers, calling the [`System`] that `get` finds in the store's data. A name two forms answer (by arity) needs [`add_imports_to_linker`].
 ///
 /// Guest pointers are checked against the memory (bounds, alignment, overflow): a bad one gives `EFAULT`, a bad enum or flags value `EINVAL`, never a host panic.
 pub fn add_to_linker<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
+    link_args_get(linker, "args_get", get)?;
+    link_args_sizes_get(linker, "args_sizes_get", get)?;
+    link_environ_get(linker, "environ_get", get)?;
+    link_environ_sizes_get(linker, "environ_sizes_get", get)?;
+    link_clock_res_get(linker, "clock_res_get", get)?;
+    link_clock_time_get(linker, "clock_time_get", get)?;
+    link_fd_advise(linker, "fd_advise", get)?;
+    link_fd_allocate(linker, "fd_allocate", get)?;
+    link_fd_close(linker, "fd_close", get)?;
+    link_fd_datasync(linker, "fd_datasync", get)?;
+    link_fd_fdstat_get(linker, "fd_fdstat_get", get)?;
+    link_fd_fdstat_set_flags(linker, "fd_fdstat_set_flags", get)?;
+    link_fd_fdstat_set_rights(linker, "fd_fdstat_set_rights", get)?;
+    link_fd_filestat_get(linker, "fd_filestat_get", get)?;
+    link_fd_filestat_set_size(linker, "fd_filestat_set_size", get)?;
+    link_fd_filestat_set_times(linker, "fd_filestat_set_times", get)?;
+    link_fd_pread(linker, "fd_pread", get)?;
+    link_fd_prestat_get(linker, "fd_prestat_get", get)?;
+    link_fd_prestat_dir_name(linker, "fd_prestat_dir_name", get)?;
+    link_fd_pwrite(linker, "fd_pwrite", get)?;
+    link_fd_read(linker, "fd_read", get)?;
+    link_fd_readdir(linker, "fd_readdir", get)?;
+    link_fd_renumber(linker, "fd_renumber", get)?;
+    link_fd_seek(linker, "fd_seek", get)?;
+    link_fd_sync(linker, "fd_sync", get)?;
+    link_fd_tell(linker, "fd_tell", get)?;
+    link_fd_write(linker, "fd_write", get)?;
+    link_path_create_directory(linker, "path_create_directory", get)?;
+    link_path_filestat_get(linker, "path_filestat_get", get)?;
+    link_path_filestat_set_times(linker, "path_filestat_set_times", get)?;
+    link_path_link(linker, "path_link", get)?;
+    link_path_open(linker, "path_open", get)?;
+    link_path_readlink(linker, "path_readlink", get)?;
+    link_path_remove_directory(linker, "path_remove_directory", get)?;
+    link_path_rename(linker, "path_rename", get)?;
+    link_path_symlink(linker, "path_symlink", get)?;
+    link_path_unlink_file(linker, "path_unlink_file", get)?;
+    link_poll_oneoff(linker, "poll_oneoff", get)?;
+    link_proc_exit(linker, "proc_exit", get)?;
+    link_proc_raise(linker, "proc_raise", get)?;
+    link_sched_yield(linker, "sched_yield", get)?;
+    link_random_get(linker, "random_get", get)?;
+    link_sock_accept(linker, "sock_accept", get)?;
+    link_sock_recv(linker, "sock_recv", get)?;
+    link_sock_send(linker, "sock_send", get)?;
+    link_sock_shutdown(linker, "sock_shutdown", get)?;
+    Ok(())
+}
+/// Registers, for each import of `module` from this witx module that [`IMPORTS`] answers by name and arity, the function that answers it under that name, replacing what `linker` defines there (call `Linker::allow_shadowing(true)` first when it may define some). Imports equal by name and arity to an entry of `skip` are left alone (another package answers them). Returns how many imports it linked.
+pub fn add_imports_to_linker<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    module: &::wasmtime::Module,
+    skip: &[crate::glue::Import],
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<usize> {
+    let mut linked = 0;
+    for import in crate::glue::imports_from(module, MODULE) {
+        if skip.iter().any(|s| s.answers(&import)) {
+            continue;
+        }
+        let Some(found) = IMPORTS.iter().find(|i| i.answers(&import)) else {
+            continue;
+        };
+        let name = import.name.as_str();
+        match found.function {
+            "args_get" => link_args_get(linker, name, get),
+            "args_sizes_get" => link_args_sizes_get(linker, name, get),
+            "environ_get" => link_environ_get(linker, name, get),
+            "environ_sizes_get" => link_environ_sizes_get(linker, name, get),
+            "clock_res_get" => link_clock_res_get(linker, name, get),
+            "clock_time_get" => link_clock_time_get(linker, name, get),
+            "fd_advise" => link_fd_advise(linker, name, get),
+            "fd_allocate" => link_fd_allocate(linker, name, get),
+            "fd_close" => link_fd_close(linker, name, get),
+            "fd_datasync" => link_fd_datasync(linker, name, get),
+            "fd_fdstat_get" => link_fd_fdstat_get(linker, name, get),
+            "fd_fdstat_set_flags" => link_fd_fdstat_set_flags(linker, name, get),
+            "fd_fdstat_set_rights" => link_fd_fdstat_set_rights(linker, name, get),
+            "fd_filestat_get" => link_fd_filestat_get(linker, name, get),
+            "fd_filestat_set_size" => link_fd_filestat_set_size(linker, name, get),
+            "fd_filestat_set_times" => link_fd_filestat_set_times(linker, name, get),
+            "fd_pread" => link_fd_pread(linker, name, get),
+            "fd_prestat_get" => link_fd_prestat_get(linker, name, get),
+            "fd_prestat_dir_name" => link_fd_prestat_dir_name(linker, name, get),
+            "fd_pwrite" => link_fd_pwrite(linker, name, get),
+            "fd_read" => link_fd_read(linker, name, get),
+            "fd_readdir" => link_fd_readdir(linker, name, get),
+            "fd_renumber" => link_fd_renumber(linker, name, get),
+            "fd_seek" => link_fd_seek(linker, name, get),
+            "fd_sync" => link_fd_sync(linker, name, get),
+            "fd_tell" => link_fd_tell(linker, name, get),
+            "fd_write" => link_fd_write(linker, name, get),
+            "path_create_directory" => link_path_create_directory(linker, name, get),
+            "path_filestat_get" => link_path_filestat_get(linker, name, get),
+            "path_filestat_set_times" => link_path_filestat_set_times(linker, name, get),
+            "path_link" => link_path_link(linker, name, get),
+            "path_open" => link_path_open(linker, name, get),
+            "path_readlink" => link_path_readlink(linker, name, get),
+            "path_remove_directory" => link_path_remove_directory(linker, name, get),
+            "path_rename" => link_path_rename(linker, name, get),
+            "path_symlink" => link_path_symlink(linker, name, get),
+            "path_unlink_file" => link_path_unlink_file(linker, name, get),
+            "poll_oneoff" => link_poll_oneoff(linker, name, get),
+            "proc_exit" => link_proc_exit(linker, name, get),
+            "proc_raise" => link_proc_raise(linker, name, get),
+            "sched_yield" => link_sched_yield(linker, name, get),
+            "random_get" => link_random_get(linker, name, get),
+            "sock_accept" => link_sock_accept(linker, name, get),
+            "sock_recv" => link_sock_recv(linker, name, get),
+            "sock_send" => link_sock_send(linker, name, get),
+            "sock_shutdown" => link_sock_shutdown(linker, name, get),
+            _ => unreachable!("IMPORTS names generated functions only"),
+        }?;
+        linked += 1;
+    }
+    Ok(linked)
+}
+/// Registers `args_get` as `name`.
+fn link_args_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "args_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 argv_ptr: i32,
@@ -44,10 +402,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `args_sizes_get` as `name`.
+fn link_args_sizes_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "args_sizes_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 result0_ptr: i32,
@@ -66,10 +432,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `environ_get` as `name`.
+fn link_environ_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "environ_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 environ_ptr: i32,
@@ -100,10 +474,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `environ_sizes_get` as `name`.
+fn link_environ_sizes_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "environ_sizes_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 result0_ptr: i32,
@@ -122,10 +504,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `clock_res_get` as `name`.
+fn link_clock_res_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "clock_res_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 id: i32,
@@ -143,10 +533,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `clock_time_get` as `name`.
+fn link_clock_time_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "clock_time_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 id: i32,
@@ -166,10 +564,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_advise` as `name`.
+fn link_fd_advise<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_advise",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -190,10 +596,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_allocate` as `name`.
+fn link_fd_allocate<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_allocate",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -212,10 +626,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_close` as `name`.
+fn link_fd_close<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_close",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -230,10 +652,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_datasync` as `name`.
+fn link_fd_datasync<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_datasync",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -248,10 +678,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_fdstat_get` as `name`.
+fn link_fd_fdstat_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_fdstat_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -269,10 +707,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_fdstat_set_flags` as `name`.
+fn link_fd_fdstat_set_flags<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_fdstat_set_flags",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -289,10 +735,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_fdstat_set_rights` as `name`.
+fn link_fd_fdstat_set_rights<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_fdstat_set_rights",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -322,10 +776,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_filestat_get` as `name`.
+fn link_fd_filestat_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_filestat_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -343,10 +805,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_filestat_set_size` as `name`.
+fn link_fd_filestat_set_size<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_filestat_set_size",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -363,10 +833,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_filestat_set_times` as `name`.
+fn link_fd_filestat_set_times<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_filestat_set_times",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -389,10 +867,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_pread` as `name`.
+fn link_fd_pread<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_pread",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -422,10 +908,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_prestat_get` as `name`.
+fn link_fd_prestat_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_prestat_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -443,10 +937,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_prestat_dir_name` as `name`.
+fn link_fd_prestat_dir_name<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_prestat_dir_name",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -467,10 +969,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_pwrite` as `name`.
+fn link_fd_pwrite<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_pwrite",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -500,10 +1010,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_read` as `name`.
+fn link_fd_read<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_read",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -527,10 +1045,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_readdir` as `name`.
+fn link_fd_readdir<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_readdir",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -556,10 +1082,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_renumber` as `name`.
+fn link_fd_renumber<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_renumber",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -576,10 +1110,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_seek` as `name`.
+fn link_fd_seek<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_seek",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -601,10 +1143,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_sync` as `name`.
+fn link_fd_sync<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_sync",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -619,10 +1169,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_tell` as `name`.
+fn link_fd_tell<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_tell",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -640,10 +1198,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `fd_write` as `name`.
+fn link_fd_write<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "fd_write",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -671,10 +1237,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `path_create_directory` as `name`.
+fn link_path_create_directory<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "path_create_directory",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -695,10 +1269,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `path_filestat_get` as `name`.
+fn link_path_filestat_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "path_filestat_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -724,10 +1306,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `path_filestat_set_times` as `name`.
+fn link_path_filestat_set_times<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "path_filestat_set_times",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -764,10 +1354,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `path_link` as `name`.
+fn link_path_link<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "path_link",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 old_fd: i32,
@@ -797,10 +1395,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `path_open` as `name`.
+fn link_path_open<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "path_open",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -847,10 +1453,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `path_readlink` as `name`.
+fn link_path_readlink<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "path_readlink",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -877,10 +1491,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `path_remove_directory` as `name`.
+fn link_path_remove_directory<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "path_remove_directory",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -901,10 +1523,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `path_rename` as `name`.
+fn link_path_rename<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "path_rename",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -930,10 +1560,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `path_symlink` as `name`.
+fn link_path_symlink<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "path_symlink",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 old_path_ptr: i32,
@@ -957,10 +1595,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `path_unlink_file` as `name`.
+fn link_path_unlink_file<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "path_unlink_file",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -981,10 +1627,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `poll_oneoff` as `name`.
+fn link_poll_oneoff<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "poll_oneoff",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 in_ptr: i32,
@@ -1013,10 +1667,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `proc_exit` as `name`.
+fn link_proc_exit<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "proc_exit",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 rval: i32,
@@ -1030,10 +1692,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Err(crate::glue::exit(rval, result))
             },
         )?;
+    Ok(())
+}
+/// Registers `proc_raise` as `name`.
+fn link_proc_raise<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "proc_raise",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 sig: i32,
@@ -1048,10 +1718,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `sched_yield` as `name`.
+fn link_sched_yield<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "sched_yield",
+            MODULE,
+            name,
             move |mut caller: ::wasmtime::Caller<'_, T>| -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
                 let result = (|| -> Result<(), Errno> {
@@ -1062,10 +1740,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `random_get` as `name`.
+fn link_random_get<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "random_get",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 buf_ptr: i32,
@@ -1084,10 +1770,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `sock_accept` as `name`.
+fn link_sock_accept<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "sock_accept",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1107,10 +1801,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `sock_recv` as `name`.
+fn link_sock_recv<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "sock_recv",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1143,10 +1845,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `sock_send` as `name`.
+fn link_sock_send<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "sock_send",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1176,10 +1886,18 @@ pub fn add_to_linker<T: 'static, S: System + 'static>(
                 Ok(crate::abi::errno(result))
             },
         )?;
+    Ok(())
+}
+/// Registers `sock_shutdown` as `name`.
+fn link_sock_shutdown<T: 'static, S: System + 'static>(
+    linker: &mut ::wasmtime::Linker<T>,
+    name: &str,
+    get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
+) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
-            "wasi_snapshot_preview1",
-            "sock_shutdown",
+            MODULE,
+            name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,

@@ -6,4 +6,4 @@ mod system;
 mod glue;
 mod trace;
 pub use system::System;
-pub use glue::add_to_linker;
+pub use glue::{IMPORTS, MODULE, add_imports_to_linker, add_to_linker};
