@@ -216,8 +216,8 @@ pub fn generate_package(
         #[allow(unused_imports)]
         use #rt::abi::GuestValue;
         #(#imports)*
-        #type_defs
         #(#consts)*
+        #type_defs
     };
 
     let funcs = module

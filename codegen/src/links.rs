@@ -70,3 +70,55 @@ pub fn link_names(funcs: &[Func]) -> Result<Vec<Link>, Error> {
     }
     Ok(links)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Ret;
+
+    fn func(name: &str, params: usize) -> Func {
+        Func {
+            name: name.into(),
+            docs: String::new(),
+            params: Vec::new(),
+            ret: Ret::Expected { ok: Vec::new() },
+            wasm_params: vec![witx::WasmType::I32; params],
+            wasm_results: vec![witx::WasmType::I32],
+        }
+    }
+
+    fn names(links: &[Link]) -> Vec<(&str, usize, usize, bool)> {
+        links
+            .iter()
+            .map(|l| (l.name.as_str(), l.params, l.func, l.ambiguous))
+            .collect()
+    }
+
+    #[test]
+    fn versions_share_the_plain_name() {
+        let funcs = [func("open", 3), func("accept_v1", 2), func("accept_v2", 3)];
+        let links = link_names(&funcs).unwrap();
+        assert_eq!(
+            names(&links),
+            [
+                ("open", 3, 0, false),
+                ("open_v2", 3, 0, false),
+                ("accept", 2, 1, true),
+                ("accept_v2", 3, 2, false),
+                ("accept", 3, 2, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn unversioned_packages_keep_their_names() {
+        let links = link_names(&[func("fd_write", 4)]).unwrap();
+        assert_eq!(names(&links), [("fd_write", 4, 0, false)]);
+    }
+
+    #[test]
+    fn two_forms_with_one_arity_are_an_error() {
+        let funcs = [func("recv_v1", 3), func("recv_v2", 3)];
+        assert!(link_names(&funcs).is_err());
+    }
+}

@@ -41,17 +41,15 @@ fn emit_method(target: &Target, f: &Func) -> Result<TokenStream, Error> {
     let count = match (f.count_result().map(|i| i + shift), f.inout()) {
         (Some(i), _) if ok_len > 1 => {
             let i = syn::Index::from(i);
-            quote!(Some(r.#i as usize))
+            Some(quote!(r.#i as usize))
         }
-        (Some(_), _) => quote!(Some(*r as usize)),
-        (None, Some(_)) if ok_len > 1 => quote!(Some(r.0 as usize)),
-        (None, Some(_)) => quote!(Some(*r as usize)),
-        (None, None) => quote!(None),
+        (None, Some(_)) if ok_len > 1 => Some(quote!(r.0 as usize)),
+        (Some(_), _) | (None, Some(_)) => Some(quote!(*r as usize)),
+        (None, None) => None,
     };
-    let limit = if count.to_string() == "None" {
-        quote!(let limit = result.as_ref().ok().map(|_| usize::MAX);)
-    } else {
-        quote!(let limit = result.as_ref().ok().map(|r| #count.unwrap_or(usize::MAX));)
+    let limit = match count {
+        Some(count) => quote!(let limit = result.as_ref().ok().map(|r| #count);),
+        None => quote!(let limit = result.as_ref().ok().map(|_| usize::MAX);),
     };
     let mut args = Vec::new();
     for p in &f.params {

@@ -31,11 +31,13 @@ as in wasmtime.
 listening, or connected) and preopen it after the directories, in command-line
 order. ADDR is HOST:PORT, :PORT (listen on every interface, dial loopback),
 [IPv6]:PORT, or a URL tcp://, tcp4://, tcp6:// (udp:// too) with options
-?reuseaddr=0|1&nonblock=0|1&backlog=N&nodelay=0|1 (defaults 1, 0, 128, 1).
+?reuseaddr=0|1&nonblock=0|1&backlog=N&nodelay=0|1 (defaults 1, 1, 128, 1:
+guests with their own scheduler, like Go's, expect non-blocking sockets).
 --sockets: auto (the default) and wasmedge link the WasmEdge socket functions
 the module imports, each in the v1 or v2 form its arity asks for; path_open
 lets path_open make sockets from URLs such as tcp+listen://HOST:PORT or
-udp+dial://HOST:PORT (same options) instead; none gives neither.
+udp+dial://HOST:PORT (same options, but nonblock=0 unless the NONBLOCK fdflag
+is given) instead; none gives neither.
 Sockets the guest makes may connect and bind nothing unless allowed (EACCES
 otherwise): --allow-connect and --allow-bind take 10.0.0.0/8, 127.0.0.1:8080,
 [::1]:1000-2000, localhost:80,443 or *:PORTS; --allow-network allows all,

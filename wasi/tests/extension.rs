@@ -66,3 +66,35 @@ fn a_generated_extension_links_and_runs() {
     // An invalid enum value is EINVAL from the generated glue.
     assert_eq!(greet.call(&mut store, 2).unwrap(), Errno::Inval as i32);
 }
+
+#[test]
+fn imports_are_linked_by_name_and_arity() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, WAT).unwrap();
+    assert_eq!(ext::MODULE, "wasirun_ext");
+    assert_eq!(
+        ext::IMPORTS,
+        [wasirun_wasi::glue::Import {
+            name: "ext_greet",
+            params: 5,
+            function: "ext_greet",
+        }]
+    );
+    let mut linker = Linker::<Host<Greeter>>::new(&engine);
+    wasirun_wasi::add_to_linker(&mut linker, |h| h).unwrap();
+    // Skipped when another package answers it; linked otherwise.
+    assert_eq!(
+        ext::add_imports_to_linker(&mut linker, &module, ext::IMPORTS, |h| h).unwrap(),
+        0
+    );
+    assert_eq!(
+        ext::add_imports_to_linker(&mut linker, &module, &[], |h| h).unwrap(),
+        1
+    );
+    let mut store = Store::new(&engine, Host::new(Greeter::default()));
+    let inst = linker.instantiate(&mut store, &module).unwrap();
+    let greet = inst
+        .get_typed_func::<i32, i32>(&mut store, "greet")
+        .unwrap();
+    assert_eq!(greet.call(&mut store, 0).unwrap(), 0);
+}

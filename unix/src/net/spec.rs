@@ -5,8 +5,12 @@
 //!   `tcp://HOST:PORT`, `tcp4://...`, `tcp6://...` (`udp`, `udp4`, `udp6` too).
 //! - `path_open`: the scheme names the role, `tcp+listen://HOST:PORT`, `tcp+dial://...`, with
 //!   `tcp4`, `tcp6`, `udp`, `udp4`, `udp6` in front of `+`.
-//! - Options after `?`, joined by `&`: `reuseaddr=0|1` (default 1 to listen), `nonblock=0|1`
-//!   (default 0), `backlog=N` (default 128), `nodelay=0|1` (TCP, default 1, as Go sets it).
+//! - Options after `?`, joined by `&`: `reuseaddr=0|1` (default 1 to listen), `nonblock=0|1`,
+//!   `backlog=N` (default 128), `nodelay=0|1` (TCP, default 1, as Go sets it).
+//! - `nonblock` defaults to 1 for the flags: guests with their own scheduler (Go's
+//!   `net.FileListener`, tokio) take a preopened socket as it is and expect it non-blocking, as
+//!   wasi-go and wasmtime hand them out. For `path_open` it defaults to 0: the guest asks with
+//!   the `NONBLOCK` fdflag, as for a file.
 //!   An unknown option, or a value that is not one, is an error: a typo must not be ignored.
 //! - IPv6 hosts go in brackets: `[::1]:8080`. A host name is resolved when the socket is made.
 
@@ -87,7 +91,7 @@ impl Spec {
             }
             None => (Proto::Tcp, Family::Any, s),
         };
-        Spec::parse_rest(proto, family, rest, role)
+        Spec::parse_rest(proto, family, rest, role, true)
     }
 
     /// A `path_open` socket URL: `tcp+listen://...` and friends. `None` when `s` is not one
@@ -101,10 +105,16 @@ impl Spec {
             "dial" => Role::Dial,
             _ => return None,
         };
-        Some(Spec::parse_rest(proto, family, rest, role).map(|spec| (role, spec)))
+        Some(Spec::parse_rest(proto, family, rest, role, false).map(|spec| (role, spec)))
     }
 
-    fn parse_rest(proto: Proto, family: Family, rest: &str, role: Role) -> Result<Spec, SpecError> {
+    fn parse_rest(
+        proto: Proto,
+        family: Family,
+        rest: &str,
+        role: Role,
+        nonblock: bool,
+    ) -> Result<Spec, SpecError> {
         let (hostport, query) = rest.split_once('?').unwrap_or((rest, ""));
         let (host, port) = split_host_port(hostport)?;
         let mut spec = Spec {
@@ -113,7 +123,7 @@ impl Spec {
             host: host.to_string(),
             port,
             reuseaddr: role == Role::Listen,
-            nonblock: false,
+            nonblock,
             backlog: 128,
             nodelay: true,
         };
@@ -231,7 +241,7 @@ mod tests {
             (s.proto, s.family, s.host.as_str(), s.port),
             (Proto::Tcp, Family::Any, "127.0.0.1", 8080)
         );
-        assert!(s.reuseaddr && !s.nonblock && s.nodelay && s.backlog == 128);
+        assert!(s.reuseaddr && s.nonblock && s.nodelay && s.backlog == 128);
         let s = Spec::parse_flag(":9", Role::Dial).unwrap();
         assert_eq!((s.host.as_str(), s.port, s.reuseaddr), ("", 9, false));
         let s = Spec::parse_flag(
@@ -266,7 +276,10 @@ mod tests {
             .unwrap();
         assert_eq!((role, s.family, s.nodelay), (Role::Dial, Family::V4, false));
         let (role, s) = Spec::parse_url("udp+listen://:53").unwrap().unwrap();
-        assert_eq!((role, s.proto, s.port), (Role::Listen, Proto::Udp, 53));
+        assert_eq!(
+            (role, s.proto, s.port, s.nonblock),
+            (Role::Listen, Proto::Udp, 53, false)
+        );
         assert!(Spec::parse_url("file.txt").is_none());
         assert!(Spec::parse_url("tcp+sing://h:1").is_none());
         assert!(Spec::parse_url("tcp+dial://h").unwrap().is_err());

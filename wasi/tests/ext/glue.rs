@@ -51,13 +51,13 @@ pub fn add_imports_to_linker<T: 'static, S: Ext + 'static>(
 /// Registers `ext_greet` as `name`.
 fn link_ext_greet<T: 'static, S: Ext + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut ::wasirun_wasi::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,

@@ -366,13 +366,13 @@ pub fn add_imports_to_linker<T: 'static, S: System + 'static>(
 /// Registers `args_get` as `name`.
 fn link_args_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 argv_ptr: i32,
@@ -407,13 +407,13 @@ fn link_args_get<T: 'static, S: System + 'static>(
 /// Registers `args_sizes_get` as `name`.
 fn link_args_sizes_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 result0_ptr: i32,
@@ -437,13 +437,13 @@ fn link_args_sizes_get<T: 'static, S: System + 'static>(
 /// Registers `environ_get` as `name`.
 fn link_environ_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 environ_ptr: i32,
@@ -479,13 +479,13 @@ fn link_environ_get<T: 'static, S: System + 'static>(
 /// Registers `environ_sizes_get` as `name`.
 fn link_environ_sizes_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 result0_ptr: i32,
@@ -509,13 +509,13 @@ fn link_environ_sizes_get<T: 'static, S: System + 'static>(
 /// Registers `clock_res_get` as `name`.
 fn link_clock_res_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 id: i32,
@@ -538,13 +538,13 @@ fn link_clock_res_get<T: 'static, S: System + 'static>(
 /// Registers `clock_time_get` as `name`.
 fn link_clock_time_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 id: i32,
@@ -569,13 +569,13 @@ fn link_clock_time_get<T: 'static, S: System + 'static>(
 /// Registers `fd_advise` as `name`.
 fn link_fd_advise<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -601,13 +601,13 @@ fn link_fd_advise<T: 'static, S: System + 'static>(
 /// Registers `fd_allocate` as `name`.
 fn link_fd_allocate<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -631,13 +631,13 @@ fn link_fd_allocate<T: 'static, S: System + 'static>(
 /// Registers `fd_close` as `name`.
 fn link_fd_close<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -657,13 +657,13 @@ fn link_fd_close<T: 'static, S: System + 'static>(
 /// Registers `fd_datasync` as `name`.
 fn link_fd_datasync<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -683,13 +683,13 @@ fn link_fd_datasync<T: 'static, S: System + 'static>(
 /// Registers `fd_fdstat_get` as `name`.
 fn link_fd_fdstat_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -712,13 +712,13 @@ fn link_fd_fdstat_get<T: 'static, S: System + 'static>(
 /// Registers `fd_fdstat_set_flags` as `name`.
 fn link_fd_fdstat_set_flags<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -740,13 +740,13 @@ fn link_fd_fdstat_set_flags<T: 'static, S: System + 'static>(
 /// Registers `fd_fdstat_set_rights` as `name`.
 fn link_fd_fdstat_set_rights<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -781,13 +781,13 @@ fn link_fd_fdstat_set_rights<T: 'static, S: System + 'static>(
 /// Registers `fd_filestat_get` as `name`.
 fn link_fd_filestat_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -810,13 +810,13 @@ fn link_fd_filestat_get<T: 'static, S: System + 'static>(
 /// Registers `fd_filestat_set_size` as `name`.
 fn link_fd_filestat_set_size<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -838,13 +838,13 @@ fn link_fd_filestat_set_size<T: 'static, S: System + 'static>(
 /// Registers `fd_filestat_set_times` as `name`.
 fn link_fd_filestat_set_times<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -872,13 +872,13 @@ fn link_fd_filestat_set_times<T: 'static, S: System + 'static>(
 /// Registers `fd_pread` as `name`.
 fn link_fd_pread<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -913,13 +913,13 @@ fn link_fd_pread<T: 'static, S: System + 'static>(
 /// Registers `fd_prestat_get` as `name`.
 fn link_fd_prestat_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -942,13 +942,13 @@ fn link_fd_prestat_get<T: 'static, S: System + 'static>(
 /// Registers `fd_prestat_dir_name` as `name`.
 fn link_fd_prestat_dir_name<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -974,13 +974,13 @@ fn link_fd_prestat_dir_name<T: 'static, S: System + 'static>(
 /// Registers `fd_pwrite` as `name`.
 fn link_fd_pwrite<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1015,13 +1015,13 @@ fn link_fd_pwrite<T: 'static, S: System + 'static>(
 /// Registers `fd_read` as `name`.
 fn link_fd_read<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1050,13 +1050,13 @@ fn link_fd_read<T: 'static, S: System + 'static>(
 /// Registers `fd_readdir` as `name`.
 fn link_fd_readdir<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1087,13 +1087,13 @@ fn link_fd_readdir<T: 'static, S: System + 'static>(
 /// Registers `fd_renumber` as `name`.
 fn link_fd_renumber<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1115,13 +1115,13 @@ fn link_fd_renumber<T: 'static, S: System + 'static>(
 /// Registers `fd_seek` as `name`.
 fn link_fd_seek<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1148,13 +1148,13 @@ fn link_fd_seek<T: 'static, S: System + 'static>(
 /// Registers `fd_sync` as `name`.
 fn link_fd_sync<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1174,13 +1174,13 @@ fn link_fd_sync<T: 'static, S: System + 'static>(
 /// Registers `fd_tell` as `name`.
 fn link_fd_tell<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1203,13 +1203,13 @@ fn link_fd_tell<T: 'static, S: System + 'static>(
 /// Registers `fd_write` as `name`.
 fn link_fd_write<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1242,13 +1242,13 @@ fn link_fd_write<T: 'static, S: System + 'static>(
 /// Registers `path_create_directory` as `name`.
 fn link_path_create_directory<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1274,13 +1274,13 @@ fn link_path_create_directory<T: 'static, S: System + 'static>(
 /// Registers `path_filestat_get` as `name`.
 fn link_path_filestat_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1311,13 +1311,13 @@ fn link_path_filestat_get<T: 'static, S: System + 'static>(
 /// Registers `path_filestat_set_times` as `name`.
 fn link_path_filestat_set_times<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1359,13 +1359,13 @@ fn link_path_filestat_set_times<T: 'static, S: System + 'static>(
 /// Registers `path_link` as `name`.
 fn link_path_link<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 old_fd: i32,
@@ -1400,13 +1400,13 @@ fn link_path_link<T: 'static, S: System + 'static>(
 /// Registers `path_open` as `name`.
 fn link_path_open<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1458,13 +1458,13 @@ fn link_path_open<T: 'static, S: System + 'static>(
 /// Registers `path_readlink` as `name`.
 fn link_path_readlink<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1496,13 +1496,13 @@ fn link_path_readlink<T: 'static, S: System + 'static>(
 /// Registers `path_remove_directory` as `name`.
 fn link_path_remove_directory<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1528,13 +1528,13 @@ fn link_path_remove_directory<T: 'static, S: System + 'static>(
 /// Registers `path_rename` as `name`.
 fn link_path_rename<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1565,13 +1565,13 @@ fn link_path_rename<T: 'static, S: System + 'static>(
 /// Registers `path_symlink` as `name`.
 fn link_path_symlink<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 old_path_ptr: i32,
@@ -1600,13 +1600,13 @@ fn link_path_symlink<T: 'static, S: System + 'static>(
 /// Registers `path_unlink_file` as `name`.
 fn link_path_unlink_file<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1632,13 +1632,13 @@ fn link_path_unlink_file<T: 'static, S: System + 'static>(
 /// Registers `poll_oneoff` as `name`.
 fn link_poll_oneoff<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 in_ptr: i32,
@@ -1672,13 +1672,13 @@ fn link_poll_oneoff<T: 'static, S: System + 'static>(
 /// Registers `proc_exit` as `name`.
 fn link_proc_exit<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 rval: i32,
@@ -1697,13 +1697,13 @@ fn link_proc_exit<T: 'static, S: System + 'static>(
 /// Registers `proc_raise` as `name`.
 fn link_proc_raise<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 sig: i32,
@@ -1723,13 +1723,13 @@ fn link_proc_raise<T: 'static, S: System + 'static>(
 /// Registers `sched_yield` as `name`.
 fn link_sched_yield<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |mut caller: ::wasmtime::Caller<'_, T>| -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
                 let result = (|| -> Result<(), Errno> {
@@ -1745,13 +1745,13 @@ fn link_sched_yield<T: 'static, S: System + 'static>(
 /// Registers `random_get` as `name`.
 fn link_random_get<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 buf_ptr: i32,
@@ -1775,13 +1775,13 @@ fn link_random_get<T: 'static, S: System + 'static>(
 /// Registers `sock_accept` as `name`.
 fn link_sock_accept<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1806,13 +1806,13 @@ fn link_sock_accept<T: 'static, S: System + 'static>(
 /// Registers `sock_recv` as `name`.
 fn link_sock_recv<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1850,13 +1850,13 @@ fn link_sock_recv<T: 'static, S: System + 'static>(
 /// Registers `sock_send` as `name`.
 fn link_sock_send<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -1891,13 +1891,13 @@ fn link_sock_send<T: 'static, S: System + 'static>(
 /// Registers `sock_shutdown` as `name`.
 fn link_sock_shutdown<T: 'static, S: System + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,

@@ -205,10 +205,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().fd_pread(fd, iovs, offset);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(*r as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| *r as usize);
         let mut line = self.line("fd_pread");
         line.arg("fd", fd);
         line.arg_out("iovs", limit.map(|n| crate::trace::IovecsMut(iovs, n)));
@@ -263,10 +260,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().fd_read(fd, iovs);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(*r as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| *r as usize);
         let mut line = self.line("fd_read");
         line.arg("fd", fd);
         line.arg_out("iovs", limit.map(|n| crate::trace::IovecsMut(iovs, n)));
@@ -282,10 +276,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().fd_readdir(fd, buf, cookie);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(*r as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| *r as usize);
         let mut line = self.line("fd_readdir");
         line.arg("fd", fd);
         line.arg_out(
@@ -469,10 +460,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().path_readlink(fd, path, buf);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(*r as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| *r as usize);
         let mut line = self.line("path_readlink");
         line.arg("fd", fd);
         line.arg("path", path);
@@ -545,10 +533,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().poll_oneoff(in_, out);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(*r as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| *r as usize);
         let mut line = self.line("poll_oneoff");
         line.arg("in", crate::trace::List(in_));
         line.arg_out("out", limit.map(|l| crate::trace::List(&out[..l.min(out.len())])));
@@ -610,10 +595,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().sock_recv(fd, ri_data, ri_flags);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(r.0 as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| r.0 as usize);
         let mut line = self.line("sock_recv");
         line.arg("fd", fd);
         line.arg_out("ri_data", limit.map(|n| crate::trace::IovecsMut(ri_data, n)));

@@ -246,13 +246,13 @@ pub fn add_imports_to_linker<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_open` as `name`.
 fn link_sock_open<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 af: i32,
@@ -277,13 +277,13 @@ fn link_sock_open<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_bind` as `name`.
 fn link_sock_bind<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -311,13 +311,13 @@ fn link_sock_bind<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_connect` as `name`.
 fn link_sock_connect<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -345,13 +345,13 @@ fn link_sock_connect<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_listen` as `name`.
 fn link_sock_listen<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -373,13 +373,13 @@ fn link_sock_listen<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_accept_v1` as `name`.
 fn link_sock_accept_v1<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -402,13 +402,13 @@ fn link_sock_accept_v1<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_accept_v2` as `name`.
 fn link_sock_accept_v2<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -433,13 +433,13 @@ fn link_sock_accept_v2<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_recv_v2` as `name`.
 fn link_sock_recv_v2<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -477,13 +477,13 @@ fn link_sock_recv_v2<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_send_v2` as `name`.
 fn link_sock_send_v2<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -518,13 +518,13 @@ fn link_sock_send_v2<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_recv_from_v1` as `name`.
 fn link_sock_recv_from_v1<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -567,13 +567,13 @@ fn link_sock_recv_from_v1<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_recv_from_v2` as `name`.
 fn link_sock_recv_from_v2<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -619,13 +619,13 @@ fn link_sock_recv_from_v2<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_send_to` as `name`.
 fn link_sock_send_to<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -667,13 +667,13 @@ fn link_sock_send_to<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_getsockopt` as `name`.
 fn link_sock_getsockopt<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -708,13 +708,13 @@ fn link_sock_getsockopt<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_setsockopt` as `name`.
 fn link_sock_setsockopt<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -744,13 +744,13 @@ fn link_sock_setsockopt<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_getlocaladdr_v1` as `name`.
 fn link_sock_getlocaladdr_v1<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -782,13 +782,13 @@ fn link_sock_getlocaladdr_v1<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_getlocaladdr_v2` as `name`.
 fn link_sock_getlocaladdr_v2<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -817,13 +817,13 @@ fn link_sock_getlocaladdr_v2<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_getpeeraddr_v1` as `name`.
 fn link_sock_getpeeraddr_v1<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -855,13 +855,13 @@ fn link_sock_getpeeraddr_v1<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_getpeeraddr_v2` as `name`.
 fn link_sock_getpeeraddr_v2<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 fd: i32,
@@ -890,13 +890,13 @@ fn link_sock_getpeeraddr_v2<T: 'static, S: Wasmedge + 'static>(
 /// Registers `sock_getaddrinfo` as `name`.
 fn link_sock_getaddrinfo<T: 'static, S: Wasmedge + 'static>(
     linker: &mut ::wasmtime::Linker<T>,
-    name: &str,
+    as_name: &str,
     get: impl Fn(&mut T) -> &mut crate::Host<S> + Send + Sync + Copy + 'static,
 ) -> ::wasmtime::Result<()> {
     linker
         .func_wrap(
             MODULE,
-            name,
+            as_name,
             move |
                 mut caller: ::wasmtime::Caller<'_, T>,
                 node_ptr: i32,
@@ -914,7 +914,7 @@ fn link_sock_getaddrinfo<T: 'static, S: Wasmedge + 'static>(
                     let hints = crate::abi::load_at::<Addrinfo>(mem, hints_ptr)?;
                     let res_nodes = crate::abi::chain::<
                         Addrinfo,
-                    >(mem, res_ptr, max_res, 24usize)?;
+                    >(mem, res_ptr, max_res, 24)?;
                     let mut res = crate::abi::chain_values::<Addrinfo>(&res_nodes);
                     #[allow(clippy::let_unit_value)]
                     let ret0 = {

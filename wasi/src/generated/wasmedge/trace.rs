@@ -75,10 +75,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().sock_recv_v2(fd, ri_data, ri_flags);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(r.0 as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| r.0 as usize);
         let mut line = self.line("sock_recv_v2");
         line.arg("fd", fd);
         line.arg_out("ri_data", limit.map(|n| crate::trace::IovecsMut(ri_data, n)));
@@ -112,10 +109,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().sock_recv_from_v1(fd, ri_data, addr, ri_flags);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(r.0 as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| r.0 as usize);
         let mut line = self.line("sock_recv_from_v1");
         line.arg("fd", fd);
         line.arg_out("ri_data", limit.map(|n| crate::trace::IovecsMut(ri_data, n)));
@@ -137,10 +131,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().sock_recv_from_v2(fd, ri_data, addr, ri_flags);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(r.1 as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| r.1 as usize);
         let mut line = self.line("sock_recv_from_v2");
         line.arg("fd", fd);
         line.arg_out("ri_data", limit.map(|n| crate::trace::IovecsMut(ri_data, n)));
@@ -182,10 +173,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().sock_getsockopt(fd, level, name, value);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(*r as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| *r as usize);
         let mut line = self.line("sock_getsockopt");
         line.arg("fd", fd);
         line.arg("level", level);
@@ -289,10 +277,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let start = ::std::time::Instant::now();
         let result = self.inner_mut().sock_getaddrinfo(node, service, hints, res);
         let elapsed = start.elapsed();
-        let limit = result
-            .as_ref()
-            .ok()
-            .map(|r| Some(*r as usize).unwrap_or(usize::MAX));
+        let limit = result.as_ref().ok().map(|r| *r as usize);
         let mut line = self.line("sock_getaddrinfo");
         line.arg("node", crate::trace::Bytes(node));
         line.arg("service", crate::trace::Bytes(service));

@@ -92,6 +92,42 @@ pub use crate::preview1::types::Preopentype;
 pub use crate::preview1::types::PrestatDir;
 #[allow(unused_imports)]
 pub use crate::preview1::types::Prestat;
+/// A `sock_opt_level` value.
+pub const SOCK_OPT_LEVEL_SOL_SOCKET: SockOptLevel = 0;
+/// A `sock_opt_level` value.
+pub const SOCK_OPT_LEVEL_IPPROTO_TCP: SockOptLevel = 6;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_REUSEADDR: SockOptName = 0;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_TYPE: SockOptName = 1;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_ERROR: SockOptName = 2;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_DONTROUTE: SockOptName = 3;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_BROADCAST: SockOptName = 4;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_SNDBUF: SockOptName = 5;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_RCVBUF: SockOptName = 6;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_KEEPALIVE: SockOptName = 7;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_OOBINLINE: SockOptName = 8;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_LINGER: SockOptName = 9;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_RCVLOWAT: SockOptName = 10;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_RCVTIMEO: SockOptName = 11;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_SNDTIMEO: SockOptName = 12;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_ACCEPTCONN: SockOptName = 13;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_BINDTODEVICE: SockOptName = 14;
+/// A `sock_opt_name` value.
+pub const SOCK_OPT_NAME_TCP_NODELAY: SockOptName = 15;
 /// An address family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[repr(u8)]
@@ -591,39 +627,3 @@ mod layout_tests {
         );
     }
 }
-/// A `sock_opt_level` value.
-pub const SOCK_OPT_LEVEL_SOL_SOCKET: SockOptLevel = 0;
-/// A `sock_opt_level` value.
-pub const SOCK_OPT_LEVEL_IPPROTO_TCP: SockOptLevel = 6;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_REUSEADDR: SockOptName = 0;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_TYPE: SockOptName = 1;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_ERROR: SockOptName = 2;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_DONTROUTE: SockOptName = 3;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_BROADCAST: SockOptName = 4;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_SNDBUF: SockOptName = 5;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_RCVBUF: SockOptName = 6;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_KEEPALIVE: SockOptName = 7;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_OOBINLINE: SockOptName = 8;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_LINGER: SockOptName = 9;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_RCVLOWAT: SockOptName = 10;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_RCVTIMEO: SockOptName = 11;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_SNDTIMEO: SockOptName = 12;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_ACCEPTCONN: SockOptName = 13;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_BINDTODEVICE: SockOptName = 14;
-/// A `sock_opt_name` value.
-pub const SOCK_OPT_NAME_TCP_NODELAY: SockOptName = 15;
