@@ -124,10 +124,10 @@ fn spawn_wasirun(module: &Path) -> Server {
         .expect("finding a free port");
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasirun-bench-http-cache");
     let child = Command::new(WASIRUN)
-        // Go's net.FileListener never sets O_NONBLOCK itself: it polls the descriptor it is
-        // given as if it were non-blocking already.
+        // Non-blocking, as --listen makes it by default: Go's net.FileListener never sets
+        // O_NONBLOCK itself.
         .arg("--listen")
-        .arg(format!("tcp://{addr}?nonblock=1"))
+        .arg(addr.to_string())
         .arg(module)
         .env("XDG_CACHE_HOME", cache)
         .stdin(Stdio::null())
