@@ -2,6 +2,8 @@
 //!
 //! - `cargo xtask codegen [--check]`: regenerate the checked-in code from `witx/` (or, with
 //!   `--check`, fail with a diff when it is stale).
+//! - `cargo xtask guests`: install the guests' toolchains when missing and build the test
+//!   guests into `target/guests/` (what `test` does before it runs the tests).
 //! - `cargo xtask test`: install what the tests need (the wasm32-wasip1 target, the C and Go
 //!   toolchains for the test guests), build the test guests, then run `cargo test`.
 
@@ -24,7 +26,10 @@ fn main() -> Result<()> {
     match &args[..] {
         ["codegen"] => codegen::run(false),
         ["codegen", "--check"] => codegen::run(true),
+        ["guests"] => test::guests(),
         ["test", rest @ ..] => test::run(rest),
-        _ => bail!("usage: cargo xtask codegen [--check] | cargo xtask test [-- CARGO TEST ARGS]"),
+        _ => bail!(
+            "usage: cargo xtask codegen [--check] | cargo xtask guests | cargo xtask test [CARGO TEST ARGS]"
+        ),
     }
 }

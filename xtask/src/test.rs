@@ -71,13 +71,18 @@ pub fn ensure_go() -> Result<PathBuf> {
     Ok(goroot)
 }
 
-/// Runs the whole test suite; `extra` goes to `cargo test`.
-pub fn run(extra: &[&str]) -> Result<()> {
+/// Installs the guests' toolchains when missing and builds the test guests.
+pub fn guests() -> Result<()> {
     ensure_wasm_target()?;
     ensure_clang()?;
     ensure_go()?;
+    crate::guests::build(&super::root())
+}
+
+/// Runs the whole test suite; `extra` goes to `cargo test`.
+pub fn run(extra: &[&str]) -> Result<()> {
+    guests()?;
     let root = super::root();
-    crate::guests::build(&root)?;
     exec(
         Command::new(env!("CARGO"))
             .current_dir(&root)
