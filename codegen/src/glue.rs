@@ -275,13 +275,13 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
             Param::StringTable {
                 table_name,
                 buf_name,
-                sizes_func,
+                ..
             } => {
                 let (table, buf) = (
                     raw(&mut raws, format!("{table_name}_ptr")),
                     raw(&mut raws, format!("{buf_name}_ptr")),
                 );
-                let sizes = snake(sizes_func);
+                let sizes = format_ident!("sizes_for_{}", f.name);
                 let v = snake(buf_name);
                 pre.push(quote! {
                     let (count, size) = system.#sizes()?;

@@ -189,10 +189,57 @@ pub fn emit(
             }
         });
     }
+    for (f, _) in funcs {
+        methods.extend(sizes_for(
+            f,
+            funcs.iter().map(|(f, _)| f),
+            |sizes| quote!(self.#sizes()),
+        )?);
+    }
     Ok(quote! {
         #doc
         pub trait #name {
             #(#methods)*
         }
     })
+}
+
+/// For a function that fills a string table (`args_get`), the method the glue asks for the
+/// table's sizes before calling it: `sizes_for_args_get`, which `args_sizes_get` answers by
+/// default. A wrapper that observes calls (the tracer) forwards it unobserved, so that a trace
+/// shows the calls the guest made, not the glue's. `body` calls the sizes function.
+pub fn sizes_for<'a>(
+    f: &Func,
+    all: impl Iterator<Item = &'a Func> + Clone,
+    body: impl Fn(&Ident) -> TokenStream,
+) -> Result<Option<TokenStream>, Error> {
+    let Some(sizes_func) = f.params.iter().find_map(|p| match p {
+        Param::StringTable { sizes_func, .. } => Some(sizes_func),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let Some(sizes) = all.clone().find(|g| &g.name == sizes_func) else {
+        return Err(Error::Unsupported {
+            func: f.name.clone(),
+            what: format!("a string table without `{sizes_func}`"),
+        });
+    };
+    let method = quote::format_ident!("sizes_for_{}", f.name);
+    let ret = return_type(sizes)?;
+    let call = body(&snake(sizes_func));
+    let doc = docs(
+        &format!(
+            "The sizes `{}` needs, which the glue asks for before calling it: `{sizes_func}` by \
+             default. Wrappers forward it without observing it: the guest did not call it.",
+            f.name
+        ),
+        "",
+    );
+    Ok(Some(quote! {
+        #doc
+        fn #method(&mut self) #ret {
+            #call
+        }
+    }))
 }

@@ -12,10 +12,17 @@ use quote::quote;
 pub fn emit(target: &Target, funcs: &[Func]) -> Result<TokenStream, Error> {
     let rt = &target.runtime;
     let tr = &target.trait_ident;
-    let methods = funcs
+    let mut methods = funcs
         .iter()
         .map(|f| emit_method(target, f))
         .collect::<Result<Vec<_>, _>>()?;
+    for f in funcs {
+        let forward = crate::system::sizes_for(f, funcs.iter(), |_| {
+            let method = quote::format_ident!("sizes_for_{}", f.name);
+            quote!(self.inner_mut().#method())
+        })?;
+        methods.extend(forward);
+    }
     Ok(quote! {
         impl<S: #tr> #tr for #rt::trace::Tracer<S> {
             #(#methods)*

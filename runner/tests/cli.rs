@@ -389,6 +389,24 @@ fn trace_prints_text_lines_to_stderr() {
 }
 
 #[test]
+fn trace_shows_the_guests_calls_only() {
+    // hello.wat asks for args_sizes_get once, then args_get; the glue asks for the sizes again
+    // to size args_get's buffer, which the trace must not show as a call of the guest's.
+    let out = hello_env(&["--trace", "HELLO", "a"], &[]);
+    let calls: Vec<&str> = out
+        .stderr
+        .lines()
+        .map(|l| l.split('(').next().unwrap())
+        .collect();
+    assert_eq!(calls[..2], ["args_sizes_get", "args_get"], "{}", out.stderr);
+    assert_eq!(calls.iter().filter(|c| **c == "args_sizes_get").count(), 1);
+    assert_eq!(
+        calls.iter().filter(|c| **c == "environ_sizes_get").count(),
+        1
+    );
+}
+
+#[test]
 fn trace_format_json_prints_one_object_per_line() {
     let out = run(&["--trace", "--trace-format", "json", &data("write.wat")]);
     assert_ok(&out);

@@ -380,7 +380,7 @@ fn link_args_get<T: 'static, S: System + 'static>(
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
                 let result = (|| -> Result<(), Errno> {
-                    let (count, size) = system.args_sizes_get()?;
+                    let (count, size) = system.sizes_for_args_get()?;
                     let table_at = crate::abi::array_at::<
                         u32,
                     >(mem, argv_ptr, count as i32)?;
@@ -451,7 +451,7 @@ fn link_environ_get<T: 'static, S: System + 'static>(
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
                 let result = (|| -> Result<(), Errno> {
-                    let (count, size) = system.environ_sizes_get()?;
+                    let (count, size) = system.sizes_for_environ_get()?;
                     let table_at = crate::abi::array_at::<
                         u32,
                     >(mem, environ_ptr, count as i32)?;

@@ -798,4 +798,12 @@ pub trait System {
         let _ = (fd, how);
         Err(Errno::Nosys)
     }
+    /// The sizes `args_get` needs, which the glue asks for before calling it: `args_sizes_get` by default. Wrappers forward it without observing it: the guest did not call it.
+    fn sizes_for_args_get(&mut self) -> Result<(Size, Size), Errno> {
+        self.args_sizes_get()
+    }
+    /// The sizes `environ_get` needs, which the glue asks for before calling it: `environ_sizes_get` by default. Wrappers forward it without observing it: the guest did not call it.
+    fn sizes_for_environ_get(&mut self) -> Result<(Size, Size), Errno> {
+        self.environ_sizes_get()
+    }
 }

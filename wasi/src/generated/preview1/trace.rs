@@ -629,4 +629,12 @@ impl<S: System> System for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
+    /// The sizes `args_get` needs, which the glue asks for before calling it: `args_sizes_get` by default. Wrappers forward it without observing it: the guest did not call it.
+    fn sizes_for_args_get(&mut self) -> Result<(Size, Size), Errno> {
+        self.inner_mut().sizes_for_args_get()
+    }
+    /// The sizes `environ_get` needs, which the glue asks for before calling it: `environ_sizes_get` by default. Wrappers forward it without observing it: the guest did not call it.
+    fn sizes_for_environ_get(&mut self) -> Result<(Size, Size), Errno> {
+        self.inner_mut().sizes_for_environ_get()
+    }
 }
