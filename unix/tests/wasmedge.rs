@@ -625,3 +625,41 @@ fn path_open_sockets_and_a_nonblocking_dial() {
         Err(Errno::Badf)
     );
 }
+
+#[test]
+fn unix_domain_sockets_with_allow_network() {
+    let mut all = Policy::default();
+    all.allow_all();
+    let mut g = Guest::open(all);
+    let path = std::env::temp_dir().join(format!("wasirun-wasmedge-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let mut block = [0u8; 128];
+    block[0] = 3;
+    let bytes = path.to_str().unwrap().as_bytes();
+    block[2..2 + bytes.len()].copy_from_slice(bytes);
+    let server = g.sock_open(3, STREAM).unwrap();
+    let desc = g.address(&block);
+    g.call("sock_bind", &[i(server), i(desc), i(0)]).unwrap();
+    g.call("sock_listen", &[i(server), i(1)]).unwrap();
+    assert!(path.exists(), "bound on the host's file system");
+    let client = g.sock_open(3, STREAM).unwrap();
+    g.call("sock_connect", &[i(client), i(desc), i(0)]).unwrap();
+    let out = g.alloc(4);
+    g.call("sock_accept", &[i(server), i(out)]).unwrap();
+    // The client's peer is the server's path, as a v2 block; v1 cannot express it.
+    let peer = g.address(&[0xff; 128]);
+    let port = g.alloc(4);
+    g.call("sock_getpeeraddr_v2", &[i(client), i(peer), i(port)])
+        .unwrap();
+    let got = g.read(g.u32_at(peer), 128);
+    assert_eq!(&got[..2], &[3, 0]);
+    assert_eq!(&got[2..2 + bytes.len()], bytes);
+    assert_eq!(got[2 + bytes.len()], 0, "NUL-terminated");
+    let v1 = g.address(&[0; 16]);
+    let out = g.alloc(8);
+    assert_eq!(
+        g.call("sock_getlocaladdr", &[i(server), i(v1), i(out), i(out + 4)]),
+        Err(Errno::Afnosupport)
+    );
+    std::fs::remove_file(&path).unwrap();
+}
