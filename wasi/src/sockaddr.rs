@@ -215,6 +215,38 @@ mod tests {
     }
 
     #[test]
+    fn fills_a_result_record() {
+        // A record at 0, its sockaddr at 32, sa_data (26 bytes) at 48.
+        let mut mem = vec![0xeeu8; 128];
+        mem[12..16].copy_from_slice(&32u32.to_le_bytes());
+        mem[24..28].copy_from_slice(&0u32.to_le_bytes());
+        mem[36..40].copy_from_slice(&26u32.to_le_bytes());
+        mem[40..44].copy_from_slice(&48u32.to_le_bytes());
+        let value = AddrInfo {
+            socktype: SockType::Dgram,
+            protocol: Protocol::Udp,
+            addr: "[::1]:53".parse().unwrap(),
+        };
+        Addrinfo::store_value(&mut mem, 0, &value).unwrap();
+        assert_eq!(
+            &mem[2..8],
+            &[2, 1, 2, 0, 0, 0],
+            "inet6, dgram, udp, padding"
+        );
+        assert_eq!(u32::from_le_bytes(mem[8..12].try_into().unwrap()), 18);
+        assert_eq!(&mem[32..34], &[2, 0]);
+        let mut want = vec![0, 53];
+        want.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        assert_eq!(&mem[48..66], want.as_slice());
+        // sa_data too small for it.
+        mem[36..40].copy_from_slice(&4u32.to_le_bytes());
+        assert_eq!(
+            Addrinfo::store_value(&mut mem, 0, &value),
+            Err(Errno::Inval)
+        );
+    }
+
+    #[test]
     fn refuses_bad_ones() {
         assert_eq!(decode(&[1, 2, 3], 1), Err(Errno::Inval));
         assert_eq!(decode(&[1, 2, 3, 4], 70000), Err(Errno::Inval));

@@ -205,6 +205,25 @@ mod tests {
     }
 
     #[test]
+    fn ipv6() {
+        let mut res = [AddrInfo::default(); 4];
+        let mut h = hints(AddressFamily::Inet6);
+        h.socktype = SockType::Dgram;
+        let n = getaddrinfo(b"::1", b"53", &h, &mut res).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(res[0].addr, "[::1]:53".parse().unwrap());
+        assert_eq!(
+            (res[0].socktype, res[0].protocol),
+            (SockType::Dgram, Protocol::Udp)
+        );
+        // An IPv4 address with V4MAPPED for IPv6: the mapped address.
+        h.flags = Aiflags::V4MAPPED;
+        let n = getaddrinfo(b"127.0.0.1", b"53", &h, &mut res).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(res[0].addr, "[::ffff:127.0.0.1]:53".parse().unwrap());
+    }
+
+    #[test]
     fn errors() {
         let mut res = [AddrInfo::default(); 1];
         let h = hints(AddressFamily::Unspec);
