@@ -194,6 +194,62 @@ fn a_bad_command_line_exits_2() {
 }
 
 // unix: the directory is opened when the system is built.
+// unix: preopened sockets are made when the system is built.
+#[test]
+fn a_socket_that_cannot_be_made_exits_64() {
+    let module = data("return.wat");
+    // An address that is not this host's (TEST-NET-1): EADDRNOTAVAIL.
+    let out = run(&["--listen", "192.0.2.1:80", &module]);
+    assert_error(&out, 64, "cannot listen on 192.0.2.1:80");
+    // Refused: nothing listens on the port any more.
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = gone.local_addr().unwrap().to_string();
+    drop(gone);
+    let out = run(&["--dial", &addr, &module]);
+    assert_error(&out, 64, &format!("cannot dial {addr}"));
+    // A host name that does not resolve.
+    let out = run(&["--dial", "nonexistent.invalid:80", &module]);
+    assert_error(&out, 64, "cannot dial nonexistent.invalid:80");
+}
+
+#[test]
+fn bad_socket_flags_exit_2() {
+    let module = data("return.wat");
+    for (flag, value, why) in [
+        ("--listen", "8080", "no `:PORT`"),
+        ("--dial", "ftp://h:1", "unknown scheme"),
+        ("--listen", "h:1?backlog=x", "not a count"),
+        ("--listen", "::1:80", "brackets"),
+        ("--allow-connect", "10.0.0.0/33", "prefix length"),
+        ("--allow-bind", "1.2.3.4:9-1", "bad ports"),
+        ("--sockets", "all", "invalid value"),
+    ] {
+        let out = run(&[flag, value, &module]);
+        assert_error(&out, 2, why);
+    }
+}
+
+#[test]
+fn sockets_are_preopened_after_the_dirs_in_order() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dial = listener.local_addr().unwrap().to_string();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+    let out = run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--dir",
+        dir,
+        "--dial",
+        &dial,
+        &data("fdstat.wat"),
+    ]);
+    assert_ok(&out);
+    assert_eq!(
+        out.stdout, "3:3\n4:6\n5:6\n",
+        "fd:filetype, directory then sockets"
+    );
+}
+
 #[test]
 fn a_missing_dir_exits_64() {
     let module = data("return.wat");

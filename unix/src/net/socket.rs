@@ -10,9 +10,13 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
 use std::net::SocketAddr;
 
 /// Makes the socket `spec` describes, trying each address the host resolves to until one
-/// works; the last error otherwise. `policy` (when the guest asked) may refuse an address with
-/// `EACCES`. A non-blocking dial returns at once, the connection possibly still in progress
-/// (`SO_ERROR` tells how it ended once the socket is writable).
+/// works; the last error otherwise.
+///
+/// - For the guest (`policy` given): the policy may refuse an address with `EACCES`, and a
+///   non-blocking dial returns at once, the connection possibly still in progress (`SO_ERROR`
+///   tells how it ended once the socket is writable).
+/// - For the host (no policy): a dial is connected before this returns, so that a refused one
+///   is an error at start; `nonblock` then applies to the connected socket.
 pub fn open(spec: &Spec, role: Role, policy: Option<&Policy>) -> std::io::Result<OwnedFd> {
     let mut last = std::io::Error::from(Errno::ADDRNOTAVAIL);
     for addr in spec.addrs(role)? {
@@ -26,7 +30,7 @@ pub fn open(spec: &Spec, role: Role, policy: Option<&Policy>) -> std::io::Result
                 continue;
             }
         }
-        match open_one(spec, role, &addr) {
+        match open_one(spec, role, &addr, policy.is_none()) {
             Ok(fd) => return Ok(fd),
             Err(e) => last = e.into(),
         }
@@ -59,7 +63,8 @@ pub(crate) fn path_open(
     })())
 }
 
-fn open_one(spec: &Spec, role: Role, addr: &SocketAddr) -> Result<OwnedFd, Errno> {
+fn open_one(spec: &Spec, role: Role, addr: &SocketAddr, host: bool) -> Result<OwnedFd, Errno> {
+    let connect_first = host && role == Role::Dial;
     let family = match addr {
         SocketAddr::V4(_) => AddressFamily::INET,
         SocketAddr::V6(_) => AddressFamily::INET6,
@@ -69,7 +74,7 @@ fn open_one(spec: &Spec, role: Role, addr: &SocketAddr) -> Result<OwnedFd, Errno
         Proto::Udp => SocketType::DGRAM,
     };
     let mut flags = SocketFlags::CLOEXEC;
-    if spec.nonblock {
+    if spec.nonblock && !connect_first {
         flags |= SocketFlags::NONBLOCK;
     }
     let fd = rustix::net::socket_with(family, kind, flags, None)?;
@@ -88,9 +93,12 @@ fn open_one(spec: &Spec, role: Role, addr: &SocketAddr) -> Result<OwnedFd, Errno
         }
         Role::Dial => match rustix::net::connect(&fd, addr) {
             Ok(()) => {}
-            Err(Errno::INPROGRESS) if spec.nonblock => {}
+            Err(Errno::INPROGRESS) if spec.nonblock && !connect_first => {}
             Err(e) => return Err(e),
         },
+    }
+    if spec.nonblock && connect_first {
+        rustix::io::ioctl_fionbio(&fd, true)?;
     }
     Ok(fd)
 }
@@ -106,7 +114,11 @@ mod tests {
         let listener = TcpListener::from(open(&spec, Role::Listen, None).unwrap());
         let port = listener.local_addr().unwrap().port();
         let spec = Spec::parse_flag(&format!("tcp4://127.0.0.1:{port}"), Role::Dial).unwrap();
-        let conn = std::net::TcpStream::from(open(&spec, Role::Dial, None).unwrap());
+        let conn = open(&spec, Role::Dial, None).unwrap();
+        // Connected before it is handed over, then non-blocking (the flags' default).
+        let flags = rustix::fs::fcntl_getfl(&conn).unwrap();
+        assert!(flags.contains(rustix::fs::OFlags::NONBLOCK));
+        let conn = std::net::TcpStream::from(conn);
         let (peer, _) = listener.accept().unwrap();
         assert_eq!(peer.peer_addr().unwrap(), conn.local_addr().unwrap());
         assert!(conn.nodelay().unwrap());
