@@ -31,15 +31,27 @@ const FUNCS: &[(&str, &str)] = &[
     ("poll_oneoff", "i32 i32 i32 i32"),
 ];
 
-fn wat() -> String {
+/// WasmEdge's own names for the v2 forms.
+const V2_FUNCS: &[(&str, &str)] = &[
+    ("sock_open_v2", "i32 i32 i32"),
+    ("sock_bind_v2", "i32 i32 i32"),
+    ("sock_listen_v2", "i32 i32"),
+    ("sock_connect_v2", "i32 i32 i32"),
+    ("sock_accept_v2", "i32 i32 i32"),
+    ("sock_send_v2", "i32 i32 i32 i32 i32"),
+    ("sock_recv_v2", "i32 i32 i32 i32 i32 i32"),
+    ("sock_getlocaladdr_v2", "i32 i32 i32"),
+];
+
+fn wat(funcs: &[(&str, &str)]) -> String {
     let mut out = String::from("(module\n");
-    for (name, types) in FUNCS {
+    for (name, types) in funcs {
         out.push_str(&format!(
             "(import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} (param {types}) (result i32)))\n"
         ));
     }
     out.push_str("(memory (export \"memory\") 2)\n");
-    for (name, types) in FUNCS {
+    for (name, types) in funcs {
         let gets: String = (0..types.split_whitespace().count())
             .map(|i| format!("local.get {i} "))
             .collect();
@@ -69,16 +81,29 @@ const IPPROTO_TCP: u32 = 6;
 
 impl Guest {
     fn new(system: UnixSystem) -> Guest {
+        Guest::importing(FUNCS, system)
+    }
+
+    /// A guest importing `funcs`: all but preview 1's must be linked from the WasmEdge glue.
+    fn importing(funcs: &[(&str, &str)], system: UnixSystem) -> Guest {
         let engine = Engine::default();
-        let module = Module::new(&engine, wat()).unwrap();
+        let module = Module::new(&engine, wat(funcs)).unwrap();
         let mut linker = Linker::<Host<UnixSystem>>::new(&engine);
         wasirun_wasi::add_to_linker(&mut linker, |h| h).unwrap();
         linker.allow_shadowing(true);
         let linked =
             wasmedge::add_imports_to_linker(&mut linker, &module, preview1::IMPORTS, |h| h)
                 .unwrap();
-        // Every import but path_open, fd_close, fd_write and poll_oneoff (preview 1's).
-        assert_eq!(linked, FUNCS.len() - 4);
+        let preview1 = funcs
+            .iter()
+            .filter(|(n, t)| {
+                let params = t.split_whitespace().count();
+                preview1::IMPORTS
+                    .iter()
+                    .any(|i| i.name == *n && i.params == params)
+            })
+            .count();
+        assert_eq!(linked, funcs.len() - preview1);
         let mut store = Store::new(&engine, Host::new(system));
         let instance = linker.instantiate(&mut store, &module).unwrap();
         let memory = instance.get_memory(&mut store, "memory").unwrap();
@@ -662,4 +687,48 @@ fn unix_domain_sockets_with_allow_network() {
         Err(Errno::Afnosupport)
     );
     std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn wasmedge_v2_names() {
+    let mut p = Policy::default();
+    p.allow_connect("127.0.0.1").unwrap();
+    p.allow_bind("127.0.0.1:0").unwrap();
+    let mut g = Guest::importing(V2_FUNCS, Builder::new().policy(p).build().unwrap());
+    let out = g.alloc(4);
+    g.call("sock_open_v2", &[i(INET4), i(STREAM), i(out)])
+        .unwrap();
+    let server = g.u32_at(out);
+    let any = g.address(&[127, 0, 0, 1]);
+    g.call("sock_bind_v2", &[i(server), i(any), i(0)]).unwrap();
+    g.call("sock_listen_v2", &[i(server), i(4)]).unwrap();
+    let block = g.address(&[0; 128]);
+    let port = g.alloc(4);
+    g.call("sock_getlocaladdr_v2", &[i(server), i(block), i(port)])
+        .unwrap();
+    let port = g.u32_at(port);
+    g.call("sock_open_v2", &[i(INET4), i(STREAM), i(out)])
+        .unwrap();
+    let client = g.u32_at(out);
+    g.call("sock_connect_v2", &[i(client), i(any), i(port)])
+        .unwrap();
+    g.call("sock_accept_v2", &[i(server), i(1 << 2), i(out)])
+        .unwrap();
+    let conn = g.u32_at(out);
+    // send_v2 and recv_v2 are preview 1's sock_send and sock_recv under WasmEdge's names.
+    let data = g.put(b"v2");
+    let iov = g.put(&[data.to_le_bytes(), 2u32.to_le_bytes()].concat());
+    let n = g.alloc(4);
+    g.call("sock_send_v2", &[i(client), i(iov), i(1), i(0), i(n)])
+        .unwrap();
+    assert_eq!(g.u32_at(n), 2);
+    let buf = g.alloc(8);
+    let iov = g.put(&[buf.to_le_bytes(), 8u32.to_le_bytes()].concat());
+    let res = g.alloc(8);
+    g.call(
+        "sock_recv_v2",
+        &[i(conn), i(iov), i(1), i(0), i(res), i(res + 4)],
+    )
+    .unwrap();
+    assert_eq!(g.read(buf, g.u32_at(res)), b"v2");
 }
