@@ -182,114 +182,10 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
                 }
                 i += 1;
             }
-            Type::Pointer(inner) | Type::ConstPointer(inner) => {
-                let mutable = matches!(&**p.tref.type_(), Type::Pointer(_));
-                let inner_ty = &**inner.type_();
-                let next = ps.get(i + 1);
-                if let Type::Pointer(pp) = inner_ty {
-                    if !is_u8(pp) {
-                        let max = next.filter(|n| is_size(&n.tref));
-                        let (Some(max), Some(offset)) = (max, next_offset(pp)) else {
-                            return Err(unsupported(
-                                "a pointer to pointers to records without a `next` member and \
-                                 a count after it",
-                            ));
-                        };
-                        params.push(Param::Chain {
-                            name,
-                            elem: pp.clone(),
-                            max_name: max.name.as_str().to_string(),
-                            next_offset: offset,
-                        });
-                        i += 2;
-                        continue;
-                    }
-                    let buf_ok = next
-                        .is_some_and(|n| matches!(&**n.tref.type_(), Type::Pointer(b) if is_u8(b)));
-                    let sizes_func = fname.strip_suffix("_get").map(|s| format!("{s}_sizes_get"));
-                    let sizes_ok = sizes_func
-                        .as_ref()
-                        .is_some_and(|s| module.func(&witx::Id::new(s)).is_some());
-                    if !buf_ok || !sizes_ok {
-                        return Err(unsupported(
-                            "a pointer to pointers that is not a string table (X_get + X_sizes_get)",
-                        ));
-                    }
-                    params.push(Param::StringTable {
-                        table_name: name,
-                        buf_name: next
-                            .map(|n| n.name.as_str().to_string())
-                            .unwrap_or_default(),
-                        sizes_func: sizes_func.unwrap_or_default(),
-                    });
-                    i += 2;
-                    continue;
-                }
-                if is_buffer_descriptor(inner) {
-                    params.push(Param::Buffer { name, mutable });
-                    i += 1;
-                    continue;
-                }
-                let len_by_pointer = next
-                    .is_some_and(|n| matches!(&**n.tref.type_(), Type::Pointer(l) if is_size(l)));
-                if is_u8(inner) && mutable && len_by_pointer {
-                    params.push(Param::BytesInOut { name });
-                    i += 2;
-                    continue;
-                }
-                let followed_by_size = next.is_some_and(|n| is_size(&n.tref));
-                let record = matches!(inner_ty, Type::Record(_)) && inner.named();
-                let next_is_record_pointer = next.is_some_and(|n| {
-                    matches!(&**n.tref.type_(), Type::Pointer(e) | Type::ConstPointer(e)
-                        if matches!(&**e.type_(), Type::Record(_)) && !is_buffer_descriptor(e))
-                });
-                if record && !mutable && !followed_by_size && !next_is_record_pointer {
-                    params.push(Param::Record {
-                        name,
-                        tref: inner.clone(),
-                    });
-                    i += 1;
-                    continue;
-                }
-                // A run of pointers followed by one size.
-                let mut j = i;
-                while j < ps.len()
-                    && matches!(
-                        &**ps[j].tref.type_(),
-                        Type::Pointer(_) | Type::ConstPointer(_)
-                    )
-                {
-                    j += 1;
-                }
-                let Some(len) = ps.get(j).filter(|l| is_size(&l.tref)) else {
-                    return Err(unsupported("a pointer not followed by its size"));
-                };
-                let run = &ps[i..j];
-                if run.len() == 1 && is_u8(inner) {
-                    params.push(Param::Bytes { name, mutable });
-                } else {
-                    let mut slices = Vec::new();
-                    for rp in run {
-                        let (elem, mutable) = match &**rp.tref.type_() {
-                            Type::Pointer(e) => (e.clone(), true),
-                            Type::ConstPointer(e) => (e.clone(), false),
-                            _ => unreachable!("the run holds pointers only"),
-                        };
-                        if !matches!(&**elem.type_(), Type::Record(_)) || !elem.named() {
-                            return Err(unsupported("a pointer run to non-record elements"));
-                        }
-                        slices.push(RecordSlice {
-                            name: rp.name.as_str().to_string(),
-                            elem,
-                            mutable,
-                        });
-                    }
-                    params.push(Param::Records {
-                        slices,
-                        len_name: len.name.as_str().to_string(),
-                    });
-                }
-                i = j + 1;
+            Type::Pointer(_) | Type::ConstPointer(_) => {
+                let (param, used) = pointer_param(module, fname, ps, i)?;
+                params.push(param);
+                i += used;
             }
             Type::Record(r) if r.bitflags_repr().is_none() => {
                 return Err(unsupported("a record passed by value"));
@@ -350,4 +246,129 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
         wasm_params,
         wasm_results,
     })
+}
+
+/// Lowers the pointer parameter `ps[i]` (with what follows it, when it takes a count or a
+/// length): the trait parameter, and how many witx parameters it took.
+fn pointer_param(
+    module: &Module,
+    fname: &str,
+    ps: &[witx::InterfaceFuncParam],
+    i: usize,
+) -> Result<(Param, usize), Error> {
+    let unsupported = |what: &str| Error::Unsupported {
+        func: fname.to_string(),
+        what: what.to_string(),
+    };
+    let p = &ps[i];
+    let name = p.name.as_str().to_string();
+    let (Type::Pointer(inner) | Type::ConstPointer(inner)) = &**p.tref.type_() else {
+        return Err(unsupported("a pointer parameter that is not one"));
+    };
+    let mutable = matches!(&**p.tref.type_(), Type::Pointer(_));
+    let inner_ty = &**inner.type_();
+    let next = ps.get(i + 1);
+    if let Type::Pointer(pp) = inner_ty {
+        if !is_u8(pp) {
+            let max = next.filter(|n| is_size(&n.tref));
+            let (Some(max), Some(offset)) = (max, next_offset(pp)) else {
+                return Err(unsupported(
+                    "a pointer to pointers to records without a `next` member and \
+                     a count after it",
+                ));
+            };
+            return Ok((
+                Param::Chain {
+                    name,
+                    elem: pp.clone(),
+                    max_name: max.name.as_str().to_string(),
+                    next_offset: offset,
+                },
+                2,
+            ));
+        }
+        let buf_ok =
+            next.is_some_and(|n| matches!(&**n.tref.type_(), Type::Pointer(b) if is_u8(b)));
+        let sizes_func = fname.strip_suffix("_get").map(|s| format!("{s}_sizes_get"));
+        let sizes_ok = sizes_func
+            .as_ref()
+            .is_some_and(|s| module.func(&witx::Id::new(s)).is_some());
+        if !buf_ok || !sizes_ok {
+            return Err(unsupported(
+                "a pointer to pointers that is not a string table (X_get + X_sizes_get)",
+            ));
+        }
+        return Ok((
+            Param::StringTable {
+                table_name: name,
+                buf_name: next
+                    .map(|n| n.name.as_str().to_string())
+                    .unwrap_or_default(),
+                sizes_func: sizes_func.unwrap_or_default(),
+            },
+            2,
+        ));
+    }
+    if is_buffer_descriptor(inner) {
+        return Ok((Param::Buffer { name, mutable }, 1));
+    }
+    let len_by_pointer =
+        next.is_some_and(|n| matches!(&**n.tref.type_(), Type::Pointer(l) if is_size(l)));
+    if is_u8(inner) && mutable && len_by_pointer {
+        return Ok((Param::BytesInOut { name }, 2));
+    }
+    let followed_by_size = next.is_some_and(|n| is_size(&n.tref));
+    let record = matches!(inner_ty, Type::Record(_)) && inner.named();
+    let next_is_record_pointer = next.is_some_and(|n| {
+        matches!(&**n.tref.type_(), Type::Pointer(e) | Type::ConstPointer(e)
+                if matches!(&**e.type_(), Type::Record(_)) && !is_buffer_descriptor(e))
+    });
+    if record && !mutable && !followed_by_size && !next_is_record_pointer {
+        return Ok((
+            Param::Record {
+                name,
+                tref: inner.clone(),
+            },
+            1,
+        ));
+    }
+    // A run of pointers followed by one size.
+    let mut j = i;
+    while j < ps.len()
+        && matches!(
+            &**ps[j].tref.type_(),
+            Type::Pointer(_) | Type::ConstPointer(_)
+        )
+    {
+        j += 1;
+    }
+    let Some(len) = ps.get(j).filter(|l| is_size(&l.tref)) else {
+        return Err(unsupported("a pointer not followed by its size"));
+    };
+    let run = &ps[i..j];
+    let param = if run.len() == 1 && is_u8(inner) {
+        Param::Bytes { name, mutable }
+    } else {
+        let mut slices = Vec::new();
+        for rp in run {
+            let (elem, mutable) = match &**rp.tref.type_() {
+                Type::Pointer(e) => (e.clone(), true),
+                Type::ConstPointer(e) => (e.clone(), false),
+                _ => unreachable!("the run holds pointers only"),
+            };
+            if !matches!(&**elem.type_(), Type::Record(_)) || !elem.named() {
+                return Err(unsupported("a pointer run to non-record elements"));
+            }
+            slices.push(RecordSlice {
+                name: rp.name.as_str().to_string(),
+                elem,
+                mutable,
+            });
+        }
+        Param::Records {
+            slices,
+            len_name: len.name.as_str().to_string(),
+        }
+    };
+    Ok((param, j + 1 - i))
 }
