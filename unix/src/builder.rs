@@ -9,7 +9,7 @@ use crate::{Policy, Role, Spec};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use std::path::{Path, PathBuf};
-use wasirun_wasi::{Fdflags, Filetype};
+use wasirun_wasi::{Fdflags, Filetype, Rights};
 
 /// Errors while setting a system up.
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +266,8 @@ impl Builder {
                 filetype: Filetype::Directory,
                 rights: rights::DIR & mask,
                 inheriting: rights::DIR_INHERITING & mask,
+                dropped: Rights::empty(),
+                dropped_inheriting: Rights::empty(),
                 readonly,
                 sync: Fdflags::empty(),
                 preopen: Some(dir.guest.clone().into_boxed_str()),

@@ -32,6 +32,8 @@ pub(crate) fn host_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
         filetype,
         rights: rights::applicable(filetype, tty) & rights::access_mask(readable, writable),
         inheriting,
+        dropped: Rights::empty(),
+        dropped_inheriting: Rights::empty(),
         readonly: false,
         sync,
         preopen: None,
@@ -87,7 +89,8 @@ pub(crate) fn fdstat_set_flags(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> 
 }
 
 /// `fd_fdstat_set_rights`: rights only ever shrink; asking for one the fd does not have is
-/// `ENOTCAPABLE`, in both modes.
+/// `ENOTCAPABLE`, in both modes. What the guest gives up is refused from then on in both modes
+/// too (see [`rights`]): a program that drops a right asks to lose it.
 pub(crate) fn fdstat_set_rights(
     sys: &mut UnixSystem,
     fd: Fd,
@@ -98,6 +101,8 @@ pub(crate) fn fdstat_set_rights(
     if !entry.rights.contains(base) || !entry.inheriting.contains(inheriting) {
         return Err(Errno::Notcapable);
     }
+    entry.dropped |= entry.rights - base;
+    entry.dropped_inheriting |= entry.inheriting - inheriting;
     entry.rights = base;
     entry.inheriting = inheriting;
     Ok(())

@@ -8,9 +8,13 @@
 //!
 //! - By default (wasmtime's behaviour) only what the host withheld is refused: changes beneath
 //!   a read-only preopen are `EPERM`, file calls on a directory `EBADF`, and the kernel refuses
-//!   the rest (writing to a descriptor opened read-only is `EBADF`, seeking a pipe is `ESPIPE`). Rights the guest asked for or
-//!   dropped are recorded and reported, never enforced: wasmtime's own test programs open
-//!   preopens asking for no rights at all, and Go asks for every right there is.
+//!   the rest (writing to a descriptor opened read-only is `EBADF`). Rights the guest did not ask
+//!   for at open time are recorded and reported, never enforced: wasmtime's own test programs
+//!   open preopens asking for no rights at all, and Go asks for every right there is. Rights
+//!   the guest *drops* with `fd_fdstat_set_rights` are enforced (`ENOTCAPABLE`): a program
+//!   that drops a right asks to lose it. Inheriting rights it drops on a directory are dropped
+//!   from every fd opened beneath it. (wasmtime answers `ENOTSUP` to every
+//!   `fd_fdstat_set_rights`.)
 //! - With [`Builder::enforce_rights`](crate::Builder::enforce_rights) (wasi-go, Node), any call
 //!   the base rights do not allow is `ENOTCAPABLE`, and `path_open` may only ask for rights the
 //!   directory can pass on.
@@ -149,19 +153,37 @@ pub(crate) fn host_mask(readonly: bool) -> Rights {
     }
 }
 
-/// Whether `entry` allows a call that needs `needed` (see the module documentation).
+/// The calls that need a position in the file, which a stream (pipe, socket) has not: `ESPIPE`,
+/// as the kernel says for `lseek`, in both modes.
+const POSITIONED: Rights = Rights::FD_SEEK.union(Rights::FD_TELL);
+
+/// Whether `entry` allows a call that needs `needed` (see the module documentation). The
+/// answers come in one order in both modes: what kind of descriptor it is (`EBADF` for file
+/// calls on a directory, `ESPIPE` for positions on a stream), then what the host withholds
+/// (`EPERM` beneath a read-only preopen), then the rights (`ENOTCAPABLE`).
 #[inline]
 pub(crate) fn check(entry: &Entry, needed: Rights, strict: bool) -> Result<(), Errno> {
-    if strict && !entry.rights.contains(needed) {
-        return Err(Errno::Notcapable);
-    }
     if entry.is_dir() && needed.intersects(FILE_DATA) {
         return Err(Errno::Badf);
+    }
+    if needed.intersects(POSITIONED) && is_stream(entry.filetype) {
+        return Err(Errno::Spipe);
     }
     if entry.readonly && needed.intersects(MUTATING) {
         return Err(Errno::Perm);
     }
+    if needed.intersects(entry.dropped) || (strict && !entry.rights.contains(needed)) {
+        return Err(Errno::Notcapable);
+    }
     Ok(())
+}
+
+/// Whether descriptors of this type are streams, with no file position.
+fn is_stream(filetype: Filetype) -> bool {
+    matches!(
+        filetype,
+        Filetype::SocketStream | Filetype::SocketDgram | Filetype::Unknown
+    )
 }
 
 #[cfg(test)]

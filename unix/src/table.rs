@@ -20,6 +20,11 @@ pub(crate) struct Entry {
     pub rights: Rights,
     /// Inheriting rights: the most that fds opened through this one may get.
     pub inheriting: Rights,
+    /// Base rights the guest gave up (`fd_fdstat_set_rights`, or a directory it opened this
+    /// through that had given them up as inheriting rights): refused in both rights modes.
+    pub dropped: Rights,
+    /// Inheriting rights the guest gave up: what fds opened through this one start without.
+    pub dropped_inheriting: Rights,
     /// Beneath a [`DirMode::ReadOnly`](crate::DirMode::ReadOnly) preopen: the host forbids
     /// every change through it, whatever the rights say.
     pub readonly: bool,
@@ -87,6 +92,32 @@ impl Table {
     #[inline]
     pub fn get(&self, fd: Fd, needed: Rights) -> Result<&Entry, Errno> {
         let entry = self.entry(fd)?;
+        rights::check(entry, needed, self.strict)?;
+        Ok(entry)
+    }
+
+    /// The directory behind `fd`, once it is shown to allow a call that needs `needed`:
+    /// `EBADF` when `fd` is not open, then `ENOTDIR` when it is no directory, then what
+    /// [`rights::check`] says.
+    #[inline]
+    pub fn dir(&self, fd: Fd, needed: Rights) -> Result<&Entry, Errno> {
+        let entry = self.entry(fd)?.dir()?;
+        rights::check(entry, needed, self.strict)?;
+        Ok(entry)
+    }
+
+    /// The socket behind `fd`, once it is shown to allow a call that needs `needed`: `EBADF`
+    /// when `fd` is not open, then `ENOTSOCK` when it is no socket, then what
+    /// [`rights::check`] says.
+    #[inline]
+    pub fn socket(&self, fd: Fd, needed: Rights) -> Result<&Entry, Errno> {
+        let entry = self.entry(fd)?;
+        if !matches!(
+            entry.filetype,
+            Filetype::SocketStream | Filetype::SocketDgram
+        ) {
+            return Err(Errno::Notsock);
+        }
         rights::check(entry, needed, self.strict)?;
         Ok(entry)
     }
@@ -218,6 +249,8 @@ mod tests {
             filetype: Filetype::CharacterDevice,
             rights: Rights::FD_READ,
             inheriting: Rights::empty(),
+            dropped: Rights::empty(),
+            dropped_inheriting: Rights::empty(),
             readonly: false,
             sync: Fdflags::empty(),
             preopen: None,

@@ -92,6 +92,7 @@ impl Request {
 ///   (`tcp+listen://HOST:PORT`...) makes a socket instead: see `net/socket.rs`.
 /// - The new fd's rights are what its type and access mode allow (narrowed to what was asked
 ///   under `enforce_rights`), its inheriting rights those of the directory (or what was asked).
+///   Inheriting rights the directory gave up are given up below it too, in both modes.
 pub(crate) fn path_open(
     sys: &mut UnixSystem,
     fd: Fd,
@@ -102,18 +103,24 @@ pub(crate) fn path_open(
         return socket;
     }
     let strict = sys.table.strict;
-    let dir = sys.table.get(fd, req.dir_rights())?.dir()?;
+    let dir = sys.table.dir(fd, req.dir_rights())?;
     let o = req.oflags;
     if o.contains(Oflags::DIRECTORY) && o.intersects(Oflags::CREAT | Oflags::EXCL | Oflags::TRUNC) {
         return Err(Errno::Inval);
     }
+    if dir.readonly && req.access().1 {
+        return Err(Errno::Perm);
+    }
     if strict && !dir.inheriting.contains(req.inherited_rights()) {
         return Err(Errno::Notcapable);
     }
+    // By default, rights the directory gave up are taken off the request rather than refused:
+    // a file whose writing was given up is not opened for writing.
+    let req = Request {
+        base: req.base - dir.dropped_inheriting,
+        ..req
+    };
     let (readable, writable) = req.access();
-    if dir.readonly && writable {
-        return Err(Errno::Perm);
-    }
     sys.table.reserve()?;
     let file = sandbox::open(
         dir.fd.as_fd(),
@@ -124,9 +131,10 @@ pub(crate) fn path_open(
     )?;
     let filetype = super::stat::fd_filetype(file.as_fd())?;
     let tty = filetype == Filetype::CharacterDevice && rustix::termios::isatty(&file);
-    let mut base = rights::applicable(filetype, tty)
+    let mut base = (rights::applicable(filetype, tty)
         & rights::access_mask(readable, writable)
-        & rights::host_mask(dir.readonly);
+        & rights::host_mask(dir.readonly))
+        - dir.dropped_inheriting;
     let mut inheriting = dir.inheriting;
     if strict {
         base &= req.base;
@@ -137,6 +145,8 @@ pub(crate) fn path_open(
         filetype,
         rights: base,
         inheriting,
+        dropped: dir.dropped_inheriting,
+        dropped_inheriting: dir.dropped_inheriting,
         readonly: dir.readonly,
         sync: req.fdflags & (Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC),
         preopen: None,

@@ -10,7 +10,7 @@ use wasirun_wasi::{Errno, Fd, Lookupflags, Rights, Size};
 
 /// `path_create_directory`: `mkdirat(2)`, mode `0777` before the umask.
 pub(crate) fn create_directory(sys: &mut UnixSystem, fd: Fd, path: &str) -> Result<(), Errno> {
-    let dir = sys.table.get(fd, Rights::PATH_CREATE_DIRECTORY)?.dir()?;
+    let dir = sys.table.dir(fd, Rights::PATH_CREATE_DIRECTORY)?;
     let at = sandbox::parent(dir.fd.as_fd(), path, sys.resolver)?;
     Ok(rustix::fs::mkdirat(
         at.dir(),
@@ -22,7 +22,7 @@ pub(crate) fn create_directory(sys: &mut UnixSystem, fd: Fd, path: &str) -> Resu
 /// `path_remove_directory`: `unlinkat(2)` with `AT_REMOVEDIR` (`ENOTEMPTY`, `ENOTDIR` from the
 /// kernel).
 pub(crate) fn remove_directory(sys: &mut UnixSystem, fd: Fd, path: &str) -> Result<(), Errno> {
-    let dir = sys.table.get(fd, Rights::PATH_REMOVE_DIRECTORY)?.dir()?;
+    let dir = sys.table.dir(fd, Rights::PATH_REMOVE_DIRECTORY)?;
     let at = sandbox::parent(dir.fd.as_fd(), path, sys.resolver)?;
     Ok(rustix::fs::unlinkat(
         at.dir(),
@@ -33,7 +33,7 @@ pub(crate) fn remove_directory(sys: &mut UnixSystem, fd: Fd, path: &str) -> Resu
 
 /// `path_unlink_file`: `unlinkat(2)`; a directory is `EISDIR`, as the witx asks and Linux says.
 pub(crate) fn unlink_file(sys: &mut UnixSystem, fd: Fd, path: &str) -> Result<(), Errno> {
-    let dir = sys.table.get(fd, Rights::PATH_UNLINK_FILE)?.dir()?;
+    let dir = sys.table.dir(fd, Rights::PATH_UNLINK_FILE)?;
     let at = sandbox::parent(dir.fd.as_fd(), path, sys.resolver)?;
     Ok(rustix::fs::unlinkat(at.dir(), at.name(), AtFlags::empty())?)
 }
@@ -46,8 +46,8 @@ pub(crate) fn rename(
     new_fd: Fd,
     new_path: &str,
 ) -> Result<(), Errno> {
-    let old_dir = sys.table.get(fd, Rights::PATH_RENAME_SOURCE)?.dir()?;
-    let new_dir = sys.table.get(new_fd, Rights::PATH_RENAME_TARGET)?.dir()?;
+    let old_dir = sys.table.dir(fd, Rights::PATH_RENAME_SOURCE)?;
+    let new_dir = sys.table.dir(new_fd, Rights::PATH_RENAME_TARGET)?;
     let old = sandbox::parent(old_dir.fd.as_fd(), old_path, sys.resolver)?;
     let new = sandbox::parent(new_dir.fd.as_fd(), new_path, sys.resolver)?;
     Ok(rustix::fs::renameat(
@@ -69,8 +69,8 @@ pub(crate) fn link(
     new_fd: Fd,
     new_path: &str,
 ) -> Result<(), Errno> {
-    let old_dir = sys.table.get(old_fd, Rights::PATH_LINK_SOURCE)?.dir()?;
-    let new_dir = sys.table.get(new_fd, Rights::PATH_LINK_TARGET)?.dir()?;
+    let old_dir = sys.table.dir(old_fd, Rights::PATH_LINK_SOURCE)?;
+    let new_dir = sys.table.dir(new_fd, Rights::PATH_LINK_TARGET)?;
     if old_flags.contains(Lookupflags::SYMLINK_FOLLOW) {
         return Err(Errno::Inval);
     }
@@ -96,7 +96,7 @@ pub(crate) fn symlink(
     fd: Fd,
     new_path: &str,
 ) -> Result<(), Errno> {
-    let dir = sys.table.get(fd, Rights::PATH_SYMLINK)?.dir()?;
+    let dir = sys.table.dir(fd, Rights::PATH_SYMLINK)?;
     if old_path.starts_with('/') {
         return Err(sandbox::ESCAPE);
     }
@@ -112,7 +112,7 @@ pub(crate) fn readlink(
     path: &str,
     buf: &mut [u8],
 ) -> Result<Size, Errno> {
-    let dir = sys.table.get(fd, Rights::PATH_READLINK)?.dir()?;
+    let dir = sys.table.dir(fd, Rights::PATH_READLINK)?;
     let at = sandbox::target(dir.fd.as_fd(), path, false, sys.resolver)?;
     if buf.is_empty() {
         // readlink(2) refuses an empty buffer; the guest only learns whether it is a link.

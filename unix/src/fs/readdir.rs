@@ -80,7 +80,7 @@ pub(crate) fn fd_readdir(
     buf: &mut [u8],
     cookie: Dircookie,
 ) -> Result<Size, Errno> {
-    sys.table.get(fd, Rights::FD_READDIR)?.dir()?;
+    sys.table.dir(fd, Rights::FD_READDIR)?;
     let stream = sys
         .table
         .stream(fd, |entry| DirStream::open(entry.fd.as_fd()))?;

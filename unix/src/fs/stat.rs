@@ -85,7 +85,7 @@ pub(crate) fn path_filestat_get(
     flags: Lookupflags,
     path: &str,
 ) -> Result<Filestat, Errno> {
-    let dir = sys.table.get(fd, Rights::PATH_FILESTAT_GET)?.dir()?;
+    let dir = sys.table.dir(fd, Rights::PATH_FILESTAT_GET)?;
     let follow = flags.contains(Lookupflags::SYMLINK_FOLLOW);
     let at = sandbox::target(dir.fd.as_fd(), path, follow, sys.resolver)?;
     let stat = rustix::fs::statat(at.dir(), at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
@@ -152,7 +152,7 @@ pub(crate) fn path_set_times(
     fst_flags: Fstflags,
 ) -> Result<(), Errno> {
     let times = timestamps(atim, mtim, fst_flags)?;
-    let dir = sys.table.get(fd, Rights::PATH_FILESTAT_SET_TIMES)?.dir()?;
+    let dir = sys.table.dir(fd, Rights::PATH_FILESTAT_SET_TIMES)?;
     let follow = flags.contains(Lookupflags::SYMLINK_FOLLOW);
     let at = sandbox::target(dir.fd.as_fd(), path, follow, sys.resolver)?;
     Ok(rustix::fs::utimensat(

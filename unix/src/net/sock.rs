@@ -1,7 +1,7 @@
 //! Preview 1's socket calls: `sock_accept`, `sock_recv`, `sock_send`, `sock_shutdown` on
 //! descriptors that are sockets (preview 1 cannot create them: the host preopens them, or the
-//! guest makes them with `path_open` URLs or the WasmEdge functions). On anything else the
-//! kernel answers `ENOTSOCK`.
+//! guest makes them with `path_open` URLs or the WasmEdge functions). On anything else they are
+//! `ENOTSOCK`, before any rights check.
 
 use crate::rights;
 use crate::system::UnixSystem;
@@ -22,7 +22,7 @@ pub(crate) fn accept(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> Result<Fd,
     if !(flags - Fdflags::NONBLOCK).is_empty() {
         return Err(Errno::Inval);
     }
-    let listener = sys.table.get(fd, Rights::SOCK_ACCEPT)?;
+    let listener = sys.table.socket(fd, Rights::SOCK_ACCEPT)?;
     sys.table.reserve()?;
     let mut host = SocketFlags::CLOEXEC;
     if flags.contains(Fdflags::NONBLOCK) {
@@ -30,7 +30,7 @@ pub(crate) fn accept(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> Result<Fd,
     }
     let socket = rustix::net::accept_with(&listener.fd, host)?;
     let filetype = crate::fs::stat::fd_filetype(socket.as_fd())?;
-    let mut base = rights::applicable(filetype, false);
+    let mut base = rights::applicable(filetype, false) - listener.dropped_inheriting;
     if sys.table.strict {
         base &= listener.inheriting;
     }
@@ -39,6 +39,8 @@ pub(crate) fn accept(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> Result<Fd,
         filetype,
         rights: base,
         inheriting: listener.inheriting,
+        dropped: listener.dropped_inheriting,
+        dropped_inheriting: listener.dropped_inheriting,
         readonly: listener.readonly,
         sync: Fdflags::empty(),
         preopen: None,
@@ -65,7 +67,7 @@ pub(crate) fn recv_from(
     iovs: &mut [IoSliceMut<'_>],
     flags: Riflags,
 ) -> Result<(Size, Roflags, Option<SocketAddrAny>), Errno> {
-    let entry = sys.table.get(fd, Rights::FD_READ)?;
+    let entry = sys.table.socket(fd, Rights::FD_READ)?;
     let mut host = RecvFlags::empty();
     host.set(RecvFlags::PEEK, flags.contains(Riflags::RECV_PEEK));
     host.set(RecvFlags::WAITALL, flags.contains(Riflags::RECV_WAITALL));
@@ -95,7 +97,7 @@ pub(crate) fn send(
     if flags != 0 {
         return Err(Errno::Inval);
     }
-    let entry = sys.table.get(fd, Rights::FD_WRITE)?;
+    let entry = sys.table.socket(fd, Rights::FD_WRITE)?;
     let mut control = SendAncillaryBuffer::default();
     let n = rustix::net::sendmsg(&entry.fd, iovs, &mut control, SendFlags::NOSIGNAL)?;
     Ok(crate::fs::file::size(n))
@@ -103,7 +105,7 @@ pub(crate) fn send(
 
 /// `sock_shutdown`: `shutdown(2)`; no direction at all is `EINVAL`.
 pub(crate) fn shutdown(sys: &mut UnixSystem, fd: Fd, how: Sdflags) -> Result<(), Errno> {
-    let entry = sys.table.get(fd, Rights::SOCK_SHUTDOWN)?;
+    let entry = sys.table.socket(fd, Rights::SOCK_SHUTDOWN)?;
     let how = match (how.contains(Sdflags::RD), how.contains(Sdflags::WR)) {
         (true, true) => Shutdown::Both,
         (true, false) => Shutdown::Read,

@@ -22,13 +22,89 @@ fn by_default_fewer_rights_asked_are_not_refused() {
     assert_eq!(g.fd_read(fd, &[10]).unwrap(), b"data");
     g.fd_seek(fd, 0, WHENCE_SET).unwrap();
     g.fd_filestat_get(fd).unwrap();
-    // Dropped rights are reported, not enforced.
-    g.fd_fdstat_set_rights(fd, 0, 0).unwrap();
-    assert_eq!(g.fd_fdstat_get(fd).unwrap().2, 0);
-    assert_eq!(g.fd_pread(fd, 2, 0).unwrap(), b"da");
-    // A preopen with its inheriting rights dropped still opens files.
-    g.fd_fdstat_set_rights(ROOT, PATH_OPEN, 0).unwrap();
-    g.path_open(ROOT, 0, "f", 0, ALL, ALL, 0).unwrap();
+    g.fd_close(fd).unwrap();
+}
+
+#[test]
+fn dropped_rights_are_refused_in_both_modes() {
+    for strict in [false, true] {
+        let dir = TempDir::new();
+        std::fs::write(dir.join("f"), b"data").unwrap();
+        std::fs::create_dir(dir.join("d")).unwrap();
+        let mut g = setup_with(&dir, |b| {
+            b.enforce_rights(strict);
+        });
+        let all = g.fd_fdstat_get(ROOT).unwrap().3;
+        let fd = g.path_open(ROOT, 0, "f", 0, all, 0, 0).unwrap();
+        let (_, _, base, _) = g.fd_fdstat_get(fd).unwrap();
+        g.fd_fdstat_set_rights(fd, base & !(FD_READ | FD_SEEK), 0)
+            .unwrap();
+        assert_eq!(g.fd_fdstat_get(fd).unwrap().2 & FD_READ, 0);
+        assert_eq!(g.fd_read(fd, &[10]), Err(Errno::Notcapable), "{strict}");
+        assert_eq!(g.fd_pread(fd, 2, 0), Err(Errno::Notcapable));
+        assert_eq!(g.fd_seek(fd, 1, WHENCE_SET), Err(Errno::Notcapable));
+        g.fd_tell(fd).unwrap();
+        g.fd_filestat_get(fd).unwrap();
+        // Dropped rights cannot come back.
+        assert_eq!(g.fd_fdstat_set_rights(fd, base, 0), Err(Errno::Notcapable));
+        // A directory that dropped PATH_FILESTAT_SET_SIZE cannot truncate, nor one that
+        // dropped PATH_CREATE_FILE create.
+        let (_, _, root, inheriting) = g.fd_fdstat_get(ROOT).unwrap();
+        g.fd_fdstat_set_rights(
+            ROOT,
+            root & !(PATH_FILESTAT_SET_SIZE | PATH_CREATE_FILE),
+            inheriting & !FD_WRITE,
+        )
+        .unwrap();
+        assert_eq!(
+            g.path_open(ROOT, 0, "f", O_TRUNC, all, 0, 0),
+            Err(Errno::Notcapable)
+        );
+        assert_eq!(std::fs::read(dir.join("f")).unwrap(), b"data");
+        assert_eq!(
+            g.path_open(ROOT, 0, "new", O_CREAT, FD_READ, 0, 0),
+            Err(Errno::Notcapable)
+        );
+        assert!(!dir.join("new").exists());
+        // What it opens below has lost the inheriting rights it dropped: by default the open
+        // works (the rights are capped), strictly asking for them is refused.
+        if strict {
+            assert_eq!(
+                g.path_open(ROOT, 0, "f", 0, RW, 0, 0),
+                Err(Errno::Notcapable)
+            );
+        }
+        let ro = g
+            .path_open(ROOT, 0, "f", 0, FD_READ | FD_SEEK, 0, 0)
+            .unwrap();
+        assert_eq!(g.fd_fdstat_get(ro).unwrap().2 & FD_WRITE, 0);
+        assert_eq!(g.fd_read(ro, &[2]).unwrap(), b"da");
+        // Two levels down too.
+        let d_base = PATH_OPEN | PATH_CREATE_FILE;
+        let d = g
+            .path_open(ROOT, 0, "d", O_DIRECTORY, d_base, all & !FD_WRITE, 0)
+            .unwrap();
+        assert_eq!(g.fd_fdstat_get(d).unwrap().3 & FD_WRITE, 0);
+        let below = g.path_open(d, 0, "g", O_CREAT, RW, 0, 0);
+        if strict {
+            assert_eq!(below, Err(Errno::Notcapable));
+        } else {
+            assert_eq!(g.fd_write(below.unwrap(), &[b"x"]), Err(Errno::Notcapable));
+        }
+    }
+}
+
+#[test]
+fn a_dropped_write_right_is_refused_even_on_a_file_open_for_writing() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    let fd = g.path_open(ROOT, 0, "f", O_CREAT, RW, 0, 0).unwrap();
+    g.fd_write(fd, &[b"ok"]).unwrap();
+    g.fd_fdstat_set_rights(fd, FD_READ | FD_SEEK, 0).unwrap();
+    assert_eq!(g.fd_write(fd, &[b"x"]), Err(Errno::Notcapable));
+    assert_eq!(g.fd_pwrite(fd, b"x", 0), Err(Errno::Notcapable));
+    assert_eq!(g.fd_filestat_set_size(fd, 0), Err(Errno::Notcapable));
+    assert_eq!(std::fs::read(dir.join("f")).unwrap(), b"ok");
 }
 
 #[test]
@@ -126,11 +202,8 @@ fn read_only_preopens_refuse_every_change() {
         std::fs::create_dir(dir.join("empty")).unwrap();
         let before = snapshot(&dir);
         let mut g = read_only(&dir, strict);
-        let denied = if strict {
-            Errno::Notcapable
-        } else {
-            Errno::Perm
-        };
+        // What the host withholds answers before the rights do, in both modes.
+        let denied = Errno::Perm;
         assert_eq!(
             g.path_open(ROOT, 0, "new", O_CREAT, FD_READ, 0, 0),
             Err(denied)
@@ -214,4 +287,40 @@ fn snapshot(dir: &TempDir) -> Vec<(String, u64, i64)> {
         .collect();
     all.sort();
     all
+}
+
+#[test]
+fn a_wrong_kind_of_fd_answers_before_a_missing_right_in_both_modes() {
+    for strict in [false, true] {
+        let dir = TempDir::new();
+        std::fs::write(dir.join("f"), b"data").unwrap();
+        let mut g = setup_with(&dir, |b| {
+            b.enforce_rights(strict);
+        });
+        // Not open at all: EBADF first.
+        assert_eq!(g.sock_shutdown(99, 3), Err(Errno::Badf));
+        assert_eq!(g.path_open(99, 0, "f", 0, 0, 0, 0), Err(Errno::Badf));
+        assert_eq!(g.fd_read(99, &[1]), Err(Errno::Badf));
+        // stdout is no socket.
+        assert_eq!(g.sock_shutdown(1, 3), Err(Errno::Notsock), "{strict}");
+        assert_eq!(g.sock_accept(1, 0), Err(Errno::Notsock));
+        assert_eq!(g.sock_recv(1, 4, 0).err(), Some(Errno::Notsock));
+        assert_eq!(g.sock_send(1, b"x", 0), Err(Errno::Notsock));
+        // A file is no directory, whatever its rights.
+        let f = g.path_open(ROOT, 0, "f", 0, 0, 0, 0).unwrap();
+        assert_eq!(g.path_open(f, 0, "x", 0, 0, 0, 0), Err(Errno::Notdir));
+        assert_eq!(g.path_create_directory(f, "x"), Err(Errno::Notdir));
+        assert_eq!(g.path_unlink_file(f, "x"), Err(Errno::Notdir));
+        assert_eq!(g.path_filestat_get(f, 0, "x").err(), Some(Errno::Notdir));
+        assert_eq!(g.fd_readdir(f, 100, 0), Err(Errno::Notdir));
+        // A directory has no data: EBADF, as in wasmtime.
+        assert_eq!(g.fd_read(ROOT, &[1]), Err(Errno::Badf));
+        assert_eq!(g.fd_seek(ROOT, 0, WHENCE_SET), Err(Errno::Badf));
+        // A pipe has no position.
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let r = g.add_fd(r);
+        assert_eq!(g.fd_seek(r, 0, WHENCE_CUR), Err(Errno::Spipe));
+        assert_eq!(g.fd_tell(r), Err(Errno::Spipe));
+        drop(w);
+    }
 }
