@@ -1,5 +1,10 @@
-//! Running a module, in the order its failures are reported: read it, set the system up, compile
-//! (or load from the cache), check it is a command, link, call `_start`, and say how it ended.
+//! Running a module, in the order its failures are reported: read it, open the preopened
+//! directories, compile (or load from the cache), check it is a command, link, make the
+//! preopened sockets, call `_start`, and say how it ended.
+//!
+//! The sockets come last on purpose: a `--dial` peer sees the connection, and a `--listen`
+//! port accepts, only once the guest is about to use them, however long compiling took (an
+//! uncached 25 MB Go module takes longer than many peers' idle timeouts).
 
 use crate::cache::{self, Cache};
 use crate::cli::{self, Cli, Sockets, TraceFormat};
@@ -11,8 +16,8 @@ use wasirun_unix::{Builder, DirMode, Policy, UnixSystem};
 use wasirun_wasi::trace::{Format, TraceOptions};
 use wasirun_wasi::{Host, I32Exit, System, Tracer, Wasmedge, preview1, wasmedge};
 use wasmtime::{
-    Config, Engine, ExternType, Linker, Module, OptLevel, Store, Strategy, Trap, WasmBacktrace,
-    WasmBacktraceDetails,
+    Config, Engine, ExternType, Linker, Module, OptLevel, Store, Strategy, Trap, Val, ValType,
+    WasmBacktrace, WasmBacktraceDetails,
 };
 
 /// Stack left to host functions below the deepest wasm frame, and to wasirun before it enters
@@ -28,12 +33,18 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
             format!("cannot read module {module_name}: {e}"),
         )
     })?;
-    let system = unix_system(cli)?;
+    let mut builder = unix_builder(cli)?;
     let trace = if cli.trace {
         Some(trace_sink(cli)?)
     } else {
         None
     };
+    if let Some(why) = not_a_module(&wasm) {
+        return Err(Failure::new(
+            Status::InvalidModule,
+            format!("invalid module {module_name}: {why}"),
+        ));
+    }
     let engine = engine(cli)?;
     let cache = if cli.no_cache {
         None
@@ -47,7 +58,7 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
         )
     })?;
     drop(wasm);
-    let result = check_command(&module)
+    let result = check_entry(&module, cli.invoke.as_deref())
         .map_err(|why| {
             Failure::new(
                 Status::InvalidModule,
@@ -63,14 +74,11 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
                     },
                     string_size: cli.trace_string_size,
                 };
-                start(
-                    &engine,
-                    &module,
-                    cli.sockets,
-                    Tracer::new(system, sink, options),
-                )
+                start(&engine, &module, cli, &mut builder, |system| {
+                    Tracer::new(system, sink, options)
+                })
             }
-            None => start(&engine, &module, cli.sockets, system),
+            None => start(&engine, &module, cli, &mut builder, |system| system),
         });
     // The entry is renamed into place whole or not at all; waiting only keeps a short-lived
     // guest from leaving its temporary file behind.
@@ -80,8 +88,9 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
     result
 }
 
-/// The Unix system the command line describes.
-fn unix_system(cli: &Cli) -> Result<UnixSystem, Failure> {
+/// The Unix system the command line describes, its directories opened, its sockets not made
+/// yet ([`preopen_sockets`]).
+fn unix_builder(cli: &Cli) -> Result<Builder, Failure> {
     let mut b = Builder::new();
     let argv0 = match &cli.argv0 {
         Some(a) => a.clone(),
@@ -101,10 +110,6 @@ fn unix_system(cli: &Cli) -> Result<UnixSystem, Failure> {
             DirMode::ReadWrite
         };
         b.preopen_dir(&d.host, d.guest.clone(), mode)
-            .map_err(|e| Failure::new(Status::Dir, e.to_string()))?;
-    }
-    for (role, addr) in &cli.sockets_preopened {
-        b.preopen_socket(addr, *role)
             .map_err(|e| Failure::new(Status::Dir, e.to_string()))?;
     }
     let mut policy = Policy::default();
@@ -127,6 +132,20 @@ fn unix_system(cli: &Cli) -> Result<UnixSystem, Failure> {
         .max_open_dirs(cli.max_open_dirs)
         .enforce_rights(cli.enforce_rights)
         .nonblocking_stdio(cli.non_blocking_stdio);
+    Ok(b)
+}
+
+/// Makes the `--listen` and `--dial` sockets, in command-line order.
+fn preopen_sockets(cli: &Cli, b: &mut Builder) -> Result<(), Failure> {
+    for (role, addr) in &cli.sockets_preopened {
+        b.preopen_socket(addr, *role)
+            .map_err(|e| Failure::new(Status::Dir, e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The system `b` describes.
+fn build_system(b: &mut Builder) -> Result<UnixSystem, Failure> {
     b.build().map_err(|e| {
         let status = match e {
             wasirun_unix::Error::OpenDir { .. }
@@ -180,8 +199,46 @@ fn engine(cli: &Cli) -> Result<Engine, Failure> {
     })
 }
 
-/// Checks that `module` is a WASI command: it exports `_start: func() -> ()`.
-fn check_command(module: &Module) -> Result<(), String> {
+/// Why `wasm` is not a preview 1 module, when that is plain before wasmtime looks: a component
+/// (preview 2), or a file that is neither binary nor text WebAssembly (a WAT parse error would
+/// only say where the first token went wrong).
+fn not_a_module(wasm: &[u8]) -> Option<&'static str> {
+    const COMPONENT: &str = "a component (WASI preview 2): wasirun runs preview 1 modules \
+                             (built for wasm32-wasip1)";
+    if let Some(version) = wasm.strip_prefix(b"\0asm") {
+        // A component's version field is 0x0d and its layer 1; a module's layer is 0.
+        return (version.get(2..4) == Some(&[1, 0])).then_some(COMPONENT);
+    }
+    let Ok(text) = std::str::from_utf8(wasm) else {
+        return Some("not WebAssembly (neither binary nor text)");
+    };
+    let mut rest = text.trim_start_matches('\u{feff}');
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix(";;") {
+            rest = after.split_once('\n').map_or("", |(_, next)| next);
+        } else if let Some(after) = rest.strip_prefix("(;") {
+            rest = after.split_once(";)").map_or("", |(_, next)| next);
+        } else {
+            break;
+        }
+    }
+    if rest.starts_with("(component") {
+        return Some(COMPONENT);
+    }
+    (!rest.starts_with('(')).then_some("not WebAssembly (neither binary nor text)")
+}
+
+/// Checks that `module` is a WASI command, exporting `_start: func() -> ()`, or with
+/// `--invoke NAME` that it exports a function `NAME`.
+fn check_entry(module: &Module, invoke: Option<&str>) -> Result<(), String> {
+    if let Some(name) = invoke {
+        return match module.get_export(name) {
+            Some(ExternType::Func(_)) => Ok(()),
+            Some(_) => Err(format!("--invoke {name}: `{name}` is not a function")),
+            None => Err(format!("--invoke {name}: no export `{name}`")),
+        };
+    }
     match module.get_export("_start") {
         Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => Ok(()),
         Some(ExternType::Func(f)) => Err(format!(
@@ -192,7 +249,8 @@ fn check_command(module: &Module) -> Result<(), String> {
     }
 }
 
-/// Links `module` with WASI on `system`, instantiates it and calls `_start`.
+/// Links `module` with WASI, then makes the preopened sockets and the system (`wrap` puts the
+/// tracer around it), instantiates the module and calls `_start`.
 ///
 /// Unless `--sockets none` or `path_open`, the WasmEdge socket functions the module imports are
 /// linked too, each in the form its import's arity asks for. Imports that preview 1 answers
@@ -200,9 +258,11 @@ fn check_command(module: &Module) -> Result<(), String> {
 fn start<S: System + Wasmedge + 'static>(
     engine: &Engine,
     module: &Module,
-    sockets: Sockets,
-    system: S,
+    cli: &Cli,
+    builder: &mut Builder,
+    wrap: impl FnOnce(UnixSystem) -> S,
 ) -> Result<i32, Failure> {
+    let sockets = cli.sockets;
     let mut linker = Linker::<Host<S>>::new(engine);
     let define = |e: wasmtime::Error| {
         Failure::new(
@@ -216,21 +276,90 @@ fn start<S: System + Wasmedge + 'static>(
         wasmedge::add_imports_to_linker(&mut linker, module, preview1::IMPORTS, |h| h)
             .map_err(define)?;
     }
-    let mut store = Store::new(engine, Host::new(system));
-    let instance = match linker.instantiate(&mut store, module) {
+    let pre = match linker.instantiate_pre(module) {
+        Ok(pre) => pre,
+        Err(e) => {
+            // Naming the import needs a store; the system without its sockets serves.
+            let system = wrap(build_system(builder)?);
+            let mut store = Store::new(engine, Host::new(system));
+            return Err(instantiate_failure(&linker, &mut store, module, e));
+        }
+    };
+    preopen_sockets(cli, builder)?;
+    let mut store = Store::new(engine, Host::new(wrap(build_system(builder)?)));
+    let instance = match pre.instantiate(&mut store) {
         Ok(instance) => instance,
         Err(e) => return Err(instantiate_failure(&linker, &mut store, module, e)),
     };
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .map_err(|e| Failure::new(Status::InvalidModule, one_line(&e)))?;
-    match start.call(&mut store, ()) {
+    let called = match &cli.invoke {
+        Some(name) => invoke(&mut store, &instance, name, &cli.args),
+        None => instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .map_err(|e| Failure::new(Status::InvalidModule, one_line(&e)))?
+            .call(&mut store, ()),
+    };
+    match called {
         Ok(()) => Ok(0),
         Err(e) => match e.downcast_ref::<I32Exit>() {
             Some(I32Exit(code)) => Ok(*code),
             None => Err(aborted(&e)),
         },
     }
+}
+
+/// `--invoke NAME`: calls the export `NAME` with `args` as its parameters and prints its
+/// results, one per line.
+fn invoke<T>(
+    store: &mut Store<T>,
+    instance: &wasmtime::Instance,
+    name: &str,
+    args: &[std::ffi::OsString],
+) -> wasmtime::Result<()> {
+    let func = instance
+        .get_func(&mut *store, name)
+        .ok_or_else(|| wasmtime::format_err!("--invoke {name}: no function `{name}`"))?;
+    let ty = func.ty(&*store);
+    if ty.params().len() != args.len() {
+        wasmtime::bail!(
+            "--invoke {name}: `{name}` takes {} parameters, {} given",
+            ty.params().len(),
+            args.len()
+        );
+    }
+    let mut params = Vec::with_capacity(args.len());
+    for (param, arg) in ty.params().zip(args) {
+        let arg = arg.to_string_lossy();
+        let bad = || wasmtime::format_err!("--invoke {name}: {arg:?} is not an {param}");
+        params.push(match param {
+            ValType::I32 => Val::I32(
+                arg.parse::<i32>()
+                    .or_else(|_| arg.parse::<u32>().map(|u| u as i32))
+                    .map_err(|_| bad())?,
+            ),
+            ValType::I64 => Val::I64(
+                arg.parse::<i64>()
+                    .or_else(|_| arg.parse::<u64>().map(|u| u as i64))
+                    .map_err(|_| bad())?,
+            ),
+            ValType::F32 => Val::F32(arg.parse::<f32>().map_err(|_| bad())?.to_bits()),
+            ValType::F64 => Val::F64(arg.parse::<f64>().map_err(|_| bad())?.to_bits()),
+            _ => wasmtime::bail!("--invoke {name}: parameters of type {param} cannot be given"),
+        });
+    }
+    let mut results = vec![Val::I32(0); ty.results().len()];
+    func.call(&mut *store, &params, &mut results)?;
+    let mut out = std::io::stdout().lock();
+    for result in results {
+        let line = match result {
+            Val::I32(v) => v.to_string(),
+            Val::I64(v) => v.to_string(),
+            Val::F32(bits) => f32::from_bits(bits).to_string(),
+            Val::F64(bits) => f64::from_bits(bits).to_string(),
+            other => format!("{other:?}"),
+        };
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 /// Why instantiation failed: an import the linker lacks or defines with another type (named

@@ -152,6 +152,112 @@ fn an_invalid_module_exits_65() {
 }
 
 #[test]
+fn a_component_is_named_as_one_and_exits_65() {
+    for name in ["component.wasm", "component.wat"] {
+        let out = run(&[&data(name)]);
+        assert_error(
+            &out,
+            65,
+            "a component (WASI preview 2): wasirun runs preview 1 modules (built for wasm32-wasip1)",
+        );
+    }
+}
+
+#[test]
+fn a_file_that_is_not_webassembly_says_so() {
+    for name in ["not_wasm.csv", "invalid.wasm"] {
+        let out = run(&[&data(name)]);
+        assert_error(
+            &out,
+            65,
+            &format!(
+                "invalid module {}: not WebAssembly (neither binary nor text)",
+                data(name)
+            ),
+        );
+    }
+    // Text that starts like WAT keeps the parser's message.
+    let out = run(&[&data("syntax_error.wat")]);
+    assert_error(&out, 65, "frobnicate");
+}
+
+#[test]
+fn invoke_calls_an_export_with_the_arguments_and_prints_its_results() {
+    let module = data("invoke.wat");
+    let out = run(&["--invoke", "add", &module, "40", "2"]);
+    assert_ok(&out);
+    assert_eq!(out.stdout, "42\n");
+    let out = run(&["run", "--invoke", "pair", &module, "-7", "2.5"]);
+    assert_ok(&out);
+    assert_eq!(out.stdout, "-7\n2.5\n");
+    let out = run(&["--invoke", "nope", &module]);
+    assert_error(&out, 65, "--invoke nope: no export `nope`");
+    let out = run(&["--invoke", "memory", &module]);
+    assert_error(&out, 65, "`memory` is not a function");
+    let out = run(&["--invoke", "add", &module, "1"]);
+    assert_eq!(out.status, 134, "{out:?}");
+    assert!(
+        out.stderr.contains("takes 2 parameters, 1 given"),
+        "{out:?}"
+    );
+    let out = run(&["--invoke", "add", &module, "1", "x"]);
+    assert!(out.stderr.contains("\"x\" is not an i32"), "{out:?}");
+}
+
+#[test]
+fn run_is_an_alias_and_a_module_named_run_runs_as_dot_slash_run() {
+    let out = run(&["run", &data("exit42.wat")]);
+    assert_eq!(out.status, 42, "{out:?}");
+    let dir = scratch("named-run");
+    fs::copy(data("exit42.wat"), dir.join("run")).unwrap();
+    let out = Command::new(WASIRUN)
+        .args(["--no-cache", "./run"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(42), "{out:?}");
+}
+
+#[test]
+fn a_misplaced_option_gets_wasiruns_tip_not_clap_s() {
+    let out = run(&["-S", &data("return.wat")]);
+    assert_error(
+        &out,
+        2,
+        "tip: options go before MODULE, the guest's arguments after it",
+    );
+    assert!(!out.stderr.contains("'-- -S'"), "{out:?}");
+}
+
+#[test]
+fn completions_and_the_man_page_cover_the_options_and_commands() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = run(&["completions", shell]);
+        assert_ok(&out);
+        assert!(out.stdout.contains("dir-ro"), "{shell}: {out:?}");
+        assert!(out.stdout.contains("cache"), "{shell}: {out:?}");
+    }
+    assert_error(&run(&["completions", "tcsh"]), 2, "tcsh");
+    let out = run(&["man"]);
+    assert_ok(&out);
+    assert!(out.stdout.starts_with(".ie"), "{out:?}");
+    assert!(out.stdout.contains(".TH wasirun"), "{out:?}");
+    for section in [r"\-\-dir\-ro", "Exit status", "Examples", "completions"] {
+        assert!(out.stdout.contains(section), "no {section} in the man page");
+    }
+}
+
+#[test]
+fn hello_without_a_dir_says_to_pass_one() {
+    let out = run(&[&hello()]);
+    assert_eq!(out.status, EBADF, "{out:?}");
+    assert!(
+        out.stderr.ends_with("pass one with --dir, e.g. --dir .\n"),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn a_module_without_start_exits_65() {
     let out = run(&[&data("no_start.wat")]);
     assert_error(&out, 65, "no `_start` function");
@@ -194,7 +300,7 @@ fn a_bad_command_line_exits_2() {
 }
 
 // unix: the directory is opened when the system is built.
-// unix: preopened sockets are made when the system is built.
+// unix: preopened sockets are made when the system is built, after linking.
 #[test]
 fn a_socket_that_cannot_be_made_exits_64() {
     let module = data("return.wat");
@@ -210,6 +316,47 @@ fn a_socket_that_cannot_be_made_exits_64() {
     // A host name that does not resolve.
     let out = run(&["--dial", "nonexistent.invalid:80", &module]);
     assert_error(&out, 64, "cannot dial nonexistent.invalid:80");
+}
+
+/// A port nothing listens on any more.
+fn refused_addr() -> String {
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = gone.local_addr().unwrap().to_string();
+    drop(gone);
+    addr
+}
+
+// The sockets are made once the module is compiled and linked: a peer sees the connection
+// only when the guest can use it, however long compiling took.
+#[test]
+fn sockets_are_made_after_the_module_compiles_and_links() {
+    let refused = refused_addr();
+    for (name, status, what) in [
+        ("invalid.wasm", 65, "invalid module"),
+        ("syntax_error.wat", 65, "invalid module"),
+        ("no_start.wat", 65, "no `_start` function"),
+        ("unknown_import.wat", 69, "unknown import"),
+        ("return.wat", 64, "cannot dial"),
+    ] {
+        let out = run(&["--dial", &refused, &data(name)]);
+        assert_error(&out, status, what);
+    }
+    // A module that does not link never connects: the listener has nothing to accept.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let out = run(&["--dial", &addr, &data("unknown_import.wat")]);
+    assert_error(&out, 69, "unknown import");
+    listener.set_nonblocking(true).unwrap();
+    let accepted = listener.accept();
+    assert!(
+        matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a connection arrived: {accepted:?}"
+    );
+    // One that links does.
+    let out = run(&["--dial", &addr, &data("return.wat")]);
+    assert_ok(&out);
+    listener.set_nonblocking(false).unwrap();
+    listener.accept().expect("the guest's connection");
 }
 
 #[test]
@@ -285,7 +432,7 @@ fn args_follow_the_module_and_argv0_is_its_file_name() {
     let out = hello_env(&["HELLO", "a", "--trace", "-x"], &[]);
     assert_eq!(out.stdout, "hello.wat\na\n--trace\n-x\n");
     assert_eq!(
-        out.stderr, "hello: fd_readdir(3) failed\n",
+        out.stderr, "hello: no directory to list: pass one with --dir, e.g. --dir .\n",
         "--trace after MODULE is the guest's"
     );
     let out = hello_env(&["HELLO", "--", "--", "b"], &[]);
@@ -464,7 +611,8 @@ fn trace_shows_the_guests_calls_only() {
 
 #[test]
 fn trace_format_json_prints_one_object_per_line() {
-    let out = run(&["--trace", "--trace-format", "json", &data("write.wat")]);
+    // --trace-format implies --trace.
+    let out = run(&["--trace-format", "json", &data("write.wat")]);
     assert_ok(&out);
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{out:?}");
@@ -500,8 +648,9 @@ fn trace_file_gets_the_trace_and_implies_trace() {
 }
 
 #[test]
-fn no_trace_without_trace() {
-    let out = run(&["--trace-format", "json", &data("exit42.wat")]);
+fn no_trace_without_a_trace_flag() {
+    // --trace-string-size only shapes a trace that something else asks for.
+    let out = run(&["--trace-string-size", "8", &data("exit42.wat")]);
     assert_eq!((out.status, out.stderr.as_str()), (42, ""));
 }
 
@@ -558,6 +707,61 @@ fn a_second_run_loads_the_module_from_the_cache() {
     let out = run_env(&[&data("return.wat")], &env);
     assert_ok(&out);
     assert_eq!(entries(&cache).len(), 2);
+}
+
+#[test]
+fn the_cache_is_bounded_least_recently_used_first() {
+    let cache = scratch("cache-bounded");
+    let home = cache.to_str().unwrap();
+    assert_eq!(
+        run_env(&[&data("exit42.wat")], &[("XDG_CACHE_HOME", home)]).status,
+        42
+    );
+    let first = entries(&cache);
+    let size = fs::metadata(&first[0]).unwrap().len();
+    // Room for one entry and a half: each new module evicts the one before.
+    let max = (size + size / 2).to_string();
+    let env = [
+        ("XDG_CACHE_HOME", home),
+        ("WASIRUN_CACHE_MAX_SIZE", max.as_str()),
+    ];
+    assert_ok(&run_env(&[&data("return.wat")], &env));
+    let second = entries(&cache);
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_ne!(second, first);
+    // Old entries go whatever the room.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 24 * 3600);
+    fs::File::options()
+        .append(true)
+        .open(&second[0])
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let env = [("XDG_CACHE_HOME", home), ("WASIRUN_CACHE_MAX_AGE", "2")];
+    assert_eq!(run_env(&[&data("exit42.wat")], &env).status, 42);
+    assert_eq!(entries(&cache), first);
+
+    let out = run_env(&["cache", "info"], &env);
+    assert_ok(&out);
+    let dir = cache.join("wasirun");
+    assert!(
+        out.stdout
+            .starts_with(&format!("directory: {}\nentries: 1\n", dir.display())),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("(limit 1.0 GiB (1073741824 bytes))"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("max age: 2 days"), "{out:?}");
+    let out = run_env(&["cache", "clean"], &env);
+    assert_ok(&out);
+    assert_eq!(
+        out.stdout,
+        format!("removed 1 entries from {}\n", dir.display())
+    );
+    assert_eq!(entries(&cache), Vec::<PathBuf>::new());
+    assert_error(&run_env(&["cache", "wipe"], &env), 2, "wipe");
 }
 
 #[test]
@@ -625,22 +829,28 @@ fn version_names_wasirun_and_wasmtime() {
 /// it after a deliberate change.
 #[test]
 fn help_matches_the_golden_file() {
-    let out = run(&["--help"]);
-    assert_ok(&out);
-    let golden = data("help.txt");
-    if std::env::var_os("WASIRUN_BLESS").is_some() {
-        fs::write(&golden, &out.stdout).unwrap();
+    for (flag, file) in [("--help", "help.txt"), ("-h", "help_short.txt")] {
+        let out = run(&[flag]);
+        assert_ok(&out);
+        let golden = data(file);
+        if std::env::var_os("WASIRUN_BLESS").is_some() {
+            fs::write(&golden, &out.stdout).unwrap();
+        }
+        let want = fs::read_to_string(&golden).unwrap();
+        assert_eq!(
+            out.stdout, want,
+            "wasirun {flag} changed: rerun with WASIRUN_BLESS=1 if on purpose"
+        );
+        assert!(
+            want.lines().all(|l| l.len() <= 100),
+            "a {flag} line is over 100 columns"
+        );
     }
-    let want = fs::read_to_string(&golden).unwrap();
-    assert_eq!(
-        out.stdout, want,
-        "wasirun --help changed: rerun with WASIRUN_BLESS=1 if on purpose"
-    );
-    assert_eq!(run(&["-h"]).stdout, want, "-h and --help differ");
-    assert!(
-        want.lines().all(|l| l.len() <= 100),
-        "a help line is over 100 columns"
-    );
+    let long = run(&["--help"]).stdout;
+    let short = run(&["-h"]).stdout;
+    assert!(short.len() < long.len() / 2, "-h is not short");
+    assert!(long.contains("\nExamples:\n") && !short.contains("Examples:"));
+    assert_eq!(run(&["run", "--help"]).stdout, long);
 }
 
 #[test]
