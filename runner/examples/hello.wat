@@ -4,7 +4,8 @@
 ;;
 ;; prints, one per line: its arguments (argv[0] first), its environment (NAME=VALUE), and the
 ;; names in the first preopened directory (fd 3, the first --dir). When a call fails it says
-;; which on stderr and exits with the WASI errno (8, EBADF, for fd_readdir without --dir).
+;; which on stderr and exits with the WASI errno; without a --dir (fd_readdir(3) is EBADF, 8)
+;; it says to pass one.
 (module $hello
   (import "wasi_snapshot_preview1" "args_sizes_get"
     (func $args_sizes_get (param i32 i32) (result i32)))
@@ -29,6 +30,8 @@
   (data (i32.const 64) "hello: args_get failed\n")         ;; 23 bytes
   (data (i32.const 96) "hello: environ_get failed\n")      ;; 26 bytes
   (data (i32.const 128) "hello: fd_readdir(3) failed\n")   ;; 28 bytes
+  (data (i32.const 160) "hello: no directory to list: pass one with --dir, e.g. --dir .\n")
+                                                           ;; 63 bytes
   (global $heap (mut i32) (i32.const 1024))
 
   ;; Returns `n` bytes of memory, 8-aligned, growing the memory as needed.
@@ -116,6 +119,8 @@
     (loop $read
       (local.set $err (call $fd_readdir (i32.const 3) (local.get $buf) (i32.const 4096)
                                         (local.get $cookie) (i32.const 32)))
+      (if (i32.eq (local.get $err) (i32.const 8))
+        (then (call $fail (local.get $err) (i32.const 160) (i32.const 63))))
       (if (local.get $err)
         (then (call $fail (local.get $err) (i32.const 128) (i32.const 28))))
       (local.set $used (i32.load (i32.const 32)))

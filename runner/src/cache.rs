@@ -17,6 +17,11 @@
 //!
 //! Every failure of the cache is silent and falls back to compiling: the cache only ever makes
 //! things faster.
+//!
+//! The cache is bounded ([`Limits`]): after each store, entries unused for longer than the age
+//! limit go, then the least recently used ones until the rest fit the size limit. An entry's
+//! modification time is its last use: a hit sets it to now (the file's bytes never change,
+//! and access times are not kept on many mounts).
 
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
@@ -25,6 +30,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
 use wasmtime::{Engine, Module};
 
 /// Changes whenever the file layout or the key's inputs change, so old files become misses.
@@ -39,16 +45,85 @@ const TRAILER: usize = 32 + 8 + 8;
 /// The name of a cache entry: a SHA-256.
 pub type Key = [u8; 32];
 
+/// How much the cache keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The most bytes its entries take together.
+    pub max_size: u64,
+    /// The longest an entry is kept since it was last used.
+    pub max_age: Duration,
+}
+
+impl Default for Limits {
+    /// 1 GiB, 30 days.
+    fn default() -> Self {
+        Limits {
+            max_size: 1 << 30,
+            max_age: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults, overridden by `WASIRUN_CACHE_MAX_SIZE` (bytes, or with a `K`, `M` or `G`
+    /// suffix) and `WASIRUN_CACHE_MAX_AGE` (days); a value that does not parse is ignored.
+    pub fn from_env() -> Self {
+        let mut limits = Limits::default();
+        let var = |name: &str| std::env::var(name).ok();
+        if let Some(size) = var("WASIRUN_CACHE_MAX_SIZE")
+            .as_deref()
+            .and_then(parse_size)
+        {
+            limits.max_size = size;
+        }
+        if let Some(days) = var("WASIRUN_CACHE_MAX_AGE").and_then(|d| d.trim().parse::<u64>().ok())
+        {
+            limits.max_age = Duration::from_secs(days.saturating_mul(24 * 3600));
+        }
+        limits
+    }
+}
+
+/// `123`, `64K`, `512M`, `1G` (powers of 1024).
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, shift) = match s.char_indices().last()? {
+        (i, 'k' | 'K') => (&s[..i], 10),
+        (i, 'm' | 'M') => (&s[..i], 20),
+        (i, 'g' | 'G') => (&s[..i], 30),
+        _ => (s, 0),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
 /// A cache directory.
 #[derive(Clone, Debug)]
 pub struct Cache {
     dir: PathBuf,
+    limits: Limits,
 }
 
+/// Temporary files older than this are left over from a crash, and removed by eviction.
+const STALE_TMP: Duration = Duration::from_secs(3600);
+
 impl Cache {
-    /// The cache in `dir`, created when the first module is stored.
+    /// The cache in `dir`, created when the first module is stored, with the default limits.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Cache { dir: dir.into() }
+        Cache {
+            dir: dir.into(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The same cache with other limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The cache's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// `$XDG_CACHE_HOME/wasirun`, or `$HOME/.cache/wasirun` (the XDG base directory spec
@@ -61,7 +136,7 @@ impl Cache {
         };
         let base =
             absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")))?;
-        Some(Cache::new(base.join("wasirun")))
+        Some(Cache::new(base.join("wasirun")).with_limits(Limits::from_env()))
     }
 
     /// The key of `wasm` compiled by `engine`.
@@ -116,7 +191,11 @@ impl Cache {
         // truncated or foreign file is rejected above. Wasmtime checks the rest: the header,
         // the engine compatibility section, and the ELF structure (trailing bytes are outside
         // the ELF image it parses).
-        unsafe { Module::deserialize_open_file(engine, file) }.ok()
+        let module =
+            unsafe { Module::deserialize_open_file(engine, file.try_clone().ok()?) }.ok()?;
+        // Used now: the last to be evicted. Only the inode's times change, never its bytes.
+        let _ = file.set_modified(SystemTime::now());
+        Some(module)
     }
 
     /// Stores `module` under `key`: written to a temporary file, then renamed into place.
@@ -144,8 +223,119 @@ impl Cache {
         if written.is_err() {
             let _ = fs::remove_file(&tmp);
         }
-        written
+        written?;
+        self.evict().map(drop)
     }
+
+    /// The entries, most recently used first, and the stale temporary files.
+    fn entries(&self) -> io::Result<(Vec<Entry>, Vec<PathBuf>)> {
+        let mut entries = Vec::new();
+        let mut stale = Vec::new();
+        let now = SystemTime::now();
+        let listing = match fs::read_dir(&self.dir) {
+            Ok(listing) => listing,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((entries, stale)),
+            Err(e) => return Err(e),
+        };
+        for item in listing {
+            let item = item?;
+            let path = item.path();
+            let Ok(meta) = item.metadata() else { continue };
+            if !meta.is_file() || meta.uid() != euid() {
+                continue;
+            }
+            let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            let name = item.file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".cwasm") {
+                entries.push(Entry {
+                    path,
+                    size: meta.len(),
+                    used,
+                });
+            } else if name.ends_with(".tmp")
+                && now.duration_since(used).unwrap_or_default() > STALE_TMP
+            {
+                stale.push(path);
+            }
+        }
+        entries.sort_by(|a, b| b.used.cmp(&a.used));
+        Ok((entries, stale))
+    }
+
+    /// Removes the entries past the age limit, then the least recently used ones until the
+    /// rest fit the size limit; the number removed.
+    pub fn evict(&self) -> io::Result<usize> {
+        let (entries, stale) = self.entries()?;
+        let now = SystemTime::now();
+        let mut kept = 0u64;
+        let mut removed = 0;
+        for entry in entries {
+            let age = now.duration_since(entry.used).unwrap_or_default();
+            if age <= self.limits.max_age && kept.saturating_add(entry.size) <= self.limits.max_size
+            {
+                kept += entry.size;
+            } else if fs::remove_file(&entry.path).is_ok() {
+                removed += 1;
+            }
+        }
+        for tmp in stale {
+            let _ = fs::remove_file(tmp);
+        }
+        Ok(removed)
+    }
+
+    /// Removes every entry (and temporary file); the number of entries removed.
+    pub fn clean(&self) -> io::Result<usize> {
+        let (entries, _) = self.entries()?;
+        let mut removed = 0;
+        for entry in entries {
+            fs::remove_file(&entry.path)?;
+            removed += 1;
+        }
+        if let Ok(listing) = fs::read_dir(&self.dir) {
+            for item in listing.flatten() {
+                if item.file_name().to_string_lossy().ends_with(".tmp") {
+                    let _ = fs::remove_file(item.path());
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// What `wasirun cache info` prints: the directory, the entries and their size, the
+    /// limits.
+    pub fn info(&self) -> io::Result<String> {
+        let (entries, _) = self.entries()?;
+        let size: u64 = entries.iter().map(|e| e.size).sum();
+        let days = self.limits.max_age.as_secs() / (24 * 3600);
+        Ok(format!(
+            "directory: {}\nentries: {}\nsize: {} (limit {})\nmax age: {days} days since last use\n",
+            self.dir.display(),
+            entries.len(),
+            human(size),
+            human(self.limits.max_size),
+        ))
+    }
+}
+
+/// A cache entry.
+struct Entry {
+    path: PathBuf,
+    size: u64,
+    /// When it was last stored or loaded.
+    used: SystemTime,
+}
+
+/// `1.5 MiB`, `12 bytes`.
+fn human(bytes: u64) -> String {
+    let units = [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (unit, name) in units {
+        if bytes >= unit {
+            return format!("{:.1} {name} ({bytes} bytes)", bytes as f64 / unit as f64);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 /// Writes the serialized module and its trailer to a new file at `path`.
@@ -271,6 +461,62 @@ mod tests {
         config.cranelift_opt_level(wasmtime::OptLevel::None);
         let other = Engine::new(&config).unwrap();
         assert_ne!(a, Cache::key(&other, b"(module)"));
+    }
+
+    #[test]
+    fn sizes_parse_with_suffixes() {
+        assert_eq!(parse_size("123"), Some(123));
+        assert_eq!(parse_size("64K"), Some(64 << 10));
+        assert_eq!(parse_size("512m"), Some(512 << 20));
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        assert_eq!(parse_size("G"), None);
+        assert_eq!(parse_size("1T"), None);
+        assert_eq!(parse_size(""), None);
+    }
+
+    fn module(engine: &Engine, n: u32) -> (Key, Module) {
+        let wat = format!(r#"(module (func (export "_start")) (func (export "f{n}")))"#);
+        let module = Module::new(engine, &wat).unwrap();
+        (Cache::key(engine, wat.as_bytes()), module)
+    }
+
+    #[test]
+    fn eviction_keeps_the_most_recently_used_within_the_limits() {
+        let engine = Engine::default();
+        let dir = scratch("evict");
+        let (a, ma) = module(&engine, 1);
+        Cache::new(&dir).store(&a, &ma).unwrap();
+        let size = fs::metadata(Cache::new(&dir).path(&a)).unwrap().len();
+        let limits = Limits {
+            max_size: 2 * size + size / 2,
+            ..Limits::default()
+        };
+        let cache = Cache::new(&dir).with_limits(limits);
+        let (b, mb) = module(&engine, 2);
+        let (c, mc) = module(&engine, 3);
+        std::thread::sleep(Duration::from_millis(20));
+        cache.store(&b, &mb).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        // A hit makes `a` the most recently used: `b` goes first.
+        assert!(cache.load(&engine, &a).is_some());
+        std::thread::sleep(Duration::from_millis(20));
+        cache.store(&c, &mc).unwrap();
+        let present = |k: &Key| cache.path(k).exists();
+        assert_eq!((present(&a), present(&b), present(&c)), (true, false, true));
+        // Past the age limit: gone at the next store, however small the cache.
+        let old = SystemTime::now() - Duration::from_secs(31 * 24 * 3600);
+        File::options()
+            .append(true)
+            .open(cache.path(&a))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        cache.store(&b, &mb).unwrap();
+        assert_eq!((present(&a), present(&b), present(&c)), (false, true, true));
+        assert!(cache.info().unwrap().contains("entries: 2\n"));
+        assert_eq!(cache.clean().unwrap(), 2);
+        assert!(cache.info().unwrap().contains("entries: 0\n"));
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use crate::status::Status;
 use clap::builder::{OsStringValueParser, PossibleValuesParser, TypedValueParser};
-use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
@@ -11,9 +12,16 @@ use std::path::PathBuf;
 /// against the workspace's pin).
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (wasmtime 48.0.8)");
 
-/// `wasirun --help`, after the options: what the one-line option helps leave out, the exit
-/// statuses and the environment. Kept under 80 columns.
-const AFTER_HELP: &str = "\
+/// `wasirun -h`, after the options.
+const AFTER_SHORT_HELP: &str = "\
+Options go before MODULE (.wasm or .wat), the guest's arguments after it.
+Also: wasirun run MODULE (the same), wasirun cache info|clean,
+wasirun completions SHELL, wasirun man.
+'wasirun --help' says more, with the exit statuses and examples.";
+
+/// `wasirun --help`, after the options: what the one-line option helps leave out, the
+/// commands, the exit statuses, the environment and examples. Kept under 80 columns.
+const AFTER_LONG_HELP: &str = "\
 MODULE is WebAssembly, binary (.wasm) or text (.wat), told apart by content.
 Options go before MODULE: everything after it is the guest's, except a `--`
 right after MODULE. The guest's argv[0] is --argv0, or MODULE's file name
@@ -47,6 +55,19 @@ guest traps with \"call stack exhausted\"; Go's test wrapper asks for 8388608.
 Compiled modules are cached, keyed by a hash of the module, the compiler's
 configuration and wasmtime's version: a second run maps the compiled code
 instead of compiling again. --no-cache neither reads nor writes the cache.
+The cache keeps at most WASIRUN_CACHE_MAX_SIZE bytes (default 1 GiB) of
+entries used in the last WASIRUN_CACHE_MAX_AGE days (default 30): past either,
+the least recently used entries go first.
+--invoke calls another export than _start, a function with number parameters
+(given as the guest's arguments) and results (printed one per line).
+
+Commands (the first argument; a module named like one runs as ./NAME):
+  wasirun run [OPTIONS] MODULE [ARGS]...  the same as without `run`
+  wasirun cache info                      where the cache is, its size, limits
+  wasirun cache clean                     remove every cache entry
+  wasirun completions SHELL               print a completion script (bash,
+                                          zsh, fish, elvish, powershell)
+  wasirun man                             print the man page (roff)
 
 Exit status:
   0      _start returned, or the guest called proc_exit(0)
@@ -68,7 +89,23 @@ Environment:
   XDG_CACHE_HOME              the cache is $XDG_CACHE_HOME/wasirun
                               (default: ~/.cache/wasirun)
   WASMTIME_BACKTRACE_DETAILS  1: show file and line numbers in trap backtraces,
-                              from the module's DWARF (slower compilation)";
+                              from the module's DWARF (slower compilation)
+  WASIRUN_CACHE_MAX_SIZE      the cache's size bound in bytes, or with a K,
+                              M or G suffix (powers of 1024; default 1G)
+  WASIRUN_CACHE_MAX_AGE       days an unused cache entry is kept (default 30)
+
+Examples:
+  wasirun --dir . runner/examples/hello.wat one two
+      run a module on the current directory with two arguments
+  wasirun --dir /data::/ --env-inherit --env DEBUG=1 app.wasm --verbose
+      /data as the guest's /, the host's environment and one more variable;
+      --verbose is the guest's
+  wasirun --trace-file trace.json --trace-format json app.wasm
+      every WASI call of the guest as JSON lines
+  wasirun --listen 127.0.0.1:8080 server.wasm
+      a listening socket as fd 3 (after the --dirs, here none)
+  wasirun --invoke add math.wasm 1 2
+      call the export `add` with 1 and 2 and print its result";
 
 /// The command line.
 #[derive(Parser, Debug)]
@@ -77,7 +114,8 @@ Environment:
     version = VERSION,
     about = "Run a WASI preview 1 program with wasmtime.",
     long_about = None,
-    after_help = AFTER_HELP,
+    after_help = AFTER_SHORT_HELP,
+    after_long_help = AFTER_LONG_HELP,
     term_width = 100
 )]
 pub struct Cli {
@@ -184,6 +222,10 @@ pub struct Cli {
     #[arg(long)]
     pub no_cache: bool,
 
+    /// Call the export NAME instead of `_start`, with ARGS as its parameters
+    #[arg(long, value_name = "NAME")]
+    pub invoke: Option<String>,
+
     /// The module to run, then the guest's arguments
     #[arg(value_name = "MODULE", required = true, num_args = 1.., trailing_var_arg = true,
           value_names = ["MODULE", "ARGS"])]
@@ -251,16 +293,96 @@ pub struct Env {
     pub value: Option<Vec<u8>>,
 }
 
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Invocation {
+    /// Run a module: `wasirun [run] [OPTIONS] MODULE [ARGS]...`.
+    Run(Box<Cli>),
+    /// One of the other commands.
+    Command(Command),
+}
+
+/// The commands besides running a module, recognized only as the first argument so that any
+/// other MODULE path still runs (a module named like a command runs as `./NAME`).
+#[derive(Subcommand, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
+    /// Show or empty the compile cache
+    Cache {
+        /// What to do
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+}
+
+/// `wasirun cache ...`.
+#[derive(Subcommand, Debug, PartialEq, Eq, Clone, Copy)]
+pub enum CacheAction {
+    /// Print where the cache is, its entries, their size and the limits
+    Info,
+    /// Remove every entry
+    Clean,
+}
+
+/// The commands' command line.
+#[derive(Parser, Debug)]
+#[command(name = "wasirun", version = VERSION)]
+struct Commands {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The names [`Command`] answers to as the first argument.
+const COMMANDS: [&str; 3] = ["completions", "man", "cache"];
+
 /// Parses the process's command line, exiting (status 2) on a bad one, or after printing the
 /// help or the version (status 0), as clap does.
-pub fn parse() -> Cli {
+pub fn parse() -> Invocation {
+    parse_from(std::env::args_os().collect())
+}
+
+/// Parses `args` (the program's name first), as [`parse`].
+fn parse_from(mut args: Vec<OsString>) -> Invocation {
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("run") => {
+            args.remove(1);
+        }
+        Some(name) if COMMANDS.contains(&name) => {
+            let commands = Commands::try_parse_from(&args).unwrap_or_else(|e| usage_error(e));
+            return Invocation::Command(commands.command);
+        }
+        _ => {}
+    }
+    Invocation::Run(Box::new(parse_run(args)))
+}
+
+/// The command line of the whole program, commands included, for completion scripts and the
+/// man page.
+pub fn command() -> clap::Command {
+    Cli::command()
+        .args_conflicts_with_subcommands(true)
+        .subcommand(clap::Command::new("run").about("Run a module (the same as without `run`)"))
+        .subcommands(Commands::command().get_subcommands().cloned())
+}
+
+/// Parses a command line that runs a module.
+fn parse_run(args: Vec<OsString>) -> Cli {
     let matches = Cli::command()
-        .try_get_matches()
+        .try_get_matches_from(args)
         .unwrap_or_else(|e| usage_error(e));
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_error(e));
     cli.preopens = preopens_in_order(&matches, &cli);
     cli.sockets_preopened = sockets_in_order(&matches, &cli);
-    if cli.trace_file.is_some() {
+    // Asking for a trace's file or format is asking for a trace.
+    if cli.trace_file.is_some()
+        || matches.value_source("trace_format") == Some(ValueSource::CommandLine)
+    {
         cli.trace = true;
     }
     let mut command = std::mem::take(&mut cli.command).into_iter();
@@ -283,6 +405,16 @@ fn usage_error(e: clap::Error) -> ! {
     for p in rendered.split("\n\n") {
         let p = p.trim();
         if p.is_empty() || p.starts_with("Usage:") || p.starts_with("For more information") {
+            continue;
+        }
+        // clap's "to pass '-S' as a value, use '-- -S'": wrong here, where the guest's
+        // arguments go after MODULE, `--` or not.
+        if p.starts_with("tip: to pass") {
+            paragraphs.push(
+                "tip: options go before MODULE, the guest's arguments after it \
+                 (wasirun [OPTIONS] MODULE [ARGS]...)"
+                    .to_string(),
+            );
             continue;
         }
         let words: Vec<&str> = p.split_whitespace().collect();
@@ -446,6 +578,61 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_whole_command_line_is_consistent() {
+        command().debug_assert();
+    }
+
+    fn invocation(args: &[&str]) -> Invocation {
+        parse_from(args.iter().map(OsString::from).collect())
+    }
+
+    fn run_of(args: &[&str]) -> Cli {
+        match invocation(args) {
+            Invocation::Run(cli) => *cli,
+            other => panic!("{args:?} is {other:?}"),
+        }
+    }
+
+    #[test]
+    fn run_is_an_alias_and_commands_are_only_the_first_argument() {
+        let cli = run_of(&["wasirun", "run", "--dir", ".", "m.wasm", "run", "cache"]);
+        assert_eq!(cli.module, PathBuf::from("m.wasm"));
+        assert_eq!(cli.args, ["run", "cache"]);
+        assert_eq!(cli.preopens.len(), 1);
+        let cli = run_of(&["wasirun", "./run", "man"]);
+        assert_eq!(
+            (cli.module, cli.args),
+            (PathBuf::from("./run"), vec!["man".into()])
+        );
+        let cli = run_of(&["wasirun", "--no-cache", "cache"]);
+        assert_eq!(cli.module, PathBuf::from("cache"));
+        assert!(matches!(
+            invocation(&["wasirun", "cache", "info"]),
+            Invocation::Command(Command::Cache {
+                action: CacheAction::Info
+            })
+        ));
+        assert!(matches!(
+            invocation(&["wasirun", "completions", "zsh"]),
+            Invocation::Command(Command::Completions {
+                shell: clap_complete::Shell::Zsh
+            })
+        ));
+        assert!(matches!(
+            invocation(&["wasirun", "man"]),
+            Invocation::Command(Command::Man)
+        ));
+    }
+
+    #[test]
+    fn a_trace_format_or_file_implies_trace() {
+        assert!(!run_of(&["wasirun", "m.wasm"]).trace);
+        assert!(run_of(&["wasirun", "--trace-format", "json", "m.wasm"]).trace);
+        assert!(run_of(&["wasirun", "--trace-format", "text", "m.wasm"]).trace);
+        assert!(run_of(&["wasirun", "--trace-file", "t", "m.wasm"]).trace);
     }
 
     #[test]

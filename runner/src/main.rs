@@ -2,7 +2,10 @@
 //! [`wasirun_unix`] behind the [`wasirun_wasi`] glue.
 //!
 //! ```text
-//! wasirun [OPTIONS] <MODULE> [--] [ARGS]...
+//! wasirun [run] [OPTIONS] <MODULE> [--] [ARGS]...
+//! wasirun cache info|clean
+//! wasirun completions SHELL
+//! wasirun man
 //! ```
 //!
 //! The pipeline, one file each: [`cli`] (the command line), [`run`] (read, set up the system,
@@ -23,9 +26,13 @@ mod run;
 mod status;
 
 use status::Status;
+use std::io::Write;
 
 fn main() {
-    let cli = cli::parse();
+    let cli = match cli::parse() {
+        cli::Invocation::Run(cli) => cli,
+        cli::Invocation::Command(command) => std::process::exit(run_command(command)),
+    };
     let stack = usize::try_from(cli.max_wasm_stack)
         .unwrap_or(usize::MAX)
         .saturating_add(run::HOST_STACK);
@@ -48,4 +55,38 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// Runs a command other than running a module; its exit status.
+fn run_command(command: cli::Command) -> i32 {
+    let mut stdout = std::io::stdout().lock();
+    let done = match command {
+        cli::Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut cli::command(), "wasirun", &mut stdout);
+            Ok(())
+        }
+        cli::Command::Man => clap_mangen::Man::new(cli::command()).render(&mut stdout),
+        cli::Command::Cache { action } => {
+            let Some(cache) = cache::Cache::from_env() else {
+                eprintln!("wasirun: no cache directory: neither XDG_CACHE_HOME nor HOME is set");
+                return Status::Usage.code();
+            };
+            match action {
+                cli::CacheAction::Info => cache.info().and_then(|info| write!(stdout, "{info}")),
+                cli::CacheAction::Clean => cache.clean().and_then(|removed| {
+                    let dir = cache.dir().display();
+                    writeln!(stdout, "removed {removed} entries from {dir}")
+                }),
+            }
+        }
+    };
+    match done {
+        Ok(()) => 0,
+        // `wasirun man | head`: the reader had enough.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("wasirun: {e}");
+            Status::Internal.code()
+        }
+    }
 }

@@ -141,5 +141,8 @@ fn hello_without_a_preopen_says_so_and_exits_with_ebadf() {
         Some(&I32Exit(Errno::Badf as i32))
     );
     assert_eq!(system.stdout, b"hello.wat\n");
-    assert_eq!(system.stderr, b"hello: fd_readdir(3) failed\n");
+    assert_eq!(
+        system.stderr,
+        b"hello: no directory to list: pass one with --dir, e.g. --dir .\n"
+    );
 }

@@ -1,0 +1,2 @@
+;; An empty component (preview 2), in text.
+(component)
