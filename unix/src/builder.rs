@@ -252,7 +252,9 @@ impl Builder {
                 let flags = rustix::fs::fcntl_getfl(&fd).map_err(stdio)?;
                 rustix::fs::fcntl_setfl(&fd, flags | OFlags::NONBLOCK).map_err(stdio)?;
             }
-            table.push(crate::fd::host_entry(fd).map_err(stdio)?);
+            let mut entry = crate::fd::host_entry(fd).map_err(stdio)?;
+            entry.stdio = true;
+            table.push(entry);
         }
         for dir in &self.dirs {
             let fd = dup(dir.fd.as_fd()).map_err(|e| Error::OpenDir {
@@ -269,6 +271,7 @@ impl Builder {
                 dropped: Rights::empty(),
                 dropped_inheriting: Rights::empty(),
                 readonly,
+                stdio: false,
                 sync: Fdflags::empty(),
                 preopen: Some(dir.guest.clone().into_boxed_str()),
                 stream: None,

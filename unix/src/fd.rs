@@ -35,6 +35,7 @@ pub(crate) fn host_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
         dropped: Rights::empty(),
         dropped_inheriting: Rights::empty(),
         readonly: false,
+        stdio: false,
         sync,
         preopen: None,
         stream: None,

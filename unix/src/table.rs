@@ -28,6 +28,9 @@ pub(crate) struct Entry {
     /// Beneath a [`DirMode::ReadOnly`](crate::DirMode::ReadOnly) preopen: the host forbids
     /// every change through it, whatever the rights say.
     pub readonly: bool,
+    /// One of the host's stdio descriptors: `fd_filestat_get` tells its type and size, not
+    /// which host file, device or terminal it is.
+    pub stdio: bool,
     /// The sync flags the fd was opened with (`DSYNC`, `RSYNC`, `SYNC`). Linux folds them all
     /// into `O_SYNC` (rustix does too), so `F_GETFL` cannot say which one the guest asked for.
     pub sync: Fdflags,
@@ -252,6 +255,7 @@ mod tests {
             dropped: Rights::empty(),
             dropped_inheriting: Rights::empty(),
             readonly: false,
+            stdio: false,
             sync: Fdflags::empty(),
             preopen: None,
             stream: None,

@@ -148,6 +148,7 @@ pub(crate) fn path_open(
         dropped: dir.dropped_inheriting,
         dropped_inheriting: dir.dropped_inheriting,
         readonly: dir.readonly,
+        stdio: false,
         sync: req.fdflags & (Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC),
         preopen: None,
         stream: None,

@@ -59,6 +59,7 @@ pub(crate) fn rename(
 }
 
 /// `path_link`: `linkat(2)` without `AT_SYMLINK_FOLLOW`: a symlink source is linked itself.
+/// A new name `"name/"` naming a file is `ENOTDIR`, as for `path_symlink`.
 /// `SYMLINK_FOLLOW` is `EINVAL`, as in wasmtime (whose `preview1_path_link` test asks for it):
 /// POSIX leaves following to the implementation, and Linux `link(2)` does not follow either.
 pub(crate) fn link(
@@ -76,6 +77,7 @@ pub(crate) fn link(
     }
     let old = sandbox::target(old_dir.fd.as_fd(), old_path, false, sys.resolver)?;
     let new = sandbox::parent(new_dir.fd.as_fd(), new_path, sys.resolver)?;
+    new.refuse_slash_after_file()?;
     Ok(rustix::fs::linkat(
         old.dir(),
         old.name(),
@@ -85,7 +87,8 @@ pub(crate) fn link(
     )?)
 }
 
-/// `path_symlink`: `symlinkat(2)`. A relative target is stored as the guest wrote it: it is only
+/// `path_symlink`: `symlinkat(2)`; `"target/"` naming a file is `ENOTDIR` (see
+/// [`At::refuse_slash_after_file`](sandbox::At::refuse_slash_after_file)). A relative target is stored as the guest wrote it: it is only
 /// text until someone follows it, and the resolver never follows one out of the sandbox. An
 /// absolute target is `EPERM`, as in wasmtime: the resolver could never follow it, and it could
 /// lead other programs on the host outside the sandbox. Go's tests rely on this: they skip
@@ -101,6 +104,7 @@ pub(crate) fn symlink(
         return Err(sandbox::ESCAPE);
     }
     let at = sandbox::parent(dir.fd.as_fd(), new_path, sys.resolver)?;
+    at.refuse_slash_after_file()?;
     Ok(rustix::fs::symlinkat(old_path, at.dir(), at.name())?)
 }
 

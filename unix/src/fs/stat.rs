@@ -64,11 +64,23 @@ fn time<S: TryInto<i64>, N: TryInto<i64>>(secs: S, nanos: N) -> Timestamp {
     .unwrap_or(0)
 }
 
-/// `fd_filestat_get`: `fstat(2)`; a socket keeps the type found at open.
+/// `fd_filestat_get`: `fstat(2)`; a socket keeps the type found at open. The host's stdio
+/// keeps its type, size and link count, with device, inode and times zero, as wasmtime has
+/// them: which terminal or file the host connected is none of the guest's business.
 #[inline]
 pub(crate) fn fd_filestat_get(sys: &mut UnixSystem, fd: Fd) -> Result<Filestat, Errno> {
     let entry = sys.table.get(fd, Rights::FD_FILESTAT_GET)?;
     let mut stat = filestat(&rustix::fs::fstat(&entry.fd)?);
+    if entry.stdio {
+        stat = Filestat {
+            dev: 0,
+            ino: 0,
+            atim: 0,
+            mtim: 0,
+            ctim: 0,
+            ..stat
+        };
+    }
     if matches!(
         entry.filetype,
         Filetype::SocketDgram | Filetype::SocketStream

@@ -111,6 +111,27 @@ impl At<'_> {
     pub fn name(&self) -> &[u8] {
         &self.name
     }
+
+    /// For a name about to be made (the new name of `symlink` or `link`): with a trailing
+    /// slash, a name that exists and is no directory is `ENOTDIR`, as POSIX path resolution
+    /// says of a trailing slash after a non-directory and as wasmtime answers. Linux's
+    /// `symlinkat` and `linkat` say `EEXIST` there. Anything else is left to the kernel: a
+    /// name that does not exist is its `ENOENT`, a directory its `EEXIST`, and a symlink is
+    /// not looked through.
+    pub fn refuse_slash_after_file(&self) -> Result<(), Errno> {
+        let bare = self.name.len() - self.name.iter().rev().take_while(|&&b| b == b'/').count();
+        if bare == self.name.len() || bare == 0 {
+            return Ok(());
+        }
+        let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+        match rustix::fs::statat(self.dir(), &self.name[..bare], flags) {
+            Ok(st) => match rustix::fs::FileType::from_raw_mode(st.st_mode) {
+                rustix::fs::FileType::Directory | rustix::fs::FileType::Symlink => Ok(()),
+                _ => Err(Errno::Notdir),
+            },
+            Err(_) => Ok(()),
+        }
+    }
 }
 
 /// Resolves `path` for an operation on its last component itself, which it never follows:

@@ -262,3 +262,25 @@ fn added_fds_are_typed_by_the_host() {
     assert_eq!(g.fd_seek(rfd, 0, WHENCE_SET), Err(Errno::Spipe));
     assert_eq!(g.fd_pread(rfd, 1, 0), Err(Errno::Spipe));
 }
+
+#[test]
+fn stdio_filestat_keeps_the_type_and_hides_the_host_file() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    for fd in 0..3 {
+        let st = g.fd_filestat_get(fd).unwrap();
+        assert_eq!(st.filetype, g.fd_fdstat_get(fd).unwrap().0, "fd {fd}");
+        assert_eq!(
+            (st.dev, st.ino, st.atim, st.mtim, st.ctim),
+            (0, 0, 0, 0, 0),
+            "fd {fd}"
+        );
+    }
+    // A file the host hands over otherwise is the guest's own business: it keeps its identity.
+    std::fs::write(dir.join("f"), b"abc").unwrap();
+    let file = std::fs::File::open(dir.join("f")).unwrap();
+    let fd = g.add_fd(file);
+    let st = g.fd_filestat_get(fd).unwrap();
+    assert!(st.ino != 0 && st.mtim != 0);
+    assert_eq!(st.size, 3);
+}

@@ -297,7 +297,11 @@ fn symlinks_and_readlink() {
         assert_eq!(g.path_readlink(ROOT, "abs", 0).unwrap(), b"");
         assert_eq!(g.path_symlink("x", ROOT, "l"), Err(Errno::Exist));
         assert_eq!(g.path_symlink("x", ROOT, "target/"), Err(Errno::Noent));
-        assert_eq!(g.path_symlink("x", ROOT, "f/"), Err(Errno::Exist));
+        assert_eq!(
+            g.path_symlink("x", ROOT, "f/"),
+            Err(Errno::Notdir),
+            "as wasmtime"
+        );
         assert_eq!(
             g.path_readlink(ROOT, "f", 100),
             Err(Errno::Inval),
@@ -359,5 +363,67 @@ fn path_filestat_follow_or_not() {
             43
         );
         assert_eq!(std::fs::metadata(dir.join("f")).unwrap().mtime(), 42);
+    });
+}
+
+/// A trailing slash after a name that is a regular file, in every `path_*` function: `ENOTDIR`
+/// (as wasmtime answers), and nothing changes on the host.
+#[test]
+fn a_trailing_slash_after_a_file_is_enotdir_everywhere() {
+    each(|dir, g| {
+        std::fs::write(dir.join("file"), b"x").unwrap();
+        std::fs::create_dir(dir.join("d")).unwrap();
+        let notdir = Err(Errno::Notdir);
+        assert_eq!(g.path_symlink("source", ROOT, "file/"), notdir);
+        assert_eq!(g.path_link(ROOT, 0, "d/../file", ROOT, "file/"), notdir);
+        assert_eq!(g.path_link(ROOT, 0, "file/", ROOT, "new"), notdir);
+        assert_eq!(g.path_rename(ROOT, "file/", ROOT, "new"), notdir);
+        assert_eq!(g.path_rename(ROOT, "file", ROOT, "new/"), notdir);
+        assert_eq!(g.path_rename(ROOT, "file/", ROOT, "new/"), notdir);
+        assert_eq!(g.path_unlink_file(ROOT, "file/"), notdir);
+        assert_eq!(g.path_remove_directory(ROOT, "file/"), notdir);
+        assert_eq!(
+            g.path_open(ROOT, 0, "file/", 0, FD_READ, 0, 0).err(),
+            Some(Errno::Notdir)
+        );
+        assert_eq!(
+            g.path_filestat_get(ROOT, 0, "file/").err(),
+            Some(Errno::Notdir)
+        );
+        assert_eq!(
+            g.path_filestat_set_times(ROOT, 0, "file/", 0, 0, MTIM_NOW),
+            notdir
+        );
+        assert_eq!(
+            g.path_readlink(ROOT, "file/", 10).err(),
+            Some(Errno::Notdir)
+        );
+        // mkdir keeps Linux's answer (POSIX: the name exists).
+        assert_eq!(g.path_create_directory(ROOT, "file/"), Err(Errno::Exist));
+        // The other cases of wasmtime's trailing-slash tests.
+        assert_eq!(g.path_symlink("source", ROOT, "target/"), Err(Errno::Noent));
+        assert_eq!(g.path_symlink("source", ROOT, "d/"), Err(Errno::Exist));
+        assert_eq!(g.path_symlink("source", ROOT, "file"), Err(Errno::Exist));
+        assert_eq!(
+            g.path_link(ROOT, 0, "file", ROOT, "link/"),
+            Err(Errno::Noent)
+        );
+        assert_eq!(
+            g.path_open(ROOT, 0, "new/", O_CREAT, RW, 0, 0),
+            Err(Errno::Isdir)
+        );
+        assert_eq!(g.path_unlink_file(ROOT, "d/"), Err(Errno::Isdir));
+        // Directories take a trailing slash.
+        g.path_create_directory(ROOT, "e/").unwrap();
+        g.path_rename(ROOT, "e/", ROOT, "f/").unwrap();
+        g.path_filestat_get(ROOT, 0, "f/").unwrap();
+        g.path_remove_directory(ROOT, "f/").unwrap();
+        assert_eq!(std::fs::read(dir.join("file")).unwrap(), b"x");
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["d", "file"]);
     });
 }
