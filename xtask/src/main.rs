@@ -5,10 +5,12 @@
 //! - `cargo xtask guests`: install the guests' toolchains when missing and build the test
 //!   guests into `target/guests/` (what `test` does before it runs the tests).
 //! - `cargo xtask test`: install what the tests need (the wasm32-wasip1 target, the C and Go
-//!   toolchains for the test guests), build the test guests, then run `cargo test`.
+//!   toolchains for the test guests, see [`setup`]), build the test guests, then run every test
+//!   binary (`cargo test --workspace --no-fail-fast`) and print a summary.
 
 mod codegen;
 mod guests;
+mod setup;
 mod test;
 
 use anyhow::{Result, bail};

@@ -2,7 +2,10 @@
  * (tests/guests/rust/src/lib.rs): `label: ok`, or `label: ...  <-- FAIL, want ...` and a
  * failure counted; `finish()` prints the summary and exits 1 if anything failed.
  *
- * asserts must stay active: they guard the steps later checks depend on. */
+ * asserts must stay active: they guard the steps later checks depend on.
+ *
+ * The functions are `static inline`: a guest that uses only some of them gets no
+ * unused-function warning (the guests are built with -Werror). */
 #ifdef NDEBUG
 #error "the C guests need assert(): build them without -DNDEBUG"
 #endif
@@ -16,7 +19,7 @@
 static int checks, failures;
 
 /* The symbolic name of the errno values the guests expect. */
-static const char *errno_name(int e) {
+static inline const char *errno_name(int e) {
     switch (e) {
     case 0: return "0";
     case EACCES: return "EACCES";
@@ -37,7 +40,7 @@ static const char *errno_name(int e) {
 
 /* A condition. */
 #define CHECK(label, cond) check_cond((label), (cond), #cond)
-static void check_cond(const char *label, int cond, const char *what) {
+static inline void check_cond(const char *label, int cond, const char *what) {
     checks++;
     if (cond) {
         printf("%s: ok\n", label);
@@ -51,7 +54,7 @@ static void check_cond(const char *label, int cond, const char *what) {
  * GCC extension: errno must be read after the call, in sequence.) */
 #define CHECK_ERRNO(label, call, want) \
     ({ errno = 0; long r_ = (long)(call); check_errno((label), r_, errno, (want)); })
-static void check_errno(const char *label, long ret, int err, int want) {
+static inline void check_errno(const char *label, long ret, int err, int want) {
     checks++;
     if (ret == -1 && err == want) {
         printf("%s: %s\n", label, errno_name(err));
@@ -67,7 +70,7 @@ static void check_errno(const char *label, long ret, int err, int want) {
 /* A call that must fail with errno `want` or `or` (where libc versions differ). */
 #define CHECK_ERRNO2(label, call, want, or) \
     ({ errno = 0; long r_ = (long)(call); check_errno2((label), r_, errno, (want), (or)); })
-static void check_errno2(const char *label, long ret, int err, int want, int or) {
+static inline void check_errno2(const char *label, long ret, int err, int want, int or) {
     checks++;
     if (ret == -1 && (err == want || err == or)) {
         printf("%s: %s\n", label, errno_name(err));
@@ -81,7 +84,7 @@ static void check_errno2(const char *label, long ret, int err, int want, int or)
 /* A call that must succeed (return 0 or more). */
 #define CHECK_OK(label, call) \
     ({ errno = 0; long r_ = (long)(call); check_ok((label), r_, errno); })
-static long check_ok(const char *label, long ret, int err) {
+static inline long check_ok(const char *label, long ret, int err) {
     checks++;
     if (ret >= 0) {
         printf("%s: ok\n", label);
@@ -93,7 +96,7 @@ static long check_ok(const char *label, long ret, int err) {
 }
 
 /* Two strings. */
-static void check_str(const char *label, const char *got, const char *want) {
+static inline void check_str(const char *label, const char *got, const char *want) {
     checks++;
     if (got && strcmp(got, want) == 0) {
         printf("%s: \"%s\"\n", label, got);
@@ -104,7 +107,7 @@ static void check_str(const char *label, const char *got, const char *want) {
 }
 
 /* Two numbers. */
-static void check_long(const char *label, long long got, long long want) {
+static inline void check_long(const char *label, long long got, long long want) {
     checks++;
     if (got == want) {
         printf("%s: %lld\n", label, got);
@@ -114,7 +117,7 @@ static void check_long(const char *label, long long got, long long want) {
     }
 }
 
-static void finish(const char *name) {
+static inline void finish(const char *name) {
     if (failures == 0) {
         printf("%s: %d checks ok\n", name, checks);
         exit(0);
