@@ -1,5 +1,5 @@
 //! WASI for wasmtime, generated from witx: the types, an ABI-free [`System`] trait, the glue
-//! that links it into a [`wasmtime::Linker`], and a [`Tracer`] that wraps any `System`.
+//! that links it into a [`Linker`](wasmtime::Linker), and a [`Tracer`] that wraps any `System`.
 //!
 //! A `System` never sees a guest pointer: buffers are slices, iovecs are `IoSlice`s, paths are
 //! `&str`, results are `Result<T, Errno>`. The glue ([`add_to_linker`]) checks every pointer
@@ -11,15 +11,59 @@
 //! `cargo xtask codegen`; this crate's other modules are the small handwritten runtime it calls,
 //! with [`sockaddr`] for the address encodings the WasmEdge witx can only call bytes.
 //!
-//! ```no_run
-//! use wasirun_wasi::{Host, System, add_to_linker};
+//! # Embedding
+//!
+//! This crate asks wasmtime (`=48.0.8`, the version it is built on: one wasmtime in a build) for
+//! `std` and `runtime` only, with default features off: linking host functions and reading guest
+//! memory need nothing more. The embedder's own `wasmtime` dependency turns on what its engine
+//! needs, for instance:
+//!
+//! - `cranelift` (or `winch`) to compile modules; without a compiler only precompiled modules
+//!   load (`Module::deserialize`);
+//! - `wat` for `Module::new` to accept text modules;
+//! - `parallel-compilation`, `addr2line` and `demangle` (readable trap backtraces), `cache`,
+//!   as wasmtime's own CLI has them.
+//!
+//! ```toml
+//! wasmtime = { version = "=48.0.8", default-features = false, features = ["std", "runtime", "cranelift", "wat"] }
+//! ```
+//!
+//! `wasmtime::Result<T>` is `Result<T, wasmtime::Error>`, and `wasmtime::Error` is wasmtime's
+//! own type, not `anyhow::Error`: wasmtime's `bail!`, `format_err!` and `Context` build it, and
+//! `?` turns any `std::error::Error` into it. `wasmtime::Error` is not a `std::error::Error`
+//! itself, so `?` into an `anyhow::Result` needs wasmtime's `anyhow` feature (it adds
+//! `From<wasmtime::Error> for anyhow::Error` and `Error::from_anyhow`); without it, convert by
+//! hand, e.g. `.map_err(|e| anyhow::anyhow!("{e:?}"))`. A guest's exit status arrives as an
+//! error too: downcast it to [`I32Exit`].
+//!
+//! ```
+//! use wasirun_wasi::{Host, I32Exit, System, add_to_linker};
 //!
 //! struct Hello;
 //! impl System for Hello {}
 //!
-//! let engine = wasmtime::Engine::default();
-//! let mut linker = wasmtime::Linker::<Host<Hello>>::new(&engine);
-//! add_to_linker(&mut linker, |h| h).unwrap();
+//! /// The guest's exit status.
+//! fn run(wasm: &str) -> wasmtime::Result<i32> {
+//!     let engine = wasmtime::Engine::default();
+//!     // Needs wasmtime's `cranelift` and `wat` features.
+//!     let module = wasmtime::Module::new(&engine, wasm)?;
+//!     let mut linker = wasmtime::Linker::<Host<Hello>>::new(&engine);
+//!     add_to_linker(&mut linker, |h| h)?;
+//!     let mut store = wasmtime::Store::new(&engine, Host::new(Hello));
+//!     let instance = linker.instantiate(&mut store, &module)?;
+//!     let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+//!     match start.call(&mut store, ()) {
+//!         Ok(()) => Ok(0),
+//!         Err(e) => match e.downcast_ref::<I32Exit>() {
+//!             Some(I32Exit(status)) => Ok(*status),
+//!             None => Err(e),
+//!         },
+//!     }
+//! }
+//!
+//! let wat = r#"(module (memory (export "memory") 1) (func (export "_start")))"#;
+//! assert_eq!(run(wat)?, 0);
+//! # Ok::<(), wasmtime::Error>(())
 //! ```
 #![warn(missing_docs)]
 
