@@ -361,7 +361,10 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
     let params = &raws;
     let tys: Vec<_> = f.wasm_params.iter().map(|t| wasm_ty(*t)).collect();
 
-    let call = quote!(system.#method(#(#args),*));
+    let call = quote!({
+        called = true;
+        system.#method(#(#args),*)
+    });
     let call = match &iovecs {
         None => call,
         Some((v, ptr, len, true)) => quote!(borrows.iovecs(#ptr, #len, |#v| #call)?),
@@ -388,9 +391,20 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
         quote!(let system = #rt::glue::system(&mut caller, get);)
     };
     let result_ty = wasm_ty(f.wasm_results[0]);
+    let name = &f.name;
+    let raw_names: Vec<String> = raws.iter().map(|r| r.to_string()).collect();
+    let raw_values: Vec<TokenStream> = raws
+        .iter()
+        .zip(&f.wasm_params)
+        .map(|(r, t)| match t {
+            WasmType::I32 => quote!(#r as u32 as u64),
+            _ => quote!(#r as u64),
+        })
+        .collect();
     Ok(quote! {
         linker.func_wrap(MODULE, as_name, move |mut caller: ::wasmtime::Caller<'_, T>, #(#params: #tys),*| -> ::wasmtime::Result<#result_ty> {
             #access
+            let mut called = false;
             let result = (|| -> Result<(), Errno> {
                 #(#out_checks)*
                 #(#convs)*
@@ -405,6 +419,13 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
                 #(#post)*
                 Ok(())
             })();
+            if let (false, Err(errno)) = (called, result) {
+                system.refused(&#rt::glue::Refused {
+                    function: #name,
+                    args: &[#((#raw_names, #raw_values)),*],
+                    errno,
+                });
+            }
             Ok(#rt::abi::errno(result))
         })?;
     })

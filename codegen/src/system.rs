@@ -196,6 +196,16 @@ pub fn emit(
             |sizes| quote!(self.#sizes()),
         )?);
     }
+    let rt = &target.runtime;
+    methods.push(quote! {
+        /// Told of a call the glue refused before it reached the system, because an argument
+        /// could not be decoded (`EFAULT` for a bad pointer, `EINVAL` for an undefined enum or
+        /// flags value): the guest made it, the system never saw it. Does nothing unless a
+        /// wrapper observes calls: the tracer prints it.
+        fn refused(&mut self, call: &#rt::glue::Refused<'_>) {
+            let _ = call;
+        }
+    });
     Ok(quote! {
         #doc
         pub trait #name {

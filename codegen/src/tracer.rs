@@ -23,6 +23,12 @@ pub fn emit(target: &Target, funcs: &[Func]) -> Result<TokenStream, Error> {
         })?;
         methods.extend(forward);
     }
+    methods.push(quote! {
+        fn refused(&mut self, call: &#rt::glue::Refused<'_>) {
+            self.trace_refused(call);
+            self.inner_mut().refused(call);
+        }
+    });
     Ok(quote! {
         impl<S: #tr> #tr for #rt::trace::Tracer<S> {
             #(#methods)*

@@ -105,3 +105,18 @@ pub fn imports_from(module: &wasmtime::Module, from: &str) -> Vec<FuncImport> {
         })
         .collect()
 }
+
+/// A call the glue answered itself, before it reached the [`System`](crate::System): an
+/// argument that could not be decoded (a pointer out of bounds or misaligned is `EFAULT`, an
+/// undefined enum value or flag bit `EINVAL`). The glue hands it to the system's `refused`
+/// method, so that a wrapper sees every call the guest made: the [`Tracer`](crate::Tracer)
+/// prints it with the raw core-wasm arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Refused<'a> {
+    /// The witx function, as the trace names it (`path_open`).
+    pub function: &'static str,
+    /// The core-wasm arguments in order, each with its name; an `i32` as its unsigned value.
+    pub args: &'a [(&'static str, u64)],
+    /// What the guest got back.
+    pub errno: Errno,
+}

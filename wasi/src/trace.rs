@@ -81,6 +81,19 @@ impl<S> Tracer<S> {
         self.inner
     }
 
+    /// Writes the line of a call the glue refused before decoding it (generated code calls
+    /// this): each raw argument with its name, since there are no decoded values to show
+    /// (`path_open(fd=3, dirflags=0, path_ptr=16, ..., fs_rights_base=0xffffffffffffffff, ...)
+    /// = EINVAL (...)`).
+    #[doc(hidden)]
+    pub fn trace_refused(&mut self, call: &crate::glue::Refused<'_>) {
+        let mut line = self.line(call.function);
+        for &(name, value) in call.args {
+            line.raw(name, value);
+        }
+        line.result(&Err::<(), _>(call.errno), Duration::ZERO);
+    }
+
     /// Starts the line for a call of `name` (generated code calls this).
     #[doc(hidden)]
     pub fn line(&mut self, name: &str) -> Line<'_> {
@@ -132,6 +145,19 @@ impl Line<'_> {
     pub fn arg(&mut self, name: &str, value: impl TraceValue) {
         self.name(name);
         value.trace(&mut self.w);
+    }
+
+    /// A raw core-wasm argument the glue could not decode, named in text too: small values in
+    /// decimal, others (pointers, flags) in hex.
+    fn raw(&mut self, name: &str, value: u64) {
+        self.name(name);
+        if self.w.json {
+            let _ = write!(Fmt(self.w.out), "{value}");
+        } else if value < 4096 {
+            let _ = write!(Fmt(self.w.out), "{name}={value}");
+        } else {
+            let _ = write!(Fmt(self.w.out), "{name}={value:#x}");
+        }
     }
 
     /// An output argument: its value after a successful call, `...` after a failed one.

@@ -266,7 +266,16 @@ fn traced(format: Format) -> String {
         string_size: 32,
     };
     let (mut store, inst) = instance(Tracer::new(Memory::new(), sink.clone(), options));
-    for f in ["write3", "args", "read", "open_nope", "seek_bad_whence"] {
+    let calls = [
+        "write3",
+        "args",
+        "read",
+        "open_nope",
+        "seek_bad_whence",
+        "open_bad_oflags",
+        "write_iovs_past_end",
+    ];
+    for f in calls {
         call(&mut store, &inst, f);
     }
     let exit = inst.get_typed_func::<(), ()>(&mut store, "exit").unwrap();
@@ -276,7 +285,9 @@ fn traced(format: Format) -> String {
 
 // `args_get` needs the buffer's size before it can check the guest's pointer, so the glue asks
 // the system for it first (`sizes_for_args_get`); the tracer forwards that unobserved, so the
-// trace shows the guest's own `args_sizes_get` once.
+// trace shows the guest's own `args_sizes_get` once. Calls the glue refuses while decoding
+// (a bad whence, undefined oflags bits, iovecs past the end) are traced too, with their raw
+// arguments.
 #[test]
 fn trace_text_matches_golden() {
     let expected = r#"fd_write(1, [iov("Hello, "), iov("World"), iov("!\n")]) = 14
@@ -284,6 +295,9 @@ args_sizes_get() = (2, 17)
 args_get("prog\x00hello world\x00") = 0
 fd_read(0, [iov("input data")]) = 10
 path_open(3, SYMLINK_FOLLOW, "nope", CREAT|TRUNC, FD_READ|FD_WRITE, 0, 0) = ENOENT (No such file or directory)
+fd_seek(fd=3, offset=0, whence=7, result0_ptr=208) = EINVAL (Invalid argument)
+path_open(fd=3, dirflags=1, path_ptr=800, path_len=4, oflags=256, fs_rights_base=0, fs_rights_inheriting=0, fdflags=0, result0_ptr=216) = EINVAL (Invalid argument)
+fd_write(fd=1, iovs_ptr=0xfffc, iovs_len=3, result0_ptr=200) = EFAULT (Bad address)
 proc_exit(7) = ?
 "#;
     assert_eq!(traced(Format::Text), expected);
@@ -306,6 +320,9 @@ fn trace_json_matches_golden() {
         r#"{"name":"args_get","args":{"argv_buf":"prog\\x00hello world\\x00"},"result":0,"ns":N}"#,
         r#"{"name":"fd_read","args":{"fd":0,"iovs":["input data"]},"result":10,"ns":N}"#,
         r#"{"name":"path_open","args":{"fd":3,"dirflags":"SYMLINK_FOLLOW","path":"nope","oflags":"CREAT|TRUNC","fs_rights_base":"FD_READ|FD_WRITE","fs_rights_inheriting":"0","fdflags":"0"},"errno":"ENOENT","ns":N}"#,
+        r#"{"name":"fd_seek","args":{"fd":3,"offset":0,"whence":7,"result0_ptr":208},"errno":"EINVAL","ns":N}"#,
+        r#"{"name":"path_open","args":{"fd":3,"dirflags":1,"path_ptr":800,"path_len":4,"oflags":256,"fs_rights_base":0,"fs_rights_inheriting":0,"fdflags":0,"result0_ptr":216},"errno":"EINVAL","ns":N}"#,
+        r#"{"name":"fd_write","args":{"fd":1,"iovs_ptr":65532,"iovs_len":3,"result0_ptr":200},"errno":"EFAULT","ns":N}"#,
         r#"{"name":"proc_exit","args":{"rval":7},"result":null}"#,
     ];
     assert_eq!(masked, expected);

@@ -76,7 +76,7 @@ fn glue_registers_every_witx_function_with_its_signature() {
 }
 
 /// One method per witx function, plus the glue's `sizes_for_<function>` for the two that fill a
-/// string table.
+/// string table and `refused` for the calls it answers itself.
 #[test]
 fn the_trait_has_one_method_per_witx_function() {
     let source = include_str!("../src/generated/preview1/system.rs");
@@ -84,8 +84,9 @@ fn the_trait_has_one_method_per_witx_function() {
         .lines()
         .filter_map(|l| l.strip_prefix("    fn "))
         .map(|l| l.split('(').next().unwrap_or(""))
-        .filter(|m| !m.starts_with("sizes_for_"))
+        .filter(|m| !m.starts_with("sizes_for_") && *m != "refused")
         .collect();
+    assert!(source.contains("fn refused(&mut self, call: &crate::glue::Refused<'_>)"));
     assert!(source.contains("fn sizes_for_args_get(&mut self)"));
     assert!(source.contains("fn sizes_for_environ_get(&mut self)"));
     let expected: Vec<String> = witx_signatures().into_keys().collect();

@@ -67,6 +67,7 @@ fn link_ext_greet<T: 'static, S: Ext + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = ::wasirun_wasi::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = ::wasirun_wasi::abi::out_at::<
                         Size,
@@ -79,11 +80,30 @@ fn link_ext_greet<T: 'static, S: Ext + 'static>(
                     let ret0 = {
                         let mut borrows = ::wasirun_wasi::abi::Borrows::new(mem);
                         let name = borrows.str(name_ptr, name_len)?;
-                        system.ext_greet(fd, kind, name)
+                        {
+                            called = true;
+                            system.ext_greet(fd, kind, name)
+                        }
                     }?;
                     ::wasirun_wasi::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &::wasirun_wasi::glue::Refused {
+                                function: "ext_greet",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("kind", kind as u32 as u64),
+                                    ("name_ptr", name_ptr as u32 as u64),
+                                    ("name_len", name_len as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(::wasirun_wasi::abi::errno(result))
             },
         )?;

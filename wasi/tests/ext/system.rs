@@ -27,4 +27,11 @@ pub trait Ext {
         let _ = (fd, kind, name);
         Err(Errno::Nosys)
     }
+    /// Told of a call the glue refused before it reached the system, because an argument
+    /// could not be decoded (`EFAULT` for a bad pointer, `EINVAL` for an undefined enum or
+    /// flags value): the guest made it, the system never saw it. Does nothing unless a
+    /// wrapper observes calls: the tracer prints it.
+    fn refused(&mut self, call: &::wasirun_wasi::glue::Refused<'_>) {
+        let _ = call;
+    }
 }

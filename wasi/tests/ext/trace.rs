@@ -21,4 +21,8 @@ impl<S: Ext> Ext for ::wasirun_wasi::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
+    fn refused(&mut self, call: &::wasirun_wasi::glue::Refused<'_>) {
+        self.trace_refused(call);
+        self.inner_mut().refused(call);
+    }
 }

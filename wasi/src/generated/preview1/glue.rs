@@ -379,6 +379,7 @@ fn link_args_get<T: 'static, S: System + 'static>(
                 argv_buf_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let (count, size) = system.sizes_for_args_get()?;
                     let table_at = crate::abi::array_at::<
@@ -388,7 +389,10 @@ fn link_args_get<T: 'static, S: System + 'static>(
                     let () = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let argv_buf = borrows.bytes_mut(argv_buf_ptr, size as i32)?;
-                        system.args_get(argv_buf)
+                        {
+                            called = true;
+                            system.args_get(argv_buf)
+                        }
                     }?;
                     crate::abi::store_string_table(
                         mem,
@@ -399,6 +403,19 @@ fn link_args_get<T: 'static, S: System + 'static>(
                     )?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "args_get",
+                                args: &[
+                                    ("argv_ptr", argv_ptr as u32 as u64),
+                                    ("argv_buf_ptr", argv_buf_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -420,15 +437,34 @@ fn link_args_sizes_get<T: 'static, S: System + 'static>(
                 result1_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let result1_at = crate::abi::out_at::<Size>(mem, result1_ptr)?;
                     #[allow(clippy::let_unit_value)]
-                    let (ret0, ret1) = { system.args_sizes_get() }?;
+                    let (ret0, ret1) = {
+                        {
+                            called = true;
+                            system.args_sizes_get()
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     crate::abi::GuestValue::store(ret1, mem, result1_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "args_sizes_get",
+                                args: &[
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                    ("result1_ptr", result1_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -450,6 +486,7 @@ fn link_environ_get<T: 'static, S: System + 'static>(
                 environ_buf_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let (count, size) = system.sizes_for_environ_get()?;
                     let table_at = crate::abi::array_at::<
@@ -460,7 +497,10 @@ fn link_environ_get<T: 'static, S: System + 'static>(
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let environ_buf = borrows
                             .bytes_mut(environ_buf_ptr, size as i32)?;
-                        system.environ_get(environ_buf)
+                        {
+                            called = true;
+                            system.environ_get(environ_buf)
+                        }
                     }?;
                     crate::abi::store_string_table(
                         mem,
@@ -471,6 +511,19 @@ fn link_environ_get<T: 'static, S: System + 'static>(
                     )?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "environ_get",
+                                args: &[
+                                    ("environ_ptr", environ_ptr as u32 as u64),
+                                    ("environ_buf_ptr", environ_buf_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -492,15 +545,34 @@ fn link_environ_sizes_get<T: 'static, S: System + 'static>(
                 result1_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let result1_at = crate::abi::out_at::<Size>(mem, result1_ptr)?;
                     #[allow(clippy::let_unit_value)]
-                    let (ret0, ret1) = { system.environ_sizes_get() }?;
+                    let (ret0, ret1) = {
+                        {
+                            called = true;
+                            system.environ_sizes_get()
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     crate::abi::GuestValue::store(ret1, mem, result1_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "environ_sizes_get",
+                                args: &[
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                    ("result1_ptr", result1_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -522,14 +594,33 @@ fn link_clock_res_get<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Timestamp>(mem, result0_ptr)?;
                     let id: Clockid = crate::abi::FromAbi::from_abi(id)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.clock_res_get(id) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.clock_res_get(id)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "clock_res_get",
+                                args: &[
+                                    ("id", id as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -552,15 +643,35 @@ fn link_clock_time_get<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Timestamp>(mem, result0_ptr)?;
                     let id: Clockid = crate::abi::FromAbi::from_abi(id)?;
                     let precision: Timestamp = crate::abi::FromAbi::from_abi(precision)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.clock_time_get(id, precision) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.clock_time_get(id, precision)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "clock_time_get",
+                                args: &[
+                                    ("id", id as u32 as u64),
+                                    ("precision", precision as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -584,15 +695,36 @@ fn link_fd_advise<T: 'static, S: System + 'static>(
                 advice: i32,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let offset: Filesize = crate::abi::FromAbi::from_abi(offset)?;
                     let len: Filesize = crate::abi::FromAbi::from_abi(len)?;
                     let advice: Advice = crate::abi::FromAbi::from_abi(advice)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.fd_advise(fd, offset, len, advice) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.fd_advise(fd, offset, len, advice)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_advise",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("offset", offset as u64),
+                                    ("len", len as u64),
+                                    ("advice", advice as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -615,14 +747,34 @@ fn link_fd_allocate<T: 'static, S: System + 'static>(
                 len: i64,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let offset: Filesize = crate::abi::FromAbi::from_abi(offset)?;
                     let len: Filesize = crate::abi::FromAbi::from_abi(len)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.fd_allocate(fd, offset, len) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.fd_allocate(fd, offset, len)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_allocate",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("offset", offset as u64),
+                                    ("len", len as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -643,12 +795,28 @@ fn link_fd_close<T: 'static, S: System + 'static>(
                 fd: i32,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.fd_close(fd) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.fd_close(fd)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_close",
+                                args: &[("fd", fd as u32 as u64)],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -669,12 +837,28 @@ fn link_fd_datasync<T: 'static, S: System + 'static>(
                 fd: i32,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.fd_datasync(fd) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.fd_datasync(fd)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_datasync",
+                                args: &[("fd", fd as u32 as u64)],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -696,14 +880,33 @@ fn link_fd_fdstat_get<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Fdstat>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.fd_fdstat_get(fd) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.fd_fdstat_get(fd)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_fdstat_get",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -725,13 +928,32 @@ fn link_fd_fdstat_set_flags<T: 'static, S: System + 'static>(
                 flags: i32,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let flags: Fdflags = crate::abi::FromAbi::from_abi(flags)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.fd_fdstat_set_flags(fd, flags) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.fd_fdstat_set_flags(fd, flags)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_fdstat_set_flags",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("flags", flags as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -754,6 +976,7 @@ fn link_fd_fdstat_set_rights<T: 'static, S: System + 'static>(
                 fs_rights_inheriting: i64,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let fs_rights_base: Rights = crate::abi::FromAbi::from_abi(
@@ -764,15 +987,32 @@ fn link_fd_fdstat_set_rights<T: 'static, S: System + 'static>(
                     )?;
                     #[allow(clippy::let_unit_value)]
                     let () = {
-                        system
-                            .fd_fdstat_set_rights(
-                                fd,
-                                fs_rights_base,
-                                fs_rights_inheriting,
-                            )
+                        {
+                            called = true;
+                            system
+                                .fd_fdstat_set_rights(
+                                    fd,
+                                    fs_rights_base,
+                                    fs_rights_inheriting,
+                                )
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_fdstat_set_rights",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("fs_rights_base", fs_rights_base as u64),
+                                    ("fs_rights_inheriting", fs_rights_inheriting as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -794,14 +1034,33 @@ fn link_fd_filestat_get<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Filestat>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.fd_filestat_get(fd) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.fd_filestat_get(fd)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_filestat_get",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -823,13 +1082,29 @@ fn link_fd_filestat_set_size<T: 'static, S: System + 'static>(
                 size: i64,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let size: Filesize = crate::abi::FromAbi::from_abi(size)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.fd_filestat_set_size(fd, size) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.fd_filestat_set_size(fd, size)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_filestat_set_size",
+                                args: &[("fd", fd as u32 as u64), ("size", size as u64)],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -853,6 +1128,7 @@ fn link_fd_filestat_set_times<T: 'static, S: System + 'static>(
                 fst_flags: i32,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let atim: Timestamp = crate::abi::FromAbi::from_abi(atim)?;
@@ -860,10 +1136,28 @@ fn link_fd_filestat_set_times<T: 'static, S: System + 'static>(
                     let fst_flags: Fstflags = crate::abi::FromAbi::from_abi(fst_flags)?;
                     #[allow(clippy::let_unit_value)]
                     let () = {
-                        system.fd_filestat_set_times(fd, atim, mtim, fst_flags)
+                        {
+                            called = true;
+                            system.fd_filestat_set_times(fd, atim, mtim, fst_flags)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_filestat_set_times",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("atim", atim as u64),
+                                    ("mtim", mtim as u64),
+                                    ("fst_flags", fst_flags as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -888,6 +1182,7 @@ fn link_fd_pread<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -899,12 +1194,31 @@ fn link_fd_pread<T: 'static, S: System + 'static>(
                             .iovecs(
                                 iovs_ptr,
                                 iovs_len,
-                                |iovs| system.fd_pread(fd, iovs, offset),
+                                |iovs| {
+                                    called = true;
+                                    system.fd_pread(fd, iovs, offset)
+                                },
                             )?
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_pread",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("iovs_ptr", iovs_ptr as u32 as u64),
+                                    ("iovs_len", iovs_len as u32 as u64),
+                                    ("offset", offset as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -926,14 +1240,33 @@ fn link_fd_prestat_get<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Prestat>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.fd_prestat_get(fd) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.fd_prestat_get(fd)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_prestat_get",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -956,16 +1289,34 @@ fn link_fd_prestat_dir_name<T: 'static, S: System + 'static>(
                 path_len: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
                     let () = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let path = borrows.bytes_mut(path_ptr, path_len)?;
-                        system.fd_prestat_dir_name(fd, path)
+                        {
+                            called = true;
+                            system.fd_prestat_dir_name(fd, path)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_prestat_dir_name",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("path_ptr", path_ptr as u32 as u64),
+                                    ("path_len", path_len as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -990,6 +1341,7 @@ fn link_fd_pwrite<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -1001,12 +1353,31 @@ fn link_fd_pwrite<T: 'static, S: System + 'static>(
                             .ciovecs(
                                 iovs_ptr,
                                 iovs_len,
-                                |iovs| system.fd_pwrite(fd, iovs, offset),
+                                |iovs| {
+                                    called = true;
+                                    system.fd_pwrite(fd, iovs, offset)
+                                },
                             )?
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_pwrite",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("iovs_ptr", iovs_ptr as u32 as u64),
+                                    ("iovs_len", iovs_len as u32 as u64),
+                                    ("offset", offset as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1030,6 +1401,7 @@ fn link_fd_read<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -1037,11 +1409,33 @@ fn link_fd_read<T: 'static, S: System + 'static>(
                     let ret0 = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         borrows
-                            .iovecs(iovs_ptr, iovs_len, |iovs| system.fd_read(fd, iovs))?
+                            .iovecs(
+                                iovs_ptr,
+                                iovs_len,
+                                |iovs| {
+                                    called = true;
+                                    system.fd_read(fd, iovs)
+                                },
+                            )?
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_read",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("iovs_ptr", iovs_ptr as u32 as u64),
+                                    ("iovs_len", iovs_len as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1066,6 +1460,7 @@ fn link_fd_readdir<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -1074,11 +1469,30 @@ fn link_fd_readdir<T: 'static, S: System + 'static>(
                     let ret0 = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let buf = borrows.bytes_mut(buf_ptr, buf_len)?;
-                        system.fd_readdir(fd, buf, cookie)
+                        {
+                            called = true;
+                            system.fd_readdir(fd, buf, cookie)
+                        }
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_readdir",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("buf_ptr", buf_ptr as u32 as u64),
+                                    ("buf_len", buf_len as u32 as u64),
+                                    ("cookie", cookie as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1100,13 +1514,29 @@ fn link_fd_renumber<T: 'static, S: System + 'static>(
                 to: i32,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let to: Fd = crate::abi::FromAbi::from_abi(to)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.fd_renumber(fd, to) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.fd_renumber(fd, to)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_renumber",
+                                args: &[("fd", fd as u32 as u64), ("to", to as u32 as u64)],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1130,16 +1560,37 @@ fn link_fd_seek<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Filesize>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let offset: Filedelta = crate::abi::FromAbi::from_abi(offset)?;
                     let whence: Whence = crate::abi::FromAbi::from_abi(whence)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.fd_seek(fd, offset, whence) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.fd_seek(fd, offset, whence)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_seek",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("offset", offset as u64),
+                                    ("whence", whence as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1160,12 +1611,28 @@ fn link_fd_sync<T: 'static, S: System + 'static>(
                 fd: i32,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.fd_sync(fd) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.fd_sync(fd)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_sync",
+                                args: &[("fd", fd as u32 as u64)],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1187,14 +1654,33 @@ fn link_fd_tell<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Filesize>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.fd_tell(fd) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.fd_tell(fd)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_tell",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1218,6 +1704,7 @@ fn link_fd_write<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -1228,12 +1715,30 @@ fn link_fd_write<T: 'static, S: System + 'static>(
                             .ciovecs(
                                 iovs_ptr,
                                 iovs_len,
-                                |iovs| system.fd_write(fd, iovs),
+                                |iovs| {
+                                    called = true;
+                                    system.fd_write(fd, iovs)
+                                },
                             )?
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "fd_write",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("iovs_ptr", iovs_ptr as u32 as u64),
+                                    ("iovs_len", iovs_len as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1256,16 +1761,34 @@ fn link_path_create_directory<T: 'static, S: System + 'static>(
                 path_len: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
                     let () = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let path = borrows.str(path_ptr, path_len)?;
-                        system.path_create_directory(fd, path)
+                        {
+                            called = true;
+                            system.path_create_directory(fd, path)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "path_create_directory",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("path_ptr", path_ptr as u32 as u64),
+                                    ("path_len", path_len as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1290,6 +1813,7 @@ fn link_path_filestat_get<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Filestat>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -1298,11 +1822,30 @@ fn link_path_filestat_get<T: 'static, S: System + 'static>(
                     let ret0 = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let path = borrows.str(path_ptr, path_len)?;
-                        system.path_filestat_get(fd, flags, path)
+                        {
+                            called = true;
+                            system.path_filestat_get(fd, flags, path)
+                        }
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "path_filestat_get",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("flags", flags as u32 as u64),
+                                    ("path_ptr", path_ptr as u32 as u64),
+                                    ("path_len", path_len as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1329,6 +1872,7 @@ fn link_path_filestat_set_times<T: 'static, S: System + 'static>(
                 fst_flags: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let flags: Lookupflags = crate::abi::FromAbi::from_abi(flags)?;
@@ -1339,18 +1883,39 @@ fn link_path_filestat_set_times<T: 'static, S: System + 'static>(
                     let () = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let path = borrows.str(path_ptr, path_len)?;
-                        system
-                            .path_filestat_set_times(
-                                fd,
-                                flags,
-                                path,
-                                atim,
-                                mtim,
-                                fst_flags,
-                            )
+                        {
+                            called = true;
+                            system
+                                .path_filestat_set_times(
+                                    fd,
+                                    flags,
+                                    path,
+                                    atim,
+                                    mtim,
+                                    fst_flags,
+                                )
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "path_filestat_set_times",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("flags", flags as u32 as u64),
+                                    ("path_ptr", path_ptr as u32 as u64),
+                                    ("path_len", path_len as u32 as u64),
+                                    ("atim", atim as u64),
+                                    ("mtim", mtim as u64),
+                                    ("fst_flags", fst_flags as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1377,6 +1942,7 @@ fn link_path_link<T: 'static, S: System + 'static>(
                 new_path_len: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let old_fd: Fd = crate::abi::FromAbi::from_abi(old_fd)?;
                     let old_flags: Lookupflags = crate::abi::FromAbi::from_abi(
@@ -1388,10 +1954,32 @@ fn link_path_link<T: 'static, S: System + 'static>(
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let old_path = borrows.str(old_path_ptr, old_path_len)?;
                         let new_path = borrows.str(new_path_ptr, new_path_len)?;
-                        system.path_link(old_fd, old_flags, old_path, new_fd, new_path)
+                        {
+                            called = true;
+                            system
+                                .path_link(old_fd, old_flags, old_path, new_fd, new_path)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "path_link",
+                                args: &[
+                                    ("old_fd", old_fd as u32 as u64),
+                                    ("old_flags", old_flags as u32 as u64),
+                                    ("old_path_ptr", old_path_ptr as u32 as u64),
+                                    ("old_path_len", old_path_len as u32 as u64),
+                                    ("new_fd", new_fd as u32 as u64),
+                                    ("new_path_ptr", new_path_ptr as u32 as u64),
+                                    ("new_path_len", new_path_len as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1420,6 +2008,7 @@ fn link_path_open<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Fd>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -1436,20 +2025,43 @@ fn link_path_open<T: 'static, S: System + 'static>(
                     let ret0 = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let path = borrows.str(path_ptr, path_len)?;
-                        system
-                            .path_open(
-                                fd,
-                                dirflags,
-                                path,
-                                oflags,
-                                fs_rights_base,
-                                fs_rights_inheriting,
-                                fdflags,
-                            )
+                        {
+                            called = true;
+                            system
+                                .path_open(
+                                    fd,
+                                    dirflags,
+                                    path,
+                                    oflags,
+                                    fs_rights_base,
+                                    fs_rights_inheriting,
+                                    fdflags,
+                                )
+                        }
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "path_open",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("dirflags", dirflags as u32 as u64),
+                                    ("path_ptr", path_ptr as u32 as u64),
+                                    ("path_len", path_len as u32 as u64),
+                                    ("oflags", oflags as u32 as u64),
+                                    ("fs_rights_base", fs_rights_base as u64),
+                                    ("fs_rights_inheriting", fs_rights_inheriting as u64),
+                                    ("fdflags", fdflags as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1475,6 +2087,7 @@ fn link_path_readlink<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -1483,11 +2096,31 @@ fn link_path_readlink<T: 'static, S: System + 'static>(
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let path = borrows.str(path_ptr, path_len)?;
                         let buf = borrows.bytes_mut(buf_ptr, buf_len)?;
-                        system.path_readlink(fd, path, buf)
+                        {
+                            called = true;
+                            system.path_readlink(fd, path, buf)
+                        }
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "path_readlink",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("path_ptr", path_ptr as u32 as u64),
+                                    ("path_len", path_len as u32 as u64),
+                                    ("buf_ptr", buf_ptr as u32 as u64),
+                                    ("buf_len", buf_len as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1510,16 +2143,34 @@ fn link_path_remove_directory<T: 'static, S: System + 'static>(
                 path_len: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
                     let () = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let path = borrows.str(path_ptr, path_len)?;
-                        system.path_remove_directory(fd, path)
+                        {
+                            called = true;
+                            system.path_remove_directory(fd, path)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "path_remove_directory",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("path_ptr", path_ptr as u32 as u64),
+                                    ("path_len", path_len as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1545,6 +2196,7 @@ fn link_path_rename<T: 'static, S: System + 'static>(
                 new_path_len: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let new_fd: Fd = crate::abi::FromAbi::from_abi(new_fd)?;
@@ -1553,10 +2205,30 @@ fn link_path_rename<T: 'static, S: System + 'static>(
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let old_path = borrows.str(old_path_ptr, old_path_len)?;
                         let new_path = borrows.str(new_path_ptr, new_path_len)?;
-                        system.path_rename(fd, old_path, new_fd, new_path)
+                        {
+                            called = true;
+                            system.path_rename(fd, old_path, new_fd, new_path)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "path_rename",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("old_path_ptr", old_path_ptr as u32 as u64),
+                                    ("old_path_len", old_path_len as u32 as u64),
+                                    ("new_fd", new_fd as u32 as u64),
+                                    ("new_path_ptr", new_path_ptr as u32 as u64),
+                                    ("new_path_len", new_path_len as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1581,6 +2253,7 @@ fn link_path_symlink<T: 'static, S: System + 'static>(
                 new_path_len: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
@@ -1588,10 +2261,29 @@ fn link_path_symlink<T: 'static, S: System + 'static>(
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let old_path = borrows.str(old_path_ptr, old_path_len)?;
                         let new_path = borrows.str(new_path_ptr, new_path_len)?;
-                        system.path_symlink(old_path, fd, new_path)
+                        {
+                            called = true;
+                            system.path_symlink(old_path, fd, new_path)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "path_symlink",
+                                args: &[
+                                    ("old_path_ptr", old_path_ptr as u32 as u64),
+                                    ("old_path_len", old_path_len as u32 as u64),
+                                    ("fd", fd as u32 as u64),
+                                    ("new_path_ptr", new_path_ptr as u32 as u64),
+                                    ("new_path_len", new_path_len as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1614,16 +2306,34 @@ fn link_path_unlink_file<T: 'static, S: System + 'static>(
                 path_len: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
                     let () = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let path = borrows.str(path_ptr, path_len)?;
-                        system.path_unlink_file(fd, path)
+                        {
+                            called = true;
+                            system.path_unlink_file(fd, path)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "path_unlink_file",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("path_ptr", path_ptr as u32 as u64),
+                                    ("path_len", path_len as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1647,6 +2357,7 @@ fn link_poll_oneoff<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let in_ = crate::abi::RecordBuf::<
@@ -1658,12 +2369,30 @@ fn link_poll_oneoff<T: 'static, S: System + 'static>(
                     let mut out = crate::abi::RecordBuf::<Event>::new(nsubscriptions);
                     #[allow(clippy::let_unit_value)]
                     let ret0 = {
-                        system.poll_oneoff(in_.as_slice(), out.as_mut_slice())
+                        {
+                            called = true;
+                            system.poll_oneoff(in_.as_slice(), out.as_mut_slice())
+                        }
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     crate::abi::store_array(mem, out_at, out.as_slice(), ret0 as usize)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "poll_oneoff",
+                                args: &[
+                                    ("in_ptr", in_ptr as u32 as u64),
+                                    ("out_ptr", out_ptr as u32 as u64),
+                                    ("nsubscriptions", nsubscriptions as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1709,12 +2438,28 @@ fn link_proc_raise<T: 'static, S: System + 'static>(
                 sig: i32,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let sig: Signal = crate::abi::FromAbi::from_abi(sig)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.proc_raise(sig) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.proc_raise(sig)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "proc_raise",
+                                args: &[("sig", sig as u32 as u64)],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1732,11 +2477,27 @@ fn link_sched_yield<T: 'static, S: System + 'static>(
             as_name,
             move |mut caller: ::wasmtime::Caller<'_, T>| -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.sched_yield() }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.sched_yield()
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sched_yield",
+                                args: &[],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1758,15 +2519,32 @@ fn link_random_get<T: 'static, S: System + 'static>(
                 buf_len: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     #[allow(clippy::let_unit_value)]
                     let () = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let buf = borrows.bytes_mut(buf_ptr, buf_len)?;
-                        system.random_get(buf)
+                        {
+                            called = true;
+                            system.random_get(buf)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "random_get",
+                                args: &[
+                                    ("buf_ptr", buf_ptr as u32 as u64),
+                                    ("buf_len", buf_len as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1789,15 +2567,35 @@ fn link_sock_accept<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Fd>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let flags: Fdflags = crate::abi::FromAbi::from_abi(flags)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.sock_accept(fd, flags) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.sock_accept(fd, flags)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_accept",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("flags", flags as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1823,6 +2621,7 @@ fn link_sock_recv<T: 'static, S: System + 'static>(
                 result1_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let result1_at = crate::abi::out_at::<Roflags>(mem, result1_ptr)?;
@@ -1835,13 +2634,33 @@ fn link_sock_recv<T: 'static, S: System + 'static>(
                             .iovecs(
                                 ri_data_ptr,
                                 ri_data_len,
-                                |ri_data| system.sock_recv(fd, ri_data, ri_flags),
+                                |ri_data| {
+                                    called = true;
+                                    system.sock_recv(fd, ri_data, ri_flags)
+                                },
                             )?
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     crate::abi::GuestValue::store(ret1, mem, result1_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_recv",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("ri_data_ptr", ri_data_ptr as u32 as u64),
+                                    ("ri_data_len", ri_data_len as u32 as u64),
+                                    ("ri_flags", ri_flags as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                    ("result1_ptr", result1_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1866,6 +2685,7 @@ fn link_sock_send<T: 'static, S: System + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -1877,12 +2697,31 @@ fn link_sock_send<T: 'static, S: System + 'static>(
                             .ciovecs(
                                 si_data_ptr,
                                 si_data_len,
-                                |si_data| system.sock_send(fd, si_data, si_flags),
+                                |si_data| {
+                                    called = true;
+                                    system.sock_send(fd, si_data, si_flags)
+                                },
                             )?
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_send",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("si_data_ptr", si_data_ptr as u32 as u64),
+                                    ("si_data_len", si_data_len as u32 as u64),
+                                    ("si_flags", si_flags as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1904,13 +2743,32 @@ fn link_sock_shutdown<T: 'static, S: System + 'static>(
                 how: i32,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let how: Sdflags = crate::abi::FromAbi::from_abi(how)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.sock_shutdown(fd, how) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.sock_shutdown(fd, how)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_shutdown",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("how", how as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;

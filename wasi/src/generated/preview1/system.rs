@@ -806,4 +806,11 @@ pub trait System {
     fn sizes_for_environ_get(&mut self) -> Result<(Size, Size), Errno> {
         self.environ_sizes_get()
     }
+    /// Told of a call the glue refused before it reached the system, because an argument
+    /// could not be decoded (`EFAULT` for a bad pointer, `EINVAL` for an undefined enum or
+    /// flags value): the guest made it, the system never saw it. Does nothing unless a
+    /// wrapper observes calls: the tracer prints it.
+    fn refused(&mut self, call: &crate::glue::Refused<'_>) {
+        let _ = call;
+    }
 }

@@ -637,4 +637,8 @@ impl<S: System> System for crate::trace::Tracer<S> {
     fn sizes_for_environ_get(&mut self) -> Result<(Size, Size), Errno> {
         self.inner_mut().sizes_for_environ_get()
     }
+    fn refused(&mut self, call: &crate::glue::Refused<'_>) {
+        self.trace_refused(call);
+        self.inner_mut().refused(call);
+    }
 }

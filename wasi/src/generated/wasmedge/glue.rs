@@ -260,15 +260,35 @@ fn link_sock_open<T: 'static, S: Wasmedge + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Fd>(mem, result0_ptr)?;
                     let af: AddressFamily = crate::abi::FromAbi::from_abi(af)?;
                     let socktype: SockType = crate::abi::FromAbi::from_abi(socktype)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.sock_open(af, socktype) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.sock_open(af, socktype)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_open",
+                                args: &[
+                                    ("af", af as u32 as u64),
+                                    ("socktype", socktype as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -291,6 +311,7 @@ fn link_sock_bind<T: 'static, S: Wasmedge + 'static>(
                 port: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let port: Port = crate::abi::FromAbi::from_abi(port)?;
@@ -299,10 +320,27 @@ fn link_sock_bind<T: 'static, S: Wasmedge + 'static>(
                     let () = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let addr = borrows.bytes(addr_buf, addr_len)?;
-                        system.sock_bind(fd, addr, port)
+                        {
+                            called = true;
+                            system.sock_bind(fd, addr, port)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_bind",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("addr_ptr", addr_ptr as u32 as u64),
+                                    ("port", port as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -325,6 +363,7 @@ fn link_sock_connect<T: 'static, S: Wasmedge + 'static>(
                 port: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let port: Port = crate::abi::FromAbi::from_abi(port)?;
@@ -333,10 +372,27 @@ fn link_sock_connect<T: 'static, S: Wasmedge + 'static>(
                     let () = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let addr = borrows.bytes(addr_buf, addr_len)?;
-                        system.sock_connect(fd, addr, port)
+                        {
+                            called = true;
+                            system.sock_connect(fd, addr, port)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_connect",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("addr_ptr", addr_ptr as u32 as u64),
+                                    ("port", port as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -358,13 +414,32 @@ fn link_sock_listen<T: 'static, S: Wasmedge + 'static>(
                 backlog: i32,
             | -> ::wasmtime::Result<i32> {
                 let system = crate::glue::system(&mut caller, get);
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let backlog: u32 = crate::abi::FromAbi::from_abi(backlog)?;
                     #[allow(clippy::let_unit_value)]
-                    let () = { system.sock_listen(fd, backlog) }?;
+                    let () = {
+                        {
+                            called = true;
+                            system.sock_listen(fd, backlog)
+                        }
+                    }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_listen",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("backlog", backlog as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -386,14 +461,33 @@ fn link_sock_accept_v1<T: 'static, S: Wasmedge + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Fd>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.sock_accept_v1(fd) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.sock_accept_v1(fd)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_accept_v1",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -416,15 +510,35 @@ fn link_sock_accept_v2<T: 'static, S: Wasmedge + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Fd>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let flags: Fdflags = crate::abi::FromAbi::from_abi(flags)?;
                     #[allow(clippy::let_unit_value)]
-                    let ret0 = { system.sock_accept_v2(fd, flags) }?;
+                    let ret0 = {
+                        {
+                            called = true;
+                            system.sock_accept_v2(fd, flags)
+                        }
+                    }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_accept_v2",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("flags", flags as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -450,6 +564,7 @@ fn link_sock_recv_v2<T: 'static, S: Wasmedge + 'static>(
                 result1_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let result1_at = crate::abi::out_at::<Roflags>(mem, result1_ptr)?;
@@ -462,13 +577,33 @@ fn link_sock_recv_v2<T: 'static, S: Wasmedge + 'static>(
                             .iovecs(
                                 ri_data_ptr,
                                 ri_data_len,
-                                |ri_data| system.sock_recv_v2(fd, ri_data, ri_flags),
+                                |ri_data| {
+                                    called = true;
+                                    system.sock_recv_v2(fd, ri_data, ri_flags)
+                                },
                             )?
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     crate::abi::GuestValue::store(ret1, mem, result1_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_recv_v2",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("ri_data_ptr", ri_data_ptr as u32 as u64),
+                                    ("ri_data_len", ri_data_len as u32 as u64),
+                                    ("ri_flags", ri_flags as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                    ("result1_ptr", result1_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -493,6 +628,7 @@ fn link_sock_send_v2<T: 'static, S: Wasmedge + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -504,12 +640,31 @@ fn link_sock_send_v2<T: 'static, S: Wasmedge + 'static>(
                             .ciovecs(
                                 si_data_ptr,
                                 si_data_len,
-                                |si_data| system.sock_send_v2(fd, si_data, si_flags),
+                                |si_data| {
+                                    called = true;
+                                    system.sock_send_v2(fd, si_data, si_flags)
+                                },
                             )?
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_send_v2",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("si_data_ptr", si_data_ptr as u32 as u64),
+                                    ("si_data_len", si_data_len as u32 as u64),
+                                    ("si_flags", si_flags as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -536,6 +691,7 @@ fn link_sock_recv_from_v1<T: 'static, S: Wasmedge + 'static>(
                 result1_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let result1_at = crate::abi::out_at::<Roflags>(mem, result1_ptr)?;
@@ -551,6 +707,7 @@ fn link_sock_recv_from_v1<T: 'static, S: Wasmedge + 'static>(
                                 ri_data_ptr,
                                 ri_data_len,
                                 |ri_data| {
+                                    called = true;
                                     system.sock_recv_from_v1(fd, ri_data, addr, ri_flags)
                                 },
                             )?
@@ -559,6 +716,24 @@ fn link_sock_recv_from_v1<T: 'static, S: Wasmedge + 'static>(
                     crate::abi::GuestValue::store(ret1, mem, result1_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_recv_from_v1",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("ri_data_ptr", ri_data_ptr as u32 as u64),
+                                    ("ri_data_len", ri_data_len as u32 as u64),
+                                    ("addr_ptr", addr_ptr as u32 as u64),
+                                    ("ri_flags", ri_flags as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                    ("result1_ptr", result1_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -586,6 +761,7 @@ fn link_sock_recv_from_v2<T: 'static, S: Wasmedge + 'static>(
                 result2_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Port>(mem, result0_ptr)?;
                     let result1_at = crate::abi::out_at::<Size>(mem, result1_ptr)?;
@@ -602,6 +778,7 @@ fn link_sock_recv_from_v2<T: 'static, S: Wasmedge + 'static>(
                                 ri_data_ptr,
                                 ri_data_len,
                                 |ri_data| {
+                                    called = true;
                                     system.sock_recv_from_v2(fd, ri_data, addr, ri_flags)
                                 },
                             )?
@@ -611,6 +788,25 @@ fn link_sock_recv_from_v2<T: 'static, S: Wasmedge + 'static>(
                     crate::abi::GuestValue::store(ret2, mem, result2_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_recv_from_v2",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("ri_data_ptr", ri_data_ptr as u32 as u64),
+                                    ("ri_data_len", ri_data_len as u32 as u64),
+                                    ("addr_ptr", addr_ptr as u32 as u64),
+                                    ("ri_flags", ri_flags as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                    ("result1_ptr", result1_ptr as u32 as u64),
+                                    ("result2_ptr", result2_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -637,6 +833,7 @@ fn link_sock_send_to<T: 'static, S: Wasmedge + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -652,6 +849,7 @@ fn link_sock_send_to<T: 'static, S: Wasmedge + 'static>(
                                 si_data_ptr,
                                 si_data_len,
                                 |si_data| {
+                                    called = true;
                                     system.sock_send_to(fd, si_data, addr, port, si_flags)
                                 },
                             )?
@@ -659,6 +857,24 @@ fn link_sock_send_to<T: 'static, S: Wasmedge + 'static>(
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_send_to",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("si_data_ptr", si_data_ptr as u32 as u64),
+                                    ("si_data_len", si_data_len as u32 as u64),
+                                    ("addr_ptr", addr_ptr as u32 as u64),
+                                    ("port", port as u32 as u64),
+                                    ("si_flags", si_flags as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -683,6 +899,7 @@ fn link_sock_getsockopt<T: 'static, S: Wasmedge + 'static>(
                 value_len_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let level: SockOptLevel = crate::abi::FromAbi::from_abi(level)?;
@@ -695,11 +912,30 @@ fn link_sock_getsockopt<T: 'static, S: Wasmedge + 'static>(
                     let written = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let value = borrows.bytes_mut(value_ptr, value_len)?;
-                        system.sock_getsockopt(fd, level, name, value)
+                        {
+                            called = true;
+                            system.sock_getsockopt(fd, level, name, value)
+                        }
                     }?;
                     crate::abi::store_inout_len(mem, value_len_at, written)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_getsockopt",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("level", level as u32 as u64),
+                                    ("name", name as u32 as u64),
+                                    ("value_ptr", value_ptr as u32 as u64),
+                                    ("value_len_ptr", value_len_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -724,6 +960,7 @@ fn link_sock_setsockopt<T: 'static, S: Wasmedge + 'static>(
                 value_len: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
                     let level: SockOptLevel = crate::abi::FromAbi::from_abi(level)?;
@@ -732,10 +969,29 @@ fn link_sock_setsockopt<T: 'static, S: Wasmedge + 'static>(
                     let () = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let value = borrows.bytes(value_ptr, value_len)?;
-                        system.sock_setsockopt(fd, level, name, value)
+                        {
+                            called = true;
+                            system.sock_setsockopt(fd, level, name, value)
+                        }
                     }?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_setsockopt",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("level", level as u32 as u64),
+                                    ("name", name as u32 as u64),
+                                    ("value_ptr", value_ptr as u32 as u64),
+                                    ("value_len", value_len as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -759,6 +1015,7 @@ fn link_sock_getlocaladdr_v1<T: 'static, S: Wasmedge + 'static>(
                 result1_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<IpVersion>(mem, result0_ptr)?;
                     let result1_at = crate::abi::out_at::<Port>(mem, result1_ptr)?;
@@ -768,12 +1025,30 @@ fn link_sock_getlocaladdr_v1<T: 'static, S: Wasmedge + 'static>(
                     let (ret0, ret1) = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let addr = borrows.bytes_mut(addr_buf, addr_len)?;
-                        system.sock_getlocaladdr_v1(fd, addr)
+                        {
+                            called = true;
+                            system.sock_getlocaladdr_v1(fd, addr)
+                        }
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     crate::abi::GuestValue::store(ret1, mem, result1_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_getlocaladdr_v1",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("addr_ptr", addr_ptr as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                    ("result1_ptr", result1_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -796,6 +1071,7 @@ fn link_sock_getlocaladdr_v2<T: 'static, S: Wasmedge + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Port>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -804,11 +1080,28 @@ fn link_sock_getlocaladdr_v2<T: 'static, S: Wasmedge + 'static>(
                     let ret0 = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let addr = borrows.bytes_mut(addr_buf, addr_len)?;
-                        system.sock_getlocaladdr_v2(fd, addr)
+                        {
+                            called = true;
+                            system.sock_getlocaladdr_v2(fd, addr)
+                        }
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_getlocaladdr_v2",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("addr_ptr", addr_ptr as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -832,6 +1125,7 @@ fn link_sock_getpeeraddr_v1<T: 'static, S: Wasmedge + 'static>(
                 result1_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<IpVersion>(mem, result0_ptr)?;
                     let result1_at = crate::abi::out_at::<Port>(mem, result1_ptr)?;
@@ -841,12 +1135,30 @@ fn link_sock_getpeeraddr_v1<T: 'static, S: Wasmedge + 'static>(
                     let (ret0, ret1) = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let addr = borrows.bytes_mut(addr_buf, addr_len)?;
-                        system.sock_getpeeraddr_v1(fd, addr)
+                        {
+                            called = true;
+                            system.sock_getpeeraddr_v1(fd, addr)
+                        }
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     crate::abi::GuestValue::store(ret1, mem, result1_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_getpeeraddr_v1",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("addr_ptr", addr_ptr as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                    ("result1_ptr", result1_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -869,6 +1181,7 @@ fn link_sock_getpeeraddr_v2<T: 'static, S: Wasmedge + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Port>(mem, result0_ptr)?;
                     let fd: Fd = crate::abi::FromAbi::from_abi(fd)?;
@@ -877,11 +1190,28 @@ fn link_sock_getpeeraddr_v2<T: 'static, S: Wasmedge + 'static>(
                     let ret0 = {
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let addr = borrows.bytes_mut(addr_buf, addr_len)?;
-                        system.sock_getpeeraddr_v2(fd, addr)
+                        {
+                            called = true;
+                            system.sock_getpeeraddr_v2(fd, addr)
+                        }
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_getpeeraddr_v2",
+                                args: &[
+                                    ("fd", fd as u32 as u64),
+                                    ("addr_ptr", addr_ptr as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -909,6 +1239,7 @@ fn link_sock_getaddrinfo<T: 'static, S: Wasmedge + 'static>(
                 result0_ptr: i32,
             | -> ::wasmtime::Result<i32> {
                 let (mem, system) = crate::glue::memory(&mut caller, get)?;
+                let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let hints = crate::abi::load_at::<Addrinfo>(mem, hints_ptr)?;
@@ -921,7 +1252,10 @@ fn link_sock_getaddrinfo<T: 'static, S: Wasmedge + 'static>(
                         let mut borrows = crate::abi::Borrows::new(mem);
                         let node = borrows.bytes(node_ptr, node_len)?;
                         let service = borrows.bytes(service_ptr, service_len)?;
-                        system.sock_getaddrinfo(node, service, hints, &mut res)
+                        {
+                            called = true;
+                            system.sock_getaddrinfo(node, service, hints, &mut res)
+                        }
                     }?;
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     crate::abi::store_chain::<
@@ -929,6 +1263,25 @@ fn link_sock_getaddrinfo<T: 'static, S: Wasmedge + 'static>(
                     >(mem, &res_nodes, &res, ret0 as usize)?;
                     Ok(())
                 })();
+                if let (false, Err(errno)) = (called, result) {
+                    system
+                        .refused(
+                            &crate::glue::Refused {
+                                function: "sock_getaddrinfo",
+                                args: &[
+                                    ("node_ptr", node_ptr as u32 as u64),
+                                    ("node_len", node_len as u32 as u64),
+                                    ("service_ptr", service_ptr as u32 as u64),
+                                    ("service_len", service_len as u32 as u64),
+                                    ("hints_ptr", hints_ptr as u32 as u64),
+                                    ("res_ptr", res_ptr as u32 as u64),
+                                    ("max_res", max_res as u32 as u64),
+                                    ("result0_ptr", result0_ptr as u32 as u64),
+                                ],
+                                errno,
+                            },
+                        );
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;

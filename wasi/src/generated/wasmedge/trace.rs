@@ -286,4 +286,8 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         line.result(&result, elapsed);
         result
     }
+    fn refused(&mut self, call: &crate::glue::Refused<'_>) {
+        self.trace_refused(call);
+        self.inner_mut().refused(call);
+    }
 }
