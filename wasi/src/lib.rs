@@ -1,5 +1,6 @@
 //! WASI for wasmtime, generated from witx: the types, an ABI-free [`System`] trait, the glue
-//! that links it into a [`Linker`](wasmtime::Linker), and a [`Tracer`] that wraps any `System`.
+//! ([`add_to_linker`]) that links it into a `wasmtime::Linker`, and a [`Tracer`] that wraps any
+//! `System`.
 //!
 //! A `System` never sees a guest pointer: buffers are slices, iovecs are `IoSlice`s, paths are
 //! `&str`, results are `Result<T, Errno>`. The glue ([`add_to_linker`]) checks every pointer
