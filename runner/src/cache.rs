@@ -259,7 +259,7 @@ impl Cache {
                 stale.push(path);
             }
         }
-        entries.sort_by(|a, b| b.used.cmp(&a.used));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.used));
         Ok((entries, stale))
     }
 
@@ -310,7 +310,7 @@ impl Cache {
         let size: u64 = entries.iter().map(|e| e.size).sum();
         let days = self.limits.max_age.as_secs() / (24 * 3600);
         Ok(format!(
-            "directory: {}\nentries: {}\nsize: {} (limit {})\nmax age: {days} days since last use\n",
+            "directory: {}\nentries: {}\nsize: {}\nlimit: {}\nmax age: {days} days since last use\n",
             self.dir.display(),
             entries.len(),
             human(size),
@@ -327,15 +327,13 @@ struct Entry {
     used: SystemTime,
 }
 
-/// `1.5 MiB`, `12 bytes`.
+/// `1.5 MiB (1572864 bytes)`, `12 bytes`.
 fn human(bytes: u64) -> String {
     let units = [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
-    for (unit, name) in units {
-        if bytes >= unit {
-            return format!("{:.1} {name} ({bytes} bytes)", bytes as f64 / unit as f64);
-        }
+    match units.into_iter().find(|(unit, _)| bytes >= *unit) {
+        Some((unit, name)) => format!("{:.1} {name} ({bytes} bytes)", bytes as f64 / unit as f64),
+        None => format!("{bytes} bytes"),
     }
-    format!("{bytes} bytes")
 }
 
 /// Writes the serialized module and its trailer to a new file at `path`.

@@ -750,7 +750,7 @@ fn the_cache_is_bounded_least_recently_used_first() {
         "{out:?}"
     );
     assert!(
-        out.stdout.contains("(limit 1.0 GiB (1073741824 bytes))"),
+        out.stdout.contains("\nlimit: 1.0 GiB (1073741824 bytes)\n"),
         "{out:?}"
     );
     assert!(out.stdout.contains("max age: 2 days"), "{out:?}");
