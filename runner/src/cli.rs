@@ -58,6 +58,11 @@ instead of compiling again. --no-cache neither reads nor writes the cache.
 The cache keeps at most WASIRUN_CACHE_MAX_SIZE bytes (default 1 GiB) of
 entries used in the last WASIRUN_CACHE_MAX_AGE days (default 30): past either,
 the least recently used entries go first.
+Limits (defaults run large Go and Rust programs): --max-memory 4G bounds each
+linear memory (a memory.grow past it returns -1, or traps with
+--trap-on-grow-failure); --max-table-elements 10000000 each table;
+--max-instances, --max-tables, --max-memories 10 each. 64-bit memories are
+refused unless --memory64. --timeout and --fuel are off by default.
 --invoke calls another export than _start, a function with number parameters
 (given as the guest's arguments) and results (printed one per line).
 
@@ -82,6 +87,11 @@ Exit status:
          define (unknown import), or with another type
   70     internal error in wasirun
   73     the --trace-file cannot be created
+  77     a limit refused the module as it started: initial memory over
+         --max-memory, a table over --max-table-elements, or more instances,
+         tables or memories than --max-instances, --max-tables, --max-memories
+  124    the guest ran past --timeout (even when blocked in a host call)
+  125    the guest used all of its --fuel
   134    the guest was aborted: a trap (unreachable, out-of-bounds access, call
          stack exhausted...) or a fatal host error; the wasm backtrace follows
 
@@ -199,6 +209,43 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 512 * 1024,
           value_parser = clap::value_parser!(u64).range(4096..=1 << 32))]
     pub max_wasm_stack: u64,
+
+    /// Most bytes each linear memory may grow to (K, M, G suffixes)
+    #[arg(long, value_name = "SIZE", default_value = "4G",
+          value_parser = crate::limits::parse_size)]
+    pub max_memory: u64,
+
+    /// Most elements each table may grow to
+    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    pub max_table_elements: u64,
+
+    /// Most instances in the guest's store
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_instances: usize,
+
+    /// Most tables in the guest's store
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_tables: usize,
+
+    /// Most linear memories in the guest's store
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_memories: usize,
+
+    /// Trap when memory.grow or table.grow fails, instead of returning -1
+    #[arg(long)]
+    pub trap_on_grow_failure: bool,
+
+    /// Accept modules with 64-bit memories (memory64)
+    #[arg(long)]
+    pub memory64: bool,
+
+    /// Stop the guest after DURATION (500ms, 30s, 2m; exit status 124)
+    #[arg(long, value_name = "DURATION", value_parser = crate::limits::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Stop the guest after N units of fuel (about one per instruction; exit status 125)
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
 
     /// Print every WASI call of the guest to stderr, one line each
     #[arg(long)]

@@ -22,6 +22,7 @@
 
 mod cache;
 mod cli;
+mod limits;
 mod run;
 mod status;
 

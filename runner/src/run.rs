@@ -8,6 +8,7 @@
 
 use crate::cache::{self, Cache};
 use crate::cli::{self, Cli, Sockets, TraceFormat};
+use crate::limits::{self, Limits, StdioFlags, Watchdog};
 use crate::status::{Failure, Status, one_line};
 use std::io::Write;
 use std::num::NonZeroUsize;
@@ -16,9 +17,15 @@ use wasirun_unix::{Builder, DirMode, Policy, UnixSystem};
 use wasirun_wasi::trace::{Format, TraceOptions};
 use wasirun_wasi::{Host, I32Exit, System, Tracer, Wasmedge, preview1, wasmedge};
 use wasmtime::{
-    Config, Engine, ExternType, Linker, Module, OptLevel, Store, Strategy, Trap, Val, ValType,
-    WasmBacktrace, WasmBacktraceDetails,
+    Config, Engine, ExternType, Linker, Module, OptLevel, Store, StoreLimits, Strategy, Trap, Val,
+    ValType, WasmBacktrace, WasmBacktraceDetails,
 };
+
+/// The store's data: the WASI host and the limits wasmtime asks about each growth.
+struct Guest<S> {
+    host: Host<S>,
+    limits: StoreLimits,
+}
 
 /// Stack left to host functions below the deepest wasm frame, and to wasirun before it enters
 /// wasm: the thread that runs the guest gets `--max-wasm-stack` plus this.
@@ -175,7 +182,9 @@ fn trace_sink(cli: &Cli) -> Result<Box<dyn Write + Send>, Failure> {
 
 /// The engine: Cranelift optimizing for speed, functions compiled in parallel, traps caught
 /// by signal handlers, wasm backtraces on (with file and line numbers when
-/// `WASMTIME_BACKTRACE_DETAILS=1`, as wasmtime does).
+/// `WASMTIME_BACKTRACE_DETAILS=1`, as wasmtime does); memory64 only with `--memory64`, epoch
+/// checks only with `--timeout`, fuel counting only with `--fuel` (each changes the compiled
+/// code, and so the cache key).
 fn engine(cli: &Cli) -> Result<Engine, Failure> {
     let max_wasm_stack = usize::try_from(cli.max_wasm_stack).unwrap_or(usize::MAX);
     let mut config = Config::new();
@@ -188,6 +197,10 @@ fn engine(cli: &Cli) -> Result<Engine, Failure> {
         .wasm_backtrace_max_frames(NonZeroUsize::new(20))
         .wasm_backtrace_details(WasmBacktraceDetails::Environment)
         .max_wasm_stack(max_wasm_stack)
+        // Preview 1's ABI takes 32-bit pointers; a 64-bit memory only reserves more host memory.
+        .wasm_memory64(cli.memory64)
+        .epoch_interruption(cli.timeout.is_some())
+        .consume_fuel(cli.fuel.is_some())
         // Only async calls use this stack, and wasirun makes none; but wasmtime refuses a
         // max_wasm_stack above it when its async feature is on (another crate may turn it on).
         .async_stack_size(max_wasm_stack.saturating_add(HOST_STACK));
@@ -263,17 +276,17 @@ fn start<S: System + Wasmedge + 'static>(
     wrap: impl FnOnce(UnixSystem) -> S,
 ) -> Result<i32, Failure> {
     let sockets = cli.sockets;
-    let mut linker = Linker::<Host<S>>::new(engine);
+    let mut linker = Linker::<Guest<S>>::new(engine);
     let define = |e: wasmtime::Error| {
         Failure::new(
             Status::Internal,
             format!("cannot define WASI: {}", one_line(&e)),
         )
     };
-    wasirun_wasi::add_to_linker(&mut linker, |h| h).map_err(define)?;
+    wasirun_wasi::add_to_linker(&mut linker, |g: &mut Guest<S>| &mut g.host).map_err(define)?;
     if matches!(sockets, Sockets::Auto | Sockets::Wasmedge) {
         linker.allow_shadowing(true);
-        wasmedge::add_imports_to_linker(&mut linker, module, preview1::IMPORTS, |h| h)
+        wasmedge::add_imports_to_linker(&mut linker, module, preview1::IMPORTS, |g| &mut g.host)
             .map_err(define)?;
     }
     let pre = match linker.instantiate_pre(module) {
@@ -281,15 +294,26 @@ fn start<S: System + Wasmedge + 'static>(
         Err(e) => {
             // Naming the import needs a store; the system without its sockets serves.
             let system = wrap(build_system(builder)?);
-            let mut store = Store::new(engine, Host::new(system));
-            return Err(instantiate_failure(&linker, &mut store, module, e));
+            let mut store = new_store(engine, cli, system)?;
+            return Err(instantiate_failure(&linker, &mut store, module, e, cli));
         }
     };
     preopen_sockets(cli, builder)?;
-    let mut store = Store::new(engine, Host::new(wrap(build_system(builder)?)));
+    let stdio = StdioFlags::save();
+    let mut store = new_store(engine, cli, wrap(build_system(builder)?))?;
+    // From here the guest runs (a start function runs as it is instantiated).
+    let _watchdog = match cli.timeout {
+        Some(timeout) => Some(Watchdog::start(engine, timeout, stdio).map_err(|e| {
+            Failure::new(
+                Status::Internal,
+                format!("cannot start the --timeout thread: {e}"),
+            )
+        })?),
+        None => None,
+    };
     let instance = match pre.instantiate(&mut store) {
         Ok(instance) => instance,
-        Err(e) => return Err(instantiate_failure(&linker, &mut store, module, e)),
+        Err(e) => return Err(instantiate_failure(&linker, &mut store, module, e, cli)),
     };
     let called = match &cli.invoke {
         Some(name) => invoke(&mut store, &instance, name, &cli.args),
@@ -302,9 +326,43 @@ fn start<S: System + Wasmedge + 'static>(
         Ok(()) => Ok(0),
         Err(e) => match e.downcast_ref::<I32Exit>() {
             Some(I32Exit(code)) => Ok(*code),
-            None => Err(aborted(&e)),
+            None => Err(aborted(&e, cli)),
         },
     }
+}
+
+/// A store for `system` with the command line's limits, fuel and epoch deadline.
+fn new_store<S>(engine: &Engine, cli: &Cli, system: S) -> Result<Store<Guest<S>>, Failure> {
+    let limits = Limits {
+        max_memory: cli.max_memory,
+        max_table_elements: cli.max_table_elements,
+        max_instances: cli.max_instances,
+        max_tables: cli.max_tables,
+        max_memories: cli.max_memories,
+        trap_on_grow_failure: cli.trap_on_grow_failure,
+    };
+    let mut store = Store::new(
+        engine,
+        Guest {
+            host: Host::new(system),
+            limits: limits.store_limits(),
+        },
+    );
+    store.limiter(|g| &mut g.limits);
+    if let Some(fuel) = cli.fuel {
+        store.set_fuel(fuel).map_err(|e| {
+            Failure::new(
+                Status::Internal,
+                format!("cannot set fuel: {}", one_line(&e)),
+            )
+        })?;
+    }
+    if cli.timeout.is_some() {
+        // The watchdog bumps the epoch once, at the deadline.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+    }
+    Ok(store)
 }
 
 /// `--invoke NAME`: calls the export `NAME` with `args` as its parameters and prints its
@@ -370,6 +428,7 @@ fn instantiate_failure<T: 'static>(
     store: &mut Store<T>,
     module: &Module,
     err: wasmtime::Error,
+    cli: &Cli,
 ) -> Failure {
     for import in module.imports() {
         let (m, n) = (import.module(), import.name());
@@ -401,8 +460,14 @@ fn instantiate_failure<T: 'static>(
             }
         }
     }
+    if limits::is_limit_error(&err) {
+        return Failure::new(
+            Status::Limit,
+            format!("cannot start the module: {}", one_line(&err)),
+        );
+    }
     if err.downcast_ref::<Trap>().is_some() {
-        return aborted(&err);
+        return aborted(&err, cli);
     }
     Failure::new(
         Status::Internal,
@@ -421,8 +486,14 @@ fn describe(ty: &ExternType) -> String {
     }
 }
 
-/// A guest ended by a trap or a host error: the error on the first line, then the backtrace.
-fn aborted(err: &wasmtime::Error) -> Failure {
+/// A guest ended by a trap or a host error: the error on the first line, then the backtrace;
+/// or by `--timeout` or `--fuel`, in one line with their own statuses.
+fn aborted(err: &wasmtime::Error, cli: &Cli) -> Failure {
+    match (err.downcast_ref::<Trap>(), cli.timeout, cli.fuel) {
+        (Some(Trap::Interrupt), Some(timeout), _) => return limits::timed_out(timeout),
+        (Some(Trap::OutOfFuel), _, Some(fuel)) => return limits::out_of_fuel(fuel),
+        _ => {}
+    }
     let backtrace = err.downcast_ref::<WasmBacktrace>().map(|b| b.to_string());
     // The backtrace is attached as the outermost context; print it after the cause, not in it.
     let causes: Vec<String> = err

@@ -28,6 +28,14 @@ pub enum Status {
     Internal = 70,
     /// The `--trace-file` cannot be created (`EX_CANTCREAT`).
     TraceFile = 73,
+    /// A limit refused the module as it started: its initial memory is over `--max-memory`, a
+    /// table over `--max-table-elements`, or it has more instances, tables or memories than
+    /// allowed (`EX_NOPERM`).
+    Limit = 77,
+    /// The guest ran past `--timeout` (as `timeout(1)`).
+    Timeout = 124,
+    /// The guest used all of its `--fuel`.
+    OutOfFuel = 125,
     /// The guest trapped, or a host function ended it with an error (128 + SIGABRT).
     Trap = 134,
 }

@@ -1,0 +1,180 @@
+//! The guest's limits, end to end: `--max-memory`, `--max-table-elements`, the instance, table
+//! and memory counts, `--memory64`, `--trap-on-grow-failure`, `--timeout` and `--fuel`, each hit
+//! by a WAT guest of `tests/data/limits/`, with its exit status and one-line message.
+
+use rustix::fs::OFlags;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WASIRUN: &str = env!("CARGO_BIN_EXE_wasirun");
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+struct Out {
+    status: i32,
+    stderr: String,
+}
+
+/// A `tests/data/limits/` file.
+fn data(name: &str) -> String {
+    format!("{}/tests/data/limits/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs wasirun with `args`, its compile cache in the tests' own directory.
+fn run(args: &[&str]) -> Out {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasirun-limits-cache");
+    let out = Command::new(WASIRUN)
+        .args(args)
+        .env("XDG_CACHE_HOME", &cache)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Out {
+        status: out.status.code().expect("exited, not killed by a signal"),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Asserts `status` and a one-line `wasirun: ...` message containing `what`.
+#[track_caller]
+fn assert_error(out: &Out, status: i32, what: &str) {
+    assert_eq!(out.status, status, "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "not one line: {out:?}");
+    assert!(out.stderr.starts_with("wasirun: "), "{out:?}");
+    assert!(out.stderr.contains(what), "no {what:?} in {out:?}");
+}
+
+#[test]
+fn the_defaults_stop_a_billion_element_table_grow() {
+    let out = run(&[&data("grow.wat")]);
+    // The table grow fails; 2000 pages fit under the default 4G.
+    assert_eq!(out.status, 2, "{out:?}");
+}
+
+#[test]
+fn max_memory_makes_memory_grow_return_minus_one() {
+    let out = run(&["--max-memory", "64M", &data("grow.wat")]);
+    assert_eq!(out.status, 10, "{out:?}");
+}
+
+#[test]
+fn trap_on_grow_failure_traps_with_134() {
+    let out = run(&["--trap-on-grow-failure", &data("grow.wat")]);
+    assert_eq!(out.status, 134, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("wasirun: error: forcing trap when growing table"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_initial_memory_over_max_memory_exits_77() {
+    assert_eq!(run(&[&data("big_memory.wat")]).status, 0);
+    let out = run(&["--max-memory", "64M", &data("big_memory.wat")]);
+    assert_error(
+        &out,
+        77,
+        "memory minimum size of 2000 pages exceeds memory limits",
+    );
+}
+
+#[test]
+fn an_initial_table_over_max_table_elements_exits_77() {
+    let out = run(&[&data("big_table.wat")]);
+    assert_error(&out, 77, "exceeds table limits");
+    let out = run(&["--max-table-elements", "20000000", &data("big_table.wat")]);
+    assert_eq!(out.status, 0, "{out:?}");
+}
+
+#[test]
+fn memory_table_and_instance_counts_exit_77() {
+    assert_eq!(run(&[&data("two_memories.wat")]).status, 0);
+    let out = run(&["--max-memories", "1", &data("two_memories.wat")]);
+    assert_error(&out, 77, "memory count too high");
+    let out = run(&["--max-tables", "1", &data("two_memories.wat")]);
+    assert_error(&out, 77, "table count too high");
+    let out = run(&["--max-instances", "0", &data("two_memories.wat")]);
+    assert_error(&out, 77, "instance count too high");
+}
+
+#[test]
+fn memory64_is_refused_unless_asked_for() {
+    let out = run(&[&data("memory64.wat")]);
+    assert_error(&out, 65, "memory64 must be enabled");
+    assert_eq!(run(&["--memory64", &data("memory64.wat")]).status, 0);
+}
+
+#[test]
+fn fuel_stops_a_loop_with_125() {
+    let out = run(&["--fuel", "1000000", &data("loop.wat")]);
+    assert_error(&out, 125, "the guest used all its fuel (--fuel 1000000)");
+}
+
+#[test]
+fn a_bad_limit_value_exits_2() {
+    for args in [
+        ["--timeout", "0s"],
+        ["--timeout", "1d"],
+        ["--max-memory", "lots"],
+        ["--fuel", "-1"],
+    ] {
+        let out = run(&[args[0], args[1], &data("loop.wat")]);
+        assert_eq!(out.status, 2, "{args:?}: {out:?}");
+    }
+}
+
+/// Runs `module` under `--timeout 300ms` with stdout a pipe and stdin a pipe nobody writes;
+/// asserts 124, within 5 s, and that the pipe is blocking again afterwards.
+#[track_caller]
+fn assert_times_out_and_restores_stdout(module: &str) {
+    let (stdin_read, stdin_write) = rustix::pipe::pipe().unwrap();
+    let (out_read, out_write) = rustix::pipe::pipe().unwrap();
+    let started = Instant::now();
+    let out = Command::new(WASIRUN)
+        .args(["--no-cache", "--timeout", "300ms", module])
+        .stdin(Stdio::from(stdin_read))
+        .stdout(Stdio::from(
+            out_write.try_clone().expect("a second stdout pipe fd"),
+        ))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(124), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "wasirun: the guest ran past --timeout 300ms"
+    );
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    let flags = rustix::fs::fcntl_getfl(&out_write).unwrap();
+    assert!(
+        !flags.contains(OFlags::NONBLOCK),
+        "stdout left non-blocking"
+    );
+    drop((stdin_write, out_read));
+}
+
+#[test]
+fn timeout_stops_a_loop_with_124_and_restores_stdio() {
+    assert_times_out_and_restores_stdout(&data("spin_nonblock.wat"));
+}
+
+#[test]
+fn timeout_stops_a_guest_blocked_in_a_read_and_restores_stdio() {
+    assert_times_out_and_restores_stdout(&data("block.wat"));
+}
+
+#[test]
+fn timeout_and_fuel_leave_a_quick_guest_alone() {
+    let out = run(&[
+        "--timeout",
+        "30s",
+        "--fuel",
+        "1000000",
+        &data("big_memory.wat"),
+    ]);
+    assert_eq!(out.status, 0, "{out:?}");
+}
