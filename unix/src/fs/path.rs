@@ -88,11 +88,13 @@ pub(crate) fn link(
 }
 
 /// `path_symlink`: `symlinkat(2)`; `"target/"` naming a file is `ENOTDIR` (see
-/// [`At::refuse_slash_after_file`](sandbox::At::refuse_slash_after_file)). A relative target is stored as the guest wrote it: it is only
-/// text until someone follows it, and the resolver never follows one out of the sandbox. An
-/// absolute target is `EPERM`, as in wasmtime: the resolver could never follow it, and it could
-/// lead other programs on the host outside the sandbox. Go's tests rely on this: they skip
-/// their absolute-symlink cases on `EPERM`, and fail on a link they made but cannot follow.
+/// [`At::refuse_slash_after_file`](sandbox::At::refuse_slash_after_file)). The resolver never
+/// follows a symlink out of the sandbox, but other programs on the host would, so a target
+/// that leads out is refused (`EPERM`) when the link is made: an absolute one, as in wasmtime,
+/// and a relative one whose `..`s climb above the directory `fd` from the link's own
+/// directory (`d/link -> ../../etc/passwd`). Targets that stay beneath `fd` are stored as the
+/// guest wrote them, dangling or not. Go's tests skip their absolute-symlink cases on `EPERM`,
+/// and fail on a link they made but cannot follow.
 pub(crate) fn symlink(
     sys: &mut UnixSystem,
     old_path: &str,
@@ -105,7 +107,30 @@ pub(crate) fn symlink(
     }
     let at = sandbox::parent(dir.fd.as_fd(), new_path, sys.resolver)?;
     at.refuse_slash_after_file()?;
+    let depth = sandbox::depth(dir.fd.as_fd(), at.dir())?;
+    if climbs_above(old_path, depth) {
+        return Err(sandbox::ESCAPE);
+    }
     Ok(rustix::fs::symlinkat(old_path, at.dir(), at.name())?)
+}
+
+/// Whether the relative symlink target `target`, in a directory `depth` levels below the root,
+/// names something above the root when read as written (`..` going up, every other component
+/// down). Its own components are not looked through: a symlink among them was checked when it
+/// was made, or put there by the host.
+fn climbs_above(target: &str, depth: usize) -> bool {
+    let mut depth = depth;
+    for component in target.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return true,
+            },
+            _ => depth += 1,
+        }
+    }
+    false
 }
 
 /// `path_readlink`: `readlinkat(2)`, the target cut at the end of `buf` as in wasmtime (and

@@ -200,6 +200,42 @@ pub(crate) fn target<'a>(
     Err(Errno::Loop)
 }
 
+/// How many levels `dir` (a directory [`parent`] resolved beneath `root`) is below `root`,
+/// found by going up through `..` until `root`'s device and inode: the real depth, whatever
+/// symlinks the path to `dir` went through. A `dir` that never meets `root` (moved out by
+/// another process meanwhile) is [`ESCAPE`].
+pub(crate) fn depth(root: BorrowedFd<'_>, dir: BorrowedFd<'_>) -> Result<usize, Errno> {
+    let id = |fd: BorrowedFd<'_>| rustix::fs::fstat(fd).map(|st| (st.st_dev, st.st_ino));
+    let root_id = id(root)?;
+    let mut current = id(dir)?;
+    let mut up: Option<OwnedFd> = None;
+    for depth in 0..=MAX_DEPTH {
+        if current == root_id {
+            return Ok(depth);
+        }
+        let from = up.as_ref().map_or(dir, |fd| fd.as_fd());
+        let parent = rustix::fs::openat(
+            from,
+            "..",
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let parent_id = id(parent.as_fd())?;
+        if parent_id == current {
+            // The file system's root, and `root` was not on the way.
+            return Err(ESCAPE);
+        }
+        current = parent_id;
+        up = Some(parent);
+    }
+    Err(ESCAPE)
+}
+
+/// The deepest directory [`depth`] climbs from: a directory one path of `PATH_MAX` (4096)
+/// bytes reaches is at most 2048 levels down. Deeper ones (reached by opening directory after
+/// directory) are refused, which keeps the walk bounded.
+const MAX_DEPTH: usize = 2048;
+
 /// `path` as a directory, acted on as `.`.
 fn whole_dir<'a>(root: BorrowedFd<'a>, path: &[u8], how: Resolver) -> Result<At<'a>, Errno> {
     Ok(At {

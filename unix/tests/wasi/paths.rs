@@ -276,11 +276,12 @@ fn symlinks_and_readlink() {
         );
         assert_eq!(g.path_readlink(ROOT, "l", 100).unwrap(), b"f");
         // A relative target is stored as given, dangling or not; an absolute one is EPERM, as
-        // in wasmtime. One the host made reads back as it is; readlink cuts at the buffer's end.
-        g.path_symlink("../../dangling/../x", ROOT, "rel").unwrap();
+        // in wasmtime, and so is one that climbs out (see below). One the host made reads back
+        // as it is; readlink cuts at the buffer's end.
+        g.path_symlink("./dangling/../x", ROOT, "rel").unwrap();
         assert_eq!(
             std::fs::read_link(dir.join("rel")).unwrap().to_str(),
-            Some("../../dangling/../x")
+            Some("./dangling/../x")
         );
         assert_eq!(
             g.path_symlink("/some/absolute/target", ROOT, "abs"),
@@ -425,5 +426,40 @@ fn a_trailing_slash_after_a_file_is_enotdir_everywhere() {
             .collect();
         names.sort();
         assert_eq!(names, ["d", "file"]);
+    });
+}
+
+/// A relative symlink target that climbs above the directory it is made in (from the link's
+/// own directory) is refused like an absolute one: wasirun never follows it out, but host
+/// programs walking the tree later would.
+#[test]
+fn symlinks_that_climb_out_are_refused() {
+    each(|dir, g| {
+        std::fs::create_dir_all(dir.join("d/e")).unwrap();
+        std::fs::write(dir.join("f"), b"x").unwrap();
+        std::os::unix::fs::symlink(".", dir.join("self")).unwrap();
+        let out = Err(Errno::Perm);
+        assert_eq!(g.path_symlink("../../etc/passwd", ROOT, "d/l1"), out);
+        assert_eq!(g.path_symlink("..", ROOT, "l2"), out);
+        assert_eq!(g.path_symlink("d/../..", ROOT, "l3"), out);
+        assert_eq!(g.path_symlink("e/../../../x", ROOT, "d/l4"), out);
+        // The depth is the real one: `self/` is the root itself, not one level down.
+        assert_eq!(g.path_symlink("../f", ROOT, "self/l5"), out);
+        // From a directory the guest opened, the climb is measured from that directory.
+        let d = g
+            .path_open(ROOT, 0, "d", O_DIRECTORY, ALL & !RW, ALL, 0)
+            .unwrap();
+        assert_eq!(g.path_symlink("../../f", d, "e/l6"), out);
+        for l in ["d/l1", "l2", "l3", "d/l4", "l5", "d/e/l6"] {
+            assert!(std::fs::symlink_metadata(dir.join(l)).is_err(), "{l}");
+        }
+        // Targets that stay inside work, dangling or not.
+        g.path_symlink("../f", ROOT, "d/in1").unwrap();
+        g.path_symlink("../../f", ROOT, "d/e/in2").unwrap();
+        g.path_symlink("d/e/../../f", ROOT, "in3").unwrap();
+        g.path_symlink("./missing/../..//d", ROOT, "d/in4").unwrap();
+        g.path_symlink("../in1", d, "e/in5").unwrap();
+        assert_eq!(std::fs::read(dir.join("d/e/in2")).unwrap(), b"x");
+        assert_eq!(std::fs::read(dir.join("d/e/in5")).unwrap(), b"x");
     });
 }
