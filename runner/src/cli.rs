@@ -50,6 +50,7 @@ Sockets the guest makes may connect and bind nothing unless allowed (EACCES
 otherwise): --allow-connect and --allow-bind take 10.0.0.0/8, 127.0.0.1:8080,
 [::1]:1000-2000, localhost:80,443 or *:PORTS; --allow-network allows all,
 Unix-domain sockets included. Preopened sockets are never checked.
+sock_getaddrinfo is EACCES unless --allow-name-lookup or --allow-network.
 --max-open-files counts stdio and preopens. --max-wasm-stack: past it the
 guest traps with \"call stack exhausted\"; Go's test wrapper asks for 8388608.
 Compiled modules are cached, keyed by a hash of the module, the compiler's
@@ -196,6 +197,10 @@ pub struct Cli {
     /// Let the guest connect and bind anything, Unix-domain sockets included
     #[arg(long)]
     pub allow_network: bool,
+
+    /// Let the guest resolve names through the host's resolver (sock_getaddrinfo)
+    #[arg(long)]
+    pub allow_name_lookup: bool,
 
     /// Put the host's stdin, stdout and stderr in non-blocking mode
     #[arg(long)]

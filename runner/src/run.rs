@@ -123,6 +123,9 @@ fn unix_builder(cli: &Cli) -> Result<Builder, Failure> {
     if cli.allow_network {
         policy.allow_all();
     }
+    if cli.allow_name_lookup {
+        policy.allow_name_lookup();
+    }
     for rule in &cli.allow_connect {
         policy
             .allow_connect(rule)

@@ -115,6 +115,7 @@ fn guest_tcp_client_resolves_localhost() {
     let server = echo_once(l);
     let wasm = rust("wasmedge");
     let out = run(&[
+        "--allow-name-lookup",
         "--allow-connect",
         &format!("127.0.0.1:{}", addr.port()),
         wasm.to_str().unwrap(),
@@ -186,7 +187,7 @@ fn guest_udp_round_trip() {
 #[test]
 fn guest_getaddrinfo_resolves_localhost() {
     let wasm = rust("wasmedge");
-    let out = run(&[wasm.to_str().unwrap(), "getaddrinfo"]);
+    let out = run(&["--allow-name-lookup", wasm.to_str().unwrap(), "getaddrinfo"]);
     assert_checks_ok(&out, "getaddrinfo");
     let addr = |v: &str| v.split(' ').next().unwrap_or_default().to_string();
     let inet4: Vec<String> = out.values("inet4 result").into_iter().map(addr).collect();
@@ -306,6 +307,17 @@ fn policy_refuses_a_datagram_without_allow_connect() {
         host.recv_from(&mut buf).is_err(),
         "a datagram reached the host"
     );
+}
+
+/// Without `--allow-name-lookup` (or `--allow-network`) `sock_getaddrinfo` is `EACCES`: the host
+/// queries no resolver for the guest.
+#[test]
+fn guest_getaddrinfo_is_refused_without_allow_name_lookup() {
+    let wasm = rust("wasmedge");
+    let out = run(&[wasm.to_str().unwrap(), "getaddrinfo"]);
+    assert_refused(&out, "getaddrinfo localhost 80 (inet4 hints)");
+    let out = run(&["--allow-network", wasm.to_str().unwrap(), "getaddrinfo"]);
+    assert_checks_ok(&out, "getaddrinfo");
 }
 
 /// `--sockets none`: a module that imports the WasmEdge functions does not link.

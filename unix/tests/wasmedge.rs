@@ -479,7 +479,9 @@ fn udp_send_to_and_v2_recv_from() {
 
 #[test]
 fn getaddrinfo_fills_the_guest_list() {
-    let mut g = Guest::open(Policy::default());
+    let mut lookups = Policy::default();
+    lookups.allow_name_lookup();
+    let mut g = Guest::open(lookups);
     // Three result records linked by `next`, each with a sockaddr and a 26-byte sa_data.
     let mut nodes = Vec::new();
     for _ in 0..3 {
@@ -602,6 +604,40 @@ fn getaddrinfo_fills_the_guest_list() {
         i(count),
     ];
     assert_eq!(g.call("sock_getaddrinfo", &args), Err(Errno::Inval));
+}
+
+#[test]
+fn getaddrinfo_is_refused_unless_the_policy_allows_lookups() {
+    let mut all = Policy::default();
+    all.allow_all();
+    for (policy, want) in [
+        (Policy::default(), Err(Errno::Acces)),
+        (allow("127.0.0.1", "127.0.0.1"), Err(Errno::Acces)),
+        (all, Ok(())),
+    ] {
+        let mut g = Guest::open(policy);
+        let data = g.alloc(26);
+        let sa = g.put(&[[0u8; 4], 26u32.to_le_bytes(), data.to_le_bytes()].concat());
+        let mut rec = vec![0u8; 28];
+        rec[12..16].copy_from_slice(&sa.to_le_bytes());
+        let node = g.put(&rec);
+        let head = g.put(&node.to_le_bytes());
+        let hints = g.put(&[0u8; 28]);
+        let name = g.put(b"localhost");
+        let service = g.put(b"80");
+        let count = g.alloc(4);
+        let args = [
+            i(name),
+            i(9),
+            i(service),
+            i(2),
+            i(hints),
+            i(head),
+            i(1),
+            i(count),
+        ];
+        assert_eq!(g.call("sock_getaddrinfo", &args), want);
+    }
 }
 
 #[test]

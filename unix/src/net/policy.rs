@@ -15,6 +15,10 @@
 //! IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`) are checked as the IPv4 address they are.
 //! Unix-domain sockets reach the host's file system outside the sandbox: only
 //! [`Policy::allow_all`] allows them.
+//!
+//! Name lookups (`sock_getaddrinfo`) make the host query its resolver, and so the network's
+//! nameservers, on the guest's behalf: refused (`EACCES`) unless [`Policy::allow_name_lookup`]
+//! or [`Policy::allow_all`].
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
@@ -22,6 +26,7 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
     all: bool,
+    name_lookup: bool,
     connect: Vec<Rule>,
     bind: Vec<Rule>,
 }
@@ -47,6 +52,12 @@ impl Policy {
         self
     }
 
+    /// Allows name lookups through the host's resolver (`--allow-name-lookup`).
+    pub fn allow_name_lookup(&mut self) -> &mut Self {
+        self.name_lookup = true;
+        self
+    }
+
     /// Allows connecting to what `rule` describes (`--allow-connect`).
     pub fn allow_connect(&mut self, rule: &str) -> Result<&mut Self, RuleError> {
         self.connect.extend(Rule::parse(rule)?);
@@ -67,6 +78,11 @@ impl Policy {
     /// Whether the guest may bind `addr`.
     pub fn allows_bind(&self, addr: &SocketAddr) -> bool {
         self.all || self.bind.iter().any(|r| r.matches(addr))
+    }
+
+    /// Whether the guest may have the host resolve names (`sock_getaddrinfo`).
+    pub fn allows_name_lookup(&self) -> bool {
+        self.all || self.name_lookup
     }
 
     /// Whether the guest may bind or connect Unix-domain sockets.

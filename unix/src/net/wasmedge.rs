@@ -7,7 +7,8 @@
 //!   answers `EINPROGRESS`, and `SO_ERROR` (`sock_getsockopt`) tells how it ended.
 //! - `sock_send_to` checks the destination as a connect.
 //! - Socket options: see [`sockopt`](super::sockopt).
-//! - `sock_getaddrinfo`: see [`resolve`](super::resolve).
+//! - `sock_getaddrinfo`: `EACCES` unless the policy allows name lookups; then see
+//!   [`resolve`](super::resolve).
 
 use super::sock;
 use crate::system::UnixSystem;
@@ -152,6 +153,9 @@ impl Wasmedge for UnixSystem {
         hints: Addrinfo,
         res: &mut [<Addrinfo as Chained>::Value],
     ) -> Result<Size, Errno> {
+        if !self.net.policy.allows_name_lookup() {
+            return Err(Errno::Acces);
+        }
         super::resolve::getaddrinfo(node, service, &hints, res)
     }
 }
