@@ -894,3 +894,22 @@ fn the_go_exec_script_passes_args_and_environment() {
     assert!(lines.contains(&"PWD=/"), "{out:?}");
     assert!(lines.contains(&"tmp"), "/ is preopened as fd 3: {out:?}");
 }
+
+#[test]
+fn trace_shows_calls_refused_while_decoding_with_their_raw_arguments() {
+    let out = run(&["--trace", "--dir", ".", &data("refused.wat")]);
+    // EINVAL is 28, EFAULT 21.
+    assert_eq!(out.status, 28 + 21, "{out:?}");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "path_open(fd=3, dirflags=0, path_ptr=16, path_len=5, oflags=0, \
+             fs_rights_base=0xffffffffffffffff, fs_rights_inheriting=0, fdflags=0, \
+             result0_ptr=32) = EINVAL (Invalid argument)",
+            "fd_write(fd=1, iovs_ptr=0xfffc, iovs_len=2, result0_ptr=40) = EFAULT (Bad address)",
+            "proc_exit(49) = ?",
+        ],
+        "{out:?}"
+    );
+}
