@@ -60,34 +60,53 @@ fn main() {
 
 /// Runs a command other than running a module; its exit status.
 fn run_command(command: cli::Command) -> i32 {
-    let mut stdout = std::io::stdout().lock();
-    let done = match command {
-        cli::Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut cli::command(), "wasirun", &mut stdout);
-            Ok(())
-        }
-        cli::Command::Man => clap_mangen::Man::new(cli::command()).render(&mut stdout),
-        cli::Command::Cache { action } => {
-            let Some(cache) = cache::Cache::from_env() else {
-                eprintln!("wasirun: no cache directory: neither XDG_CACHE_HOME nor HOME is set");
-                return Status::Usage.code();
-            };
-            match action {
-                cli::CacheAction::Info => cache.info().and_then(|info| write!(stdout, "{info}")),
-                cli::CacheAction::Clean => cache.clean().and_then(|removed| {
-                    let dir = cache.dir().display();
-                    writeln!(stdout, "removed {removed} entries from {dir}")
-                }),
-            }
-        }
-    };
-    match done {
+    match command_output(command) {
         Ok(()) => 0,
         // `wasirun man | head`: the reader had enough.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e)
+            if e.root_cause()
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            0
+        }
         Err(e) => {
-            eprintln!("wasirun: {e}");
+            eprintln!("wasirun: {e:#}");
             Status::Internal.code()
         }
     }
+}
+
+/// Does what `command` asks, printing to stdout.
+fn command_output(command: cli::Command) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut stdout = std::io::stdout().lock();
+    match command {
+        cli::Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut cli::command(), "wasirun", &mut stdout);
+        }
+        cli::Command::Man => clap_mangen::Man::new(cli::command())
+            .render(&mut stdout)
+            .context("cannot write the man page")?,
+        cli::Command::Cache { action } => {
+            let cache = cache::Cache::from_env()
+                .context("no cache directory: neither XDG_CACHE_HOME nor HOME is set")?;
+            let dir = cache.dir().display();
+            match action {
+                cli::CacheAction::Info => {
+                    let info = cache
+                        .info()
+                        .with_context(|| format!("cannot read the cache in {dir}"))?;
+                    write!(stdout, "{info}")?;
+                }
+                cli::CacheAction::Clean => {
+                    let removed = cache
+                        .clean()
+                        .with_context(|| format!("cannot clean the cache in {dir}"))?;
+                    writeln!(stdout, "removed {removed} entries from {dir}")?;
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -335,4 +335,36 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
             assert_eq!(features(&["-p", package]), workspace, "{package}");
         }
     }
+
+    /// Every package `cargo test -p wasirun` builds, with its features, is one the workspace
+    /// build made already, so cargo's own rerun hint for wasirun's tests rebuilds nothing.
+    #[test]
+    fn cargo_test_p_wasirun_reuses_the_workspace_build() {
+        let packages = |selection: &[&str]| -> std::collections::BTreeSet<String> {
+            let out = Command::new(env!("CARGO"))
+                .current_dir(crate::root())
+                .args([
+                    "tree",
+                    "--offline",
+                    "-e",
+                    "normal,build,dev",
+                    "-f",
+                    "{p} [{f}]",
+                ])
+                .args(["--prefix", "none"])
+                .args(selection)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| l.trim_end_matches(" (*)").to_string())
+                .filter(|l| !l.is_empty())
+                .collect()
+        };
+        let workspace = packages(&["--workspace"]);
+        let wasirun = packages(&["-p", "wasirun"]);
+        let extra: Vec<&String> = wasirun.difference(&workspace).collect();
+        assert!(extra.is_empty(), "built with other features: {extra:?}");
+    }
 }
