@@ -272,6 +272,7 @@ impl Builder {
                 dropped_inheriting: Rights::empty(),
                 readonly,
                 stdio: false,
+                flags: None,
                 sync: Fdflags::empty(),
                 preopen: Some(dir.guest.clone().into_boxed_str()),
                 stream: None,

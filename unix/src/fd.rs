@@ -36,6 +36,7 @@ pub(crate) fn host_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
         dropped_inheriting: Rights::empty(),
         readonly: false,
         stdio: false,
+        flags: None,
         sync,
         preopen: None,
         stream: None,
@@ -54,16 +55,22 @@ pub(crate) fn renumber(sys: &mut UnixSystem, fd: Fd, to: Fd) -> Result<(), Errno
 }
 
 /// `fd_fdstat_get`: the type and rights recorded for the fd, and the flags the host descriptor
-/// has now (`APPEND` and `NONBLOCK` from `F_GETFL`, the sync flags as opened).
+/// has now (`APPEND` and `NONBLOCK` as the table keeps them for descriptors only the guest
+/// can change, from `F_GETFL` for those the host shares; the sync flags as opened).
 pub(crate) fn fdstat_get(sys: &mut UnixSystem, fd: Fd) -> Result<Fdstat, Errno> {
     let entry = sys.table.entry(fd)?;
-    let host = rustix::fs::fcntl_getfl(&entry.fd)?;
     let mut flags = entry.sync;
-    if host.contains(OFlags::APPEND) {
-        flags |= Fdflags::APPEND;
-    }
-    if host.contains(OFlags::NONBLOCK) {
-        flags |= Fdflags::NONBLOCK;
+    match entry.flags {
+        Some(kept) => flags |= kept,
+        None => {
+            let host = rustix::fs::fcntl_getfl(&entry.fd)?;
+            if host.contains(OFlags::APPEND) {
+                flags |= Fdflags::APPEND;
+            }
+            if host.contains(OFlags::NONBLOCK) {
+                flags |= Fdflags::NONBLOCK;
+            }
+        }
     }
     Ok(Fdstat {
         fs_filetype: entry.filetype,
@@ -86,6 +93,10 @@ pub(crate) fn fdstat_set_flags(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> 
     host.set(OFlags::APPEND, flags.contains(Fdflags::APPEND));
     host.set(OFlags::NONBLOCK, flags.contains(Fdflags::NONBLOCK));
     rustix::fs::fcntl_setfl(&entry.fd, host)?;
+    let entry = sys.table.entry_mut(fd)?;
+    if entry.flags.is_some() {
+        entry.flags = Some(flags & (Fdflags::APPEND | Fdflags::NONBLOCK));
+    }
     Ok(())
 }
 

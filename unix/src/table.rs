@@ -31,6 +31,11 @@ pub(crate) struct Entry {
     /// One of the host's stdio descriptors: `fd_filestat_get` tells its type and size, not
     /// which host file, device or terminal it is.
     pub stdio: bool,
+    /// `APPEND` and `NONBLOCK` as the host description has them, kept here for descriptors only
+    /// the guest can change (files it opened, connections it accepted), so that
+    /// `fd_fdstat_get` makes no system call; `None` for descriptions the host shares (stdio,
+    /// descriptors handed over), whose flags the host may change at any time.
+    pub flags: Option<Fdflags>,
     /// The sync flags the fd was opened with (`DSYNC`, `RSYNC`, `SYNC`). Linux folds them all
     /// into `O_SYNC` (rustix does too), so `F_GETFL` cannot say which one the guest asked for.
     pub sync: Fdflags,
@@ -256,6 +261,7 @@ mod tests {
             dropped_inheriting: Rights::empty(),
             readonly: false,
             stdio: false,
+            flags: None,
             sync: Fdflags::empty(),
             preopen: None,
             stream: None,

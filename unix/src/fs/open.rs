@@ -149,6 +149,7 @@ pub(crate) fn path_open(
         dropped_inheriting: dir.dropped_inheriting,
         readonly: dir.readonly,
         stdio: false,
+        flags: Some(req.fdflags & (Fdflags::APPEND | Fdflags::NONBLOCK)),
         sync: req.fdflags & (Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC),
         preopen: None,
         stream: None,

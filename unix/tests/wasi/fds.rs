@@ -284,3 +284,32 @@ fn stdio_filestat_keeps_the_type_and_hides_the_host_file() {
     assert!(st.ino != 0 && st.mtim != 0);
     assert_eq!(st.size, 3);
 }
+
+#[test]
+fn fdstat_flags_follow_the_guest_and_for_shared_descriptors_the_host() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    // A file the guest opened: only the guest changes its description.
+    let f = g
+        .path_open(ROOT, 0, "f", O_CREAT, RW, 0, APPEND | NONBLOCK)
+        .unwrap();
+    assert_eq!(g.fd_fdstat_get(f).unwrap().1, APPEND | NONBLOCK);
+    g.fd_fdstat_set_flags(f, APPEND).unwrap();
+    assert_eq!(g.fd_fdstat_get(f).unwrap().1, APPEND);
+    g.fd_fdstat_set_flags(f, 0).unwrap();
+    assert_eq!(g.fd_fdstat_get(f).unwrap().1, 0);
+    // A pipe the host handed over and still shares: the host's changes show.
+    let (r, w) = rustix::pipe::pipe().unwrap();
+    let host_copy = rustix::io::dup(&r).unwrap();
+    let r = g.add_fd(r);
+    assert_eq!(g.fd_fdstat_get(r).unwrap().1, 0);
+    rustix::fs::fcntl_setfl(&host_copy, rustix::fs::OFlags::NONBLOCK).unwrap();
+    assert_eq!(g.fd_fdstat_get(r).unwrap().1, NONBLOCK);
+    g.fd_fdstat_set_flags(r, 0).unwrap();
+    assert!(
+        !rustix::fs::fcntl_getfl(&host_copy)
+            .unwrap()
+            .contains(rustix::fs::OFlags::NONBLOCK)
+    );
+    drop(w);
+}
