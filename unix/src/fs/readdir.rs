@@ -7,6 +7,9 @@
 //! the stream and skips entries up to it: the listing is re-read, so cookies hold as long as the
 //! directory does not change (POSIX promises no more for `telldir`). Cookie 0 is a rewind.
 //!
+//! At a preopened directory `..` carries the preopen's own inode, as `/..` does on Unix: the
+//! guest learns nothing of the host directory above its root.
+//!
 //! Streams count toward [`Builder::max_open_dirs`](crate::Builder::max_open_dirs): past it,
 //! `EMFILE`.
 
@@ -80,7 +83,7 @@ pub(crate) fn fd_readdir(
     buf: &mut [u8],
     cookie: Dircookie,
 ) -> Result<Size, Errno> {
-    sys.table.dir(fd, Rights::FD_READDIR)?;
+    let root = sys.table.dir(fd, Rights::FD_READDIR)?.preopen.is_some();
     let stream = sys
         .table
         .stream(fd, |entry| DirStream::open(entry.fd.as_fd()))?;
@@ -98,7 +101,12 @@ pub(crate) fn fd_readdir(
             }
             ft => super::stat::filetype(ft),
         };
-        if !out.push(index + 1, entry.ino(), kind, name) {
+        let ino = if root && name == b".." {
+            rustix::fs::fstat(stream.dir.fd()?)?.st_ino
+        } else {
+            entry.ino()
+        };
+        if !out.push(index + 1, ino, kind, name) {
             stream.held = Some((index, entry));
             break;
         }

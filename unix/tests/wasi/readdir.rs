@@ -93,6 +93,36 @@ fn lists_everything_with_types_and_inodes() {
     }
 }
 
+/// `..` at the preopen root is the root itself (the host directory above stays unseen); below
+/// the root it is the real parent.
+#[test]
+fn dot_dot_at_the_root_carries_the_roots_own_inode() {
+    let dir = TempDir::new();
+    fixture(&dir);
+    let mut g = setup(&dir);
+    let ino = |entries: &[Dirent], name: &[u8]| {
+        entries.iter().find(|e| e.3 == name).map(|e| e.1).unwrap()
+    };
+    let root = std::fs::metadata(dir.path()).unwrap().ino();
+    let entries = read_all(&mut g, ROOT, 64 * 1024);
+    assert_eq!(ino(&entries, b".."), root);
+    assert_ne!(
+        root,
+        std::fs::metadata(dir.path().parent().unwrap())
+            .unwrap()
+            .ino()
+    );
+    let sub = g
+        .path_open(ROOT, 0, "sub", O_DIRECTORY, FD_READDIR, 0, 0)
+        .unwrap();
+    let entries = read_all(&mut g, sub, 64 * 1024);
+    assert_eq!(ino(&entries, b".."), root);
+    assert_eq!(
+        ino(&entries, b"."),
+        std::fs::metadata(dir.join("sub")).unwrap().ino()
+    );
+}
+
 #[test]
 fn small_buffers_cut_and_continue() {
     let dir = TempDir::new();
