@@ -404,6 +404,13 @@ fn parse_from(mut args: Vec<OsString>) -> Invocation {
     match args.get(1).and_then(|a| a.to_str()) {
         Some("run") => {
             args.remove(1);
+            if args.len() == 1 {
+                eprintln!(
+                    "wasirun: run needs a MODULE (a module named run runs as ./run); \
+                     see 'wasirun --help'"
+                );
+                std::process::exit(Status::Usage.code());
+            }
         }
         Some(name) if COMMANDS.contains(&name) => {
             let commands = Commands::try_parse_from(&args).unwrap_or_else(|e| usage_error(e));

@@ -208,6 +208,11 @@ fn invoke_calls_an_export_with_the_arguments_and_prints_its_results() {
 fn run_is_an_alias_and_a_module_named_run_runs_as_dot_slash_run() {
     let out = run(&["run", &data("exit42.wat")]);
     assert_eq!(out.status, 42, "{out:?}");
+    assert_error(
+        &run(&["run"]),
+        2,
+        "run needs a MODULE (a module named run runs as ./run)",
+    );
     let dir = scratch("named-run");
     fs::copy(data("exit42.wat"), dir.join("run")).unwrap();
     let out = Command::new(WASIRUN)
