@@ -7,7 +7,10 @@
 //! nothing ticks while the guest runs). A guest blocked in a host call (`poll_oneoff`, a blocking
 //! read) sees no epoch: if it has not stopped [`GRACE`] after the deadline, the watchdog ends
 //! the process itself with the same message and status, after putting the parent's stdio file
-//! status flags back as they were when wasirun started.
+//! status flags back as they were when wasirun started. [`signals`] does the same for SIGINT,
+//! SIGTERM and SIGHUP.
+
+pub mod signals;
 
 use crate::status::{Failure, Status};
 use rustix::fd::BorrowedFd;

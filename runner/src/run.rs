@@ -303,6 +303,12 @@ fn start<S: System + Wasmedge + 'static>(
     };
     preopen_sockets(cli, builder)?;
     let stdio = StdioFlags::save();
+    limits::signals::install(stdio).map_err(|e| {
+        Failure::new(
+            Status::Internal,
+            format!("cannot handle SIGINT, SIGTERM and SIGHUP: {e}"),
+        )
+    })?;
     let mut store = new_store(engine, cli, wrap(build_system(builder)?))?;
     // From here the guest runs (a start function runs as it is instantiated).
     let _watchdog = match cli.timeout {

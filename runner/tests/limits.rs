@@ -178,3 +178,59 @@ fn timeout_and_fuel_leave_a_quick_guest_alone() {
     ]);
     assert_eq!(out.status, 0, "{out:?}");
 }
+
+/// SIGINT, SIGTERM and SIGHUP stop a guest blocked in a read within 100 ms of the signal, with
+/// 128 + the signal's number, and stdout is blocking again afterwards.
+#[test]
+fn a_signal_stops_a_blocked_guest_and_restores_stdio() {
+    for (signal, number) in [
+        (rustix::process::Signal::INT, 2),
+        (rustix::process::Signal::TERM, 15),
+        (rustix::process::Signal::HUP, 1),
+    ] {
+        let (stdin_read, stdin_write) = rustix::pipe::pipe().unwrap();
+        let (out_read, out_write) = rustix::pipe::pipe().unwrap();
+        let child = Command::new(WASIRUN)
+            .args(["--no-cache", &data("block.wat")])
+            .stdin(Stdio::from(stdin_read))
+            .stdout(Stdio::from(out_write.try_clone().unwrap()))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Until the guest has set O_NONBLOCK on stdout, it has not reached its read.
+        let started = Instant::now();
+        while !rustix::fs::fcntl_getfl(&out_write)
+            .unwrap()
+            .contains(OFlags::NONBLOCK)
+        {
+            assert!(started.elapsed() < Duration::from_secs(20), "never blocked");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        let sent = Instant::now();
+        rustix::process::kill_process(pid, signal).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let took = sent.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(128 + number),
+            "{signal:?}: {stderr}"
+        );
+        assert!(
+            stderr.starts_with("wasirun: the guest was stopped by SIG"),
+            "{stderr}"
+        );
+        assert!(
+            took < Duration::from_millis(100),
+            "{signal:?} took {took:?}"
+        );
+        assert!(
+            !rustix::fs::fcntl_getfl(&out_write)
+                .unwrap()
+                .contains(OFlags::NONBLOCK),
+            "{signal:?}: stdout left non-blocking"
+        );
+        drop((stdin_write, out_read));
+    }
+}
