@@ -93,6 +93,8 @@ Exit status:
          tables or memories than --max-instances, --max-tables, --max-memories
   124    the guest ran past --timeout (even when blocked in a host call)
   125    the guest used all of its --fuel
+  129, 130, 143  SIGHUP, SIGINT or SIGTERM stopped the guest (128 + signal);
+         the parent's stdio flags are put back first
   134    the guest was aborted: a trap (unreachable, out-of-bounds access, call
          stack exhausted...) or a fatal host error; the wasm backtrace follows
 
