@@ -27,6 +27,7 @@ const WAT: &str = r#"
   (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_filestat_get" (func $fd_filestat_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fd_fdstat_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_filestat_get" (func $path_filestat_get (param i32 i32 i32 i32 i32) (result i32)))
@@ -54,6 +55,10 @@ const WAT: &str = r#"
     (loop $l
       (drop (call $fd_filestat_get (call $fd) (i32.const 128)))
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  (func (export "fd_fdstat_get") (param $n i32)
+    (loop $l
+      (drop (call $fd_fdstat_get (call $fd) (i32.const 128)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
   (func (export "clock_time_get") (param $n i32)
     (loop $l
       (drop (call $clock_time_get (i32.const 1) (i64.const 1) (i32.const 56)))
@@ -80,6 +85,7 @@ const LOOPS: &[(&str, i32)] = &[
     ("fd_pwrite", 200_000),
     ("fd_seek", 500_000),
     ("fd_filestat_get", 200_000),
+    ("fd_fdstat_get", 1_000_000),
     ("clock_time_get", 1_000_000),
     ("random_get", 200_000),
     ("path_filestat_get", 100_000),
