@@ -5,12 +5,12 @@
 //! `cargo bench -p wasirun --bench limits` prints nanoseconds per iteration (median of 5 runs)
 //! for each configuration and its ratio to the plain one (the target for epochs is under 1.03).
 
-use std::time::Instant;
 use wasirun_unix::Builder;
 use wasirun_wasi::{Host, add_to_linker};
 use wasmtime::{Config, Engine, Linker, Module, Store};
 
-const RUNS: usize = 5;
+mod common;
+use common::{RUNS, median_ns};
 
 /// `compute`: an integer hash loop with a call per iteration (a loop header and a function
 /// entry: both places where epoch and fuel checks go); the WASI loops as in `syscalls.rs`.
@@ -75,16 +75,7 @@ fn measure(name: &str) -> Vec<f64> {
             let f = instance
                 .get_typed_func::<i32, ()>(&mut store, func)
                 .unwrap();
-            f.call(&mut store, 100).unwrap();
-            let mut runs: Vec<f64> = (0..RUNS)
-                .map(|_| {
-                    let start = Instant::now();
-                    f.call(&mut store, *n).unwrap();
-                    start.elapsed().as_nanos() as f64 / f64::from(*n)
-                })
-                .collect();
-            runs.sort_by(f64::total_cmp);
-            runs[RUNS / 2]
+            median_ns(*n, |k| f.call(&mut store, k).unwrap())
         })
         .collect()
 }

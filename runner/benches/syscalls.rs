@@ -9,12 +9,12 @@
 //! the ratio wasirun / wasmtime-wasi (below 1 is faster).
 
 use std::path::Path;
-use std::time::Instant;
 use wasirun_unix::{Builder, DirMode};
 use wasirun_wasi::{Host, add_to_linker};
 use wasmtime::{Engine, Linker, Module, Store};
 
-const RUNS: usize = 5;
+mod common;
+use common::{RUNS, median_ns};
 
 /// Exports `setup` (opens `bench.txt` under fd 3 and keeps the fd at address 0) and one loop per
 /// function, each taking the number of calls.
@@ -105,16 +105,7 @@ fn measure<T: 'static>(mut store: Store<T>, linker: &Linker<T>, module: &Module)
             let f = instance
                 .get_typed_func::<i32, ()>(&mut store, name)
                 .unwrap();
-            f.call(&mut store, 100).unwrap();
-            let mut runs: Vec<f64> = (0..RUNS)
-                .map(|_| {
-                    let start = Instant::now();
-                    f.call(&mut store, *calls).unwrap();
-                    start.elapsed().as_nanos() as f64 / f64::from(*calls)
-                })
-                .collect();
-            runs.sort_by(f64::total_cmp);
-            runs[RUNS / 2]
+            median_ns(*calls, |k| f.call(&mut store, k).unwrap())
         })
         .collect()
 }
