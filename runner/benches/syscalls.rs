@@ -28,6 +28,7 @@ const WAT: &str = r#"
   (import "wasi_snapshot_preview1" "fd_filestat_get" (func $fd_filestat_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fd_fdstat_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_filestat_get" (func $path_filestat_get (param i32 i32 i32 i32 i32) (result i32)))
@@ -35,6 +36,8 @@ const WAT: &str = r#"
   (data (i32.const 16) "bench.txt")
   ;; one iovec at 32: 64 bytes at 1024
   (data (i32.const 32) "\00\04\00\00\40\00\00\00")
+  ;; one subscription at 2048: a relative clock of 0 ns on the monotonic clock (id 1 at +16)
+  (data (i32.const 2064) "\01")
   (func (export "setup") (result i32)
     (call $path_open (i32.const 3) (i32.const 1) (i32.const 16) (i32.const 9) (i32.const 1)
       (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 0)))
@@ -58,6 +61,10 @@ const WAT: &str = r#"
   (func (export "fd_fdstat_get") (param $n i32)
     (loop $l
       (drop (call $fd_fdstat_get (call $fd) (i32.const 128)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  (func (export "poll_oneoff_zero_clock") (param $n i32)
+    (loop $l
+      (drop (call $poll_oneoff (i32.const 2048) (i32.const 2112) (i32.const 1) (i32.const 60)))
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
   (func (export "clock_time_get") (param $n i32)
     (loop $l
@@ -86,6 +93,7 @@ const LOOPS: &[(&str, i32)] = &[
     ("fd_seek", 500_000),
     ("fd_filestat_get", 200_000),
     ("fd_fdstat_get", 1_000_000),
+    ("poll_oneoff_zero_clock", 200_000),
     ("clock_time_get", 1_000_000),
     ("random_get", 200_000),
     ("path_filestat_get", 100_000),

@@ -162,9 +162,12 @@ impl<'a> Poll<'a> {
         let fds = &mut fds[..npoll];
         loop {
             if fds.is_empty() {
-                // Clocks only, or events already: sleep only in the first case.
+                // Clocks only, or events already: sleep only in the first case, and only until
+                // a deadline still to come (a zero timeout returns at once: even an absolute
+                // sleep into the past goes through the scheduler and costs its timer slack).
                 match (self.count, wake) {
-                    (0, Some(at)) => sleep_until(at)?,
+                    (0, Some(at)) if at > start.monotonic => sleep_until(at)?,
+                    (0, Some(_)) => {}
                     (0, None) => return Ok(0),
                     _ => {}
                 }
