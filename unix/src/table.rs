@@ -51,6 +51,14 @@ impl Entry {
         self.filetype == Filetype::Directory
     }
 
+    /// Whether this is a socket, stream or datagram.
+    pub fn is_socket(&self) -> bool {
+        matches!(
+            self.filetype,
+            Filetype::SocketStream | Filetype::SocketDgram
+        )
+    }
+
     /// The entry as a directory: `ENOTDIR` otherwise, as POSIX says for `openat` and friends
     /// given a descriptor that is not a directory.
     pub fn dir(&self) -> Result<&Entry, Errno> {
@@ -120,10 +128,7 @@ impl Table {
     #[inline]
     pub fn socket(&self, fd: Fd, needed: Rights) -> Result<&Entry, Errno> {
         let entry = self.entry(fd)?;
-        if !matches!(
-            entry.filetype,
-            Filetype::SocketStream | Filetype::SocketDgram
-        ) {
+        if !entry.is_socket() {
             return Err(Errno::Notsock);
         }
         rights::check(entry, needed, self.strict)?;

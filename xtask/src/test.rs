@@ -305,28 +305,35 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         assert_eq!(elapsed(Duration::from_secs(65)), "1m 05s");
     }
 
+    /// What `cargo tree` prints for `args` (every package with its features, one a line),
+    /// offline: it builds nothing.
+    fn cargo_tree(args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO"))
+            .current_dir(crate::root())
+            .args([
+                "tree",
+                "--offline",
+                "-e",
+                "normal,build,dev",
+                "-f",
+                "{p} [{f}]",
+                "--prefix",
+                "none",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// `cargo test --workspace --test NAME` (the summary's rerun hint) must not rebuild
     /// wasmtime: every package that builds it asks for the same features (checked with
     /// `cargo tree`, which builds nothing).
     #[test]
     fn every_package_builds_wasmtime_with_the_workspace_features() {
         let features = |selection: &[&str]| -> String {
-            let out = Command::new(env!("CARGO"))
-                .current_dir(crate::root())
-                .args([
-                    "tree",
-                    "--offline",
-                    "-e",
-                    "normal,build,dev",
-                    "-f",
-                    "{p} [{f}]",
-                ])
-                .args(["--prefix", "none", "-i", "wasmtime@48.0.8"])
-                .args(selection)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{out:?}");
-            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let text = cargo_tree(&[&["-i", "wasmtime@48.0.8"], selection].concat());
             text.lines().next().unwrap_or_default().to_string()
         };
         let workspace = features(&["--workspace"]);
@@ -341,22 +348,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
     #[test]
     fn cargo_test_p_wasirun_reuses_the_workspace_build() {
         let packages = |selection: &[&str]| -> std::collections::BTreeSet<String> {
-            let out = Command::new(env!("CARGO"))
-                .current_dir(crate::root())
-                .args([
-                    "tree",
-                    "--offline",
-                    "-e",
-                    "normal,build,dev",
-                    "-f",
-                    "{p} [{f}]",
-                ])
-                .args(["--prefix", "none"])
-                .args(selection)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{out:?}");
-            String::from_utf8_lossy(&out.stdout)
+            cargo_tree(selection)
                 .lines()
                 .map(|l| l.trim_end_matches(" (*)").to_string())
                 .filter(|l| !l.is_empty())

@@ -81,10 +81,7 @@ pub(crate) fn fd_filestat_get(sys: &mut UnixSystem, fd: Fd) -> Result<Filestat, 
             ..stat
         };
     }
-    if matches!(
-        entry.filetype,
-        Filetype::SocketDgram | Filetype::SocketStream
-    ) {
+    if entry.is_socket() {
         stat.filetype = entry.filetype;
     }
     Ok(stat)
