@@ -144,7 +144,7 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
     let mut post = Vec::new(); // writes after the call
     let mut iovecs: Option<(Ident, Ident, Ident, bool)> = None;
     let mut records_out: Vec<(Ident, Ident)> = Vec::new();
-    let mut chains: Vec<(Ident, Ident, TokenStream)> = Vec::new();
+    let mut chains: Vec<(Ident, Ident, proc_macro2::Literal, TokenStream)> = Vec::new();
 
     for p in &f.params {
         match p {
@@ -205,7 +205,7 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
                         let at = format_ident!("{}_at", s.name);
                         pre.push(quote! {
                             let #at = #rt::abi::array_at::<#t>(mem, #ptr, #len)?;
-                            let mut #v = #rt::abi::RecordBuf::<#t>::new(#len);
+                            let mut #v = #rt::abi::RecordBuf::<#t>::new(#len)?;
                         });
                         args.push(quote!(#v.as_mut_slice()));
                         records_out.push((v, at));
@@ -262,15 +262,15 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
                     raw(&mut raws, max_name.clone()),
                 );
                 let v = snake(name);
-                let nodes = format_ident!("{}_nodes", name);
+                let len = format_ident!("{}_len", name);
                 let next_offset_lit = proc_macro2::Literal::usize_unsuffixed(*next_offset);
                 let t = rust_type(elem)?;
                 pre.push(quote! {
-                    let #nodes = #rt::abi::chain::<#t>(mem, #ptr, #max, #next_offset_lit)?;
-                    let mut #v = #rt::abi::chain_values::<#t>(&#nodes);
+                    let #len = #rt::abi::chain::<#t>(mem, #ptr, #max, #next_offset_lit)?;
+                    let mut #v = #rt::abi::chain_values::<#t>(#len)?;
                 });
                 args.push(quote!(&mut #v));
-                chains.push((v, nodes, t));
+                chains.push((v, ptr, next_offset_lit, t));
             }
             Param::StringTable {
                 table_name,
@@ -344,8 +344,10 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
     for (v, at) in &records_out {
         post.push(quote!(#rt::abi::store_array(mem, #at, #v.as_slice(), #count_limit)?;));
     }
-    for (v, nodes, t) in &chains {
-        post.push(quote!(#rt::abi::store_chain::<#t>(mem, &#nodes, &#v, #count_limit)?;));
+    for (v, ptr, next_offset, t) in &chains {
+        post.push(
+            quote!(#rt::abi::store_chain::<#t>(mem, #ptr, #next_offset, &#v, #count_limit)?;),
+        );
     }
 
     if raws.len() != f.wasm_params.len() {
@@ -425,6 +427,9 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
                     args: &[#((#raw_names, #raw_values)),*],
                     errno,
                 });
+            }
+            if result.is_err() && system.stop_requested() {
+                return Err(::wasmtime::Trap::Interrupt.into());
             }
             Ok(#rt::abi::errno(result))
         })?;

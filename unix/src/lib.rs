@@ -25,6 +25,9 @@
 //! - `fs/`: files (`file.rs`), `path_open` (`open.rs`), the other `path_*` calls (`path.rs`),
 //!   stat and times (`stat.rs`), directory listings (`readdir.rs`).
 //! - `clock.rs`, `random.rs`, `proc.rs` (args, environment, exit), `poll.rs`.
+//! - `stop.rs`: [`StopHandle`], which stops the guest from another thread, and the wake
+//!   descriptor every blocking wait watches; `wait.rs`: reads, writes, accepts and connects
+//!   that block the way the guest asked, yet wake for a stop.
 //! - `net/`: sockets: the preview 1 calls, preopened and `path_open` sockets, the WasmEdge
 //!   extension, and the network policy.
 //!
@@ -47,6 +50,22 @@
 //! - `fd_renumber` needs both fds open (`EBADF` otherwise); a preopen keeps being one at its
 //!   new number, and one renumbered over is closed, as in wasmtime.
 //! - Trailing slashes, `ENOTDIR`, `EISDIR`, `ENOTEMPTY`, `ELOOP` and friends are Linux's.
+//!
+//! # Bounds on what a guest controls
+//!
+//! Counts and lists the generated glue copies are bounded there (`wasirun_wasi::abi`, "Bounds").
+//! What the system itself takes from a guest is bounded here, whatever the size of guest
+//! memory, and answered with an errno past the bound, never an aborted host:
+//!
+//! - Paths and symlink targets: fewer than 4,096 bytes (Linux's `PATH_MAX`), else
+//!   `ENAMETOOLONG` before anything copies them; at most 40 symlinks followed in one
+//!   resolution (`ELOOP`); a symlink's target read into a 4,096-byte buffer on the stack.
+//! - `sock_getaddrinfo`'s node and service: at most 1,024 bytes (`NI_MAXHOST`), else `EINVAL`.
+//! - Open descriptors and `fd_readdir` streams: [`Builder::max_open_files`] and
+//!   [`Builder::max_open_dirs`] (1,024 each), else `ENFILE` and `EMFILE`; fd numbers are the lowest free,
+//!   so the table never grows past the open count.
+//! - `poll_oneoff`: one `pollfd` per subscription, on the stack up to 64, else allocated
+//!   fallibly (`ENOMEM`).
 #![warn(missing_docs)]
 
 mod builder;
@@ -59,11 +78,14 @@ mod proc;
 mod random;
 mod rights;
 mod sandbox;
+mod stop;
 mod system;
 mod table;
+mod wait;
 
 pub use builder::{Builder, DirMode, Error};
 pub use net::policy::{Policy, RuleError};
 pub use net::spec::{Family, Proto, Role, Spec, SpecError};
 pub use sandbox::Resolver;
+pub use stop::StopHandle;
 pub use system::UnixSystem;

@@ -13,6 +13,8 @@
 //! - With clocks only, the call sleeps with `clock_nanosleep(2)`.
 //!
 //! Up to 64 subscriptions, nothing is allocated: the `pollfd`s live in an array on the stack.
+//! Past that they are allocated fallibly (`ENOMEM`), at most one per subscription, whose count
+//! the glue bounds ([`wasirun_wasi::abi::RECORDS_MAX`]).
 
 use crate::clock;
 use crate::rights;
@@ -51,10 +53,22 @@ pub(crate) fn poll_oneoff(
         let mut which = [0usize; INLINE];
         Poll::new(subs, out).run(table, &mut fds, &mut which)
     } else {
-        let mut fds = vec![PollFd::from_borrowed_fd(any, PollFlags::empty()); subs.len()];
-        let mut which = vec![0usize; subs.len()];
+        let mut fds = filled(
+            subs.len(),
+            PollFd::from_borrowed_fd(any, PollFlags::empty()),
+        )?;
+        let mut which = filled(subs.len(), 0usize)?;
         Poll::new(subs, out).run(table, &mut fds, &mut which)
     }
+}
+
+/// `len` copies of `value`, `ENOMEM` when the host cannot allocate them (`len` is bounded by
+/// [`wasirun_wasi::abi::RECORDS_MAX`] already).
+fn filled<T: Clone>(len: usize, value: T) -> Result<Vec<T>, Errno> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)?;
+    v.resize(len, value);
+    Ok(v)
 }
 
 /// The descriptor behind an fd subscription, if it is one that `poll(2)` must watch.

@@ -10,6 +10,24 @@
 //! `&mut`, so a guest that passes overlapping buffers gets an error rather than undefined
 //! behaviour. Overlapping `fd_read` iovecs are the exception: the read stops before the first
 //! overlapping one, a short read that POSIX allows.
+//!
+//! # Bounds
+//!
+//! No count, length or list the guest passes decides how much host memory a call takes: each
+//! has a bound of its own, independent of the size of guest memory, and an errno past it.
+//! Buffers, strings and iovec targets are borrowed in place, never copied, so their lengths
+//! are bounded by guest memory alone and cost the host nothing.
+//!
+//! | what the guest controls | bound | past it |
+//! |---|---|---|
+//! | iovecs in one call (`fd_read`, `fd_write`, `sock_recv`, ...) | [`IOV_MAX`] (1,024), built on the stack | `EINVAL` |
+//! | records copied for one call (`poll_oneoff` subscriptions, and as many events) | [`RECORDS_MAX`] (131,072), on the stack up to [`RECORDS_INLINE`], else allocated fallibly | `EINVAL`; `ENOMEM` if the host has not the memory |
+//! | records of a result list (WasmEdge `sock_getaddrinfo`) | its `max_res`, at most [`CHAIN_MAX`] (1,024); walked twice, nothing kept per record | fewer results; a list that loops is `EFAULT` |
+//! | slices borrowed by one call | 8, a constant of the generated glue | (no function has more) |
+//!
+//! The Unix system bounds what reaches the host through these slices: paths (4,095 bytes,
+//! `ENAMETOOLONG`), symlinks followed (40, `ELOOP`), resolver names (1,024 bytes, `EINVAL`),
+//! open descriptors and directory streams (its builder's caps, `EMFILE`); see its crate docs.
 
 use crate::preview1::types::{Errno, Size};
 use std::io::{IoSlice, IoSliceMut};
@@ -25,6 +43,12 @@ const IOV_SMALL: usize = 16;
 /// How many records (`poll_oneoff` subscriptions and events) are copied on the stack before a
 /// heap buffer is used.
 pub const RECORDS_INLINE: usize = 64;
+
+/// The most records one call copies (`poll_oneoff`: subscriptions in, as many events out);
+/// more is `EINVAL`, as `poll(2)` answers more descriptors than `RLIMIT_NOFILE`. 131,072
+/// subscriptions take about 12 MiB of host memory; no real program waits on more things at
+/// once than it has descriptors.
+pub const RECORDS_MAX: usize = 1 << 17;
 
 /// A value with a fixed little-endian encoding in guest memory.
 pub trait GuestValue: Sized + Copy {
@@ -232,43 +256,65 @@ pub trait Chained: GuestValue {
     fn store_value(mem: &mut [u8], at: usize, value: &Self::Value) -> Result<(), Errno>;
 }
 
-/// The offsets of the records of the list whose first address is stored at `ptr`, linked
-/// through the `u32` at `next_offset` of each, until a 0 or `max` records. A list longer than
-/// the memory can hold distinct records loops, and is `EFAULT`.
+/// The most records of a list [`chain`] walks, whatever the guest's maximum: a name resolves
+/// to a few dozen addresses at most, so this bounds the host's work and memory without cutting
+/// any real answer short.
+pub const CHAIN_MAX: usize = 1024;
+
+/// How many records the list whose first address is stored at `ptr` holds, linked through the
+/// `u32` at `next_offset` of each, until a 0 or `max` records (at most [`CHAIN_MAX`]). Nothing
+/// is kept per record: the list is walked again to store the values. A list that comes back to
+/// a record it went through is `EFAULT` (found in constant memory by Brent's method: the walk
+/// remembers one record, moved to where it is whenever the steps since reach a power of two).
 pub fn chain<T: Chained>(
     mem: &[u8],
     ptr: i32,
     max: i32,
     next_offset: usize,
-) -> Result<Vec<usize>, Errno> {
-    let max = max as u32 as usize;
-    let most = mem.len() / T::SIZE.max(1);
+) -> Result<usize, Errno> {
+    let max = (max as u32 as usize).min(CHAIN_MAX);
     let mut node = load_at::<u32>(mem, ptr)?;
-    let mut nodes = Vec::new();
-    while node != 0 && nodes.len() < max {
-        if nodes.len() == most {
+    let (mut count, mut mark, mut steps, mut power) = (0, 0u32, 0usize, 1usize);
+    while node != 0 && count < max {
+        let at = out_at::<T>(mem, node as i32)?;
+        count += 1;
+        node = u32::load(mem, at + next_offset)?;
+        if node != 0 && node == mark {
             return Err(Errno::Fault);
         }
-        let at = out_at::<T>(mem, node as i32)?;
-        nodes.push(at);
-        node = u32::load(mem, at + next_offset)?;
+        steps += 1;
+        if steps == power {
+            (mark, steps, power) = (node, 0, power * 2);
+        }
     }
-    Ok(nodes)
+    Ok(count)
 }
 
-/// One default value per record of a [`chain`], for the system to fill.
-pub fn chain_values<T: Chained>(nodes: &[usize]) -> Vec<T::Value> {
-    vec![T::Value::default(); nodes.len()]
+/// One default value per record of a [`chain`] of `len` records, for the system to fill.
+pub fn chain_values<T: Chained>(len: usize) -> Result<Vec<T::Value>, Errno> {
+    let mut values = Vec::new();
+    values.try_reserve_exact(len)?;
+    values.resize(len, T::Value::default());
+    Ok(values)
 }
 
-/// Writes the first `limit` values into the records of a [`chain`].
+/// Writes the first `limit` values into the records of the [`chain`] at `ptr`, walking it
+/// again: each record's link is read before the record is written, and a list that a write
+/// cut short is `EFAULT`.
 pub fn store_chain<T: Chained>(
     mem: &mut [u8],
-    nodes: &[usize],
+    ptr: i32,
+    next_offset: usize,
     values: &[T::Value],
     limit: usize,
 ) -> Result<(), Errno> {
-    for (&at, v) in nodes.iter().zip(values).take(limit) {
+    let mut node = load_at::<u32>(mem, ptr)?;
+    for v in values.iter().take(limit) {
+        if node == 0 {
+            return Err(Errno::Fault);
+        }
+        let at = out_at::<T>(mem, node as i32)?;
+        node = u32::load(mem, at + next_offset)?;
         T::store_value(mem, at, v)?;
     }
     Ok(())
@@ -284,24 +330,29 @@ pub struct RecordBuf<T: GuestValue + Default> {
 
 impl<T: GuestValue + Default> RecordBuf<T> {
     /// `len` default values (`len` is a raw count from the guest, already checked against
-    /// memory by the caller).
-    pub fn new(len: i32) -> Self {
+    /// memory by the caller): `EINVAL` past [`RECORDS_MAX`], `ENOMEM` when the host cannot
+    /// allocate them.
+    pub fn new(len: i32) -> Result<Self, Errno> {
         let len = len as u32 as usize;
-        RecordBuf {
-            inline: [T::default(); RECORDS_INLINE],
-            heap: if len > RECORDS_INLINE {
-                vec![T::default(); len]
-            } else {
-                Vec::new()
-            },
-            len,
+        if len > RECORDS_MAX {
+            return Err(Errno::Inval);
         }
+        let mut heap = Vec::new();
+        if len > RECORDS_INLINE {
+            heap.try_reserve_exact(len)?;
+            heap.resize(len, T::default());
+        }
+        Ok(RecordBuf {
+            inline: [T::default(); RECORDS_INLINE],
+            heap,
+            len,
+        })
     }
 
     /// Decodes `len` values from the array at guest address `ptr`.
     pub fn load(mem: &[u8], ptr: i32, len: i32) -> Result<Self, Errno> {
         let at = array_at::<T>(mem, ptr, len)?;
-        let mut buf = Self::new(len);
+        let mut buf = Self::new(len)?;
         for (i, v) in buf.as_mut_slice().iter_mut().enumerate() {
             *v = T::load(mem, at + i * T::SIZE)?;
         }
@@ -570,6 +621,92 @@ mod tests {
         assert_eq!(b.iovecs(0, 3, |iovs| iovs.len()), Ok(1));
         let mut b = Borrows::new(&mut mem);
         assert_eq!(b.iovecs(0, 2000, |iovs| iovs.len()), Err(Errno::Inval));
+    }
+
+    /// A record of 8 bytes whose second word links to the next.
+    #[derive(Clone, Copy, Default)]
+    struct Node(u32);
+
+    impl GuestValue for Node {
+        const SIZE: usize = 8;
+        const ALIGN: usize = 4;
+        fn load(mem: &[u8], at: usize) -> Result<Self, Errno> {
+            u32::load(mem, at).map(Node)
+        }
+        fn store(self, mem: &mut [u8], at: usize) -> Result<(), Errno> {
+            self.0.store(mem, at)
+        }
+    }
+
+    impl crate::trace::TraceValue for Node {
+        fn trace(&self, w: &mut crate::trace::Writer<'_>) {
+            w.uint(u64::from(self.0));
+        }
+    }
+
+    impl Chained for Node {
+        type Value = Node;
+        fn store_value(mem: &mut [u8], at: usize, value: &Node) -> Result<(), Errno> {
+            value.store(mem, at)
+        }
+    }
+
+    /// Memory whose word 0 points at the first of the records at `nodes`, each linked to `next`.
+    fn list(links: &[(u32, u32)]) -> Vec<u8> {
+        let mut mem = vec![0u8; 64 * 1024];
+        links[0].0.store(&mut mem, 0).unwrap();
+        for &(at, next) in links {
+            next.store(&mut mem, at as usize + 4).unwrap();
+        }
+        mem
+    }
+
+    #[test]
+    fn chains_are_walked_in_constant_memory() {
+        let mem = list(&[(8, 16), (16, 24), (24, 0)]);
+        assert_eq!(chain::<Node>(&mem, 0, 10, 4), Ok(3));
+        assert_eq!(chain::<Node>(&mem, 0, 2, 4), Ok(2));
+        // A list that points back into itself, whatever its maximum.
+        let looped = list(&[(8, 8)]);
+        assert_eq!(chain::<Node>(&looped, 0, i32::MAX, 4), Err(Errno::Fault));
+        let looped = list(&[(8, 16), (16, 24), (24, 32), (32, 16)]);
+        assert_eq!(chain::<Node>(&looped, 0, -1, 4), Err(Errno::Fault));
+        // A loop longer than the maximum is never reached.
+        assert_eq!(chain::<Node>(&looped, 0, 3, 4), Ok(3));
+        // The host's own bound, past any guest maximum.
+        let links: Vec<(u32, u32)> = (1..=2000).map(|i| (i * 8, (i + 1) * 8)).collect();
+        assert_eq!(chain::<Node>(&list(&links), 0, -1, 4), Ok(CHAIN_MAX));
+        assert_eq!(
+            chain::<Node>(&list(&[(8, 1 << 20)]), 0, 5, 4),
+            Err(Errno::Fault)
+        );
+    }
+
+    #[test]
+    fn chains_are_stored_by_walking_again() {
+        let mut mem = list(&[(8, 16), (16, 24), (24, 0)]);
+        let values = [Node(7), Node(8), Node(9)];
+        store_chain::<Node>(&mut mem, 0, 4, &values, 2).unwrap();
+        let word = |m: &[u8], at| u32::load(m, at).unwrap();
+        assert_eq!((word(&mem, 8), word(&mem, 16), word(&mem, 24)), (7, 8, 0));
+        // A list cut short (here by the guest, in a real call by a record's own write).
+        let mut short = list(&[(8, 0)]);
+        assert_eq!(
+            store_chain::<Node>(&mut short, 0, 4, &values, 3),
+            Err(Errno::Fault)
+        );
+    }
+
+    #[test]
+    fn record_counts_are_bounded() {
+        assert_eq!(RecordBuf::<u64>::new(3).map(|b| b.as_slice().len()), Ok(3));
+        let most = RecordBuf::<u64>::new(RECORDS_MAX as i32).unwrap();
+        assert_eq!(most.as_slice().len(), RECORDS_MAX);
+        assert_eq!(
+            RecordBuf::<u64>::new(RECORDS_MAX as i32 + 1).err(),
+            Some(Errno::Inval)
+        );
+        assert_eq!(RecordBuf::<u64>::new(-1).err(), Some(Errno::Inval));
     }
 
     #[test]

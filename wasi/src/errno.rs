@@ -135,6 +135,14 @@ impl From<std::io::Error> for Errno {
 
 impl std::error::Error for Errno {}
 
+/// A host allocation that failed: `ENOMEM`, so that a guest asking for more than the host can
+/// give gets an errno, never an aborted process.
+impl From<std::collections::TryReserveError> for Errno {
+    fn from(_: std::collections::TryReserveError) -> Errno {
+        Errno::Nomem
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,6 +102,7 @@ pub(crate) fn symlink(
     new_path: &str,
 ) -> Result<(), Errno> {
     let dir = sys.table.dir(fd, Rights::PATH_SYMLINK)?;
+    sandbox::check_len(old_path.as_bytes())?;
     if old_path.starts_with('/') {
         return Err(sandbox::ESCAPE);
     }

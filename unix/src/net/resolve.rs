@@ -3,7 +3,8 @@
 //! service names (`http`) work.
 //!
 //! - `node` and `service` may end in one NUL (guests add it), which is dropped; a NUL inside,
-//!   bytes that are not UTF-8, or both empty are `EINVAL`.
+//!   bytes that are not UTF-8, more than 1,024 bytes (`NI_MAXHOST`), or both empty are
+//!   `EINVAL`.
 //! - The hints' flags, family, socket type and protocol go to the resolver; `unix` is
 //!   `EAFNOSUPPORT`. Results are IPv4 and IPv6 stream and datagram entries, in the resolver's
 //!   order, as many as the guest's list holds.
@@ -92,9 +93,17 @@ pub(crate) fn getaddrinfo(
     Ok(filled as Size)
 }
 
+/// The longest `node` or `service` taken, NUL included: the C library's `NI_MAXHOST`. A DNS
+/// name has at most 253 bytes, so this cuts no real name, and no guest length sizes the copy
+/// made to add the NUL.
+const NAME_MAX: usize = 1025;
+
 /// The bytes without one trailing NUL, as a C string; `None` when empty.
 fn c_string(bytes: &[u8]) -> Result<Option<CString>, Errno> {
     let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    if bytes.len() >= NAME_MAX {
+        return Err(Errno::Inval);
+    }
     if bytes.is_empty() {
         return Ok(None);
     }
@@ -229,6 +238,9 @@ mod tests {
         let h = hints(AddressFamily::Unspec);
         assert_eq!(getaddrinfo(b"", b"\0", &h, &mut res), Err(Errno::Inval));
         assert_eq!(getaddrinfo(b"a\0b", b"1", &h, &mut res), Err(Errno::Inval));
+        let long = vec![b'a'; NAME_MAX];
+        assert_eq!(getaddrinfo(&long, b"1", &h, &mut res), Err(Errno::Inval));
+        assert_eq!(getaddrinfo(b"x", &long, &h, &mut res), Err(Errno::Inval));
         assert_eq!(
             getaddrinfo(b"x", b"1", &hints(AddressFamily::Unix), &mut res),
             Err(Errno::Afnosupport)

@@ -244,9 +244,24 @@ fn whole_dir<'a>(root: BorrowedFd<'a>, path: &[u8], how: Resolver) -> Result<At<
     })
 }
 
-/// Refuses what no resolution can start: the empty path (`ENOENT`, as POSIX) and absolute
-/// paths ([`ESCAPE`]).
+/// The longest path the kernel takes, its NUL included (Linux's `PATH_MAX`): a guest path of
+/// this many bytes or more is `ENAMETOOLONG` before anything copies it, so that no guest
+/// length sizes a host allocation (a path beyond the 255 bytes rustix keeps on the stack is
+/// copied to the heap to add its NUL).
+pub(crate) const PATH_MAX: usize = 4096;
+
+/// Refuses a path too long for the kernel ([`PATH_MAX`]: `ENAMETOOLONG`, as the kernel would).
+pub(crate) fn check_len(path: &[u8]) -> Result<(), Errno> {
+    if path.len() >= PATH_MAX {
+        return Err(Errno::Nametoolong);
+    }
+    Ok(())
+}
+
+/// Refuses what no resolution can start: a path too long ([`check_len`]), the empty path
+/// (`ENOENT`, as POSIX) and absolute paths ([`ESCAPE`]).
 fn check(path: &[u8]) -> Result<(), Errno> {
+    check_len(path)?;
     match path.first() {
         None => Err(Errno::Noent),
         Some(b'/') => Err(ESCAPE),
@@ -300,8 +315,8 @@ impl<'p> Split<'p> {
     }
 }
 
-/// The longest symlink target read: Linux's `PATH_MAX`.
-pub(super) const LINK_MAX: usize = 4096;
+/// The longest symlink target read: [`PATH_MAX`].
+pub(super) const LINK_MAX: usize = PATH_MAX;
 
 /// The target of `name` in `dir` if it is a symlink, `None` if it is something else.
 pub(super) fn read_link<'b>(
@@ -345,6 +360,9 @@ mod tests {
         assert!(Split::new(b"a/..").unwrap().is_dots());
         assert_eq!(Split::new(b"").err(), Some(Errno::Noent));
         assert_eq!(Split::new(b"/a").err(), Some(ESCAPE));
+        let long = vec![b'a'; PATH_MAX];
+        assert_eq!(Split::new(&long).err(), Some(Errno::Nametoolong));
+        assert!(Split::new(&long[1..]).is_ok());
     }
 
     /// A tree with every kind of step a resolver meets.

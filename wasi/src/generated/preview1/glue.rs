@@ -416,6 +416,9 @@ fn link_args_get<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -464,6 +467,9 @@ fn link_args_sizes_get<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -524,6 +530,9 @@ fn link_environ_get<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -573,6 +582,9 @@ fn link_environ_sizes_get<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -620,6 +632,9 @@ fn link_clock_res_get<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -671,6 +686,9 @@ fn link_clock_time_get<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -725,6 +743,9 @@ fn link_fd_advise<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -775,6 +796,9 @@ fn link_fd_allocate<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -817,6 +841,9 @@ fn link_fd_close<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -858,6 +885,9 @@ fn link_fd_datasync<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -907,6 +937,9 @@ fn link_fd_fdstat_get<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -953,6 +986,9 @@ fn link_fd_fdstat_set_flags<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1013,6 +1049,9 @@ fn link_fd_fdstat_set_rights<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1061,6 +1100,9 @@ fn link_fd_filestat_get<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1104,6 +1146,9 @@ fn link_fd_filestat_set_size<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1157,6 +1202,9 @@ fn link_fd_filestat_set_times<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1219,6 +1267,9 @@ fn link_fd_pread<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1266,6 +1317,9 @@ fn link_fd_prestat_get<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1316,6 +1370,9 @@ fn link_fd_prestat_dir_name<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1378,6 +1435,9 @@ fn link_fd_pwrite<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1436,6 +1496,9 @@ fn link_fd_read<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1493,6 +1556,9 @@ fn link_fd_readdir<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1536,6 +1602,9 @@ fn link_fd_renumber<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1591,6 +1660,9 @@ fn link_fd_seek<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1632,6 +1704,9 @@ fn link_fd_sync<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1680,6 +1755,9 @@ fn link_fd_tell<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1739,6 +1817,9 @@ fn link_fd_write<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1788,6 +1869,9 @@ fn link_path_create_directory<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1845,6 +1929,9 @@ fn link_path_filestat_get<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1916,6 +2003,9 @@ fn link_path_filestat_set_times<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1979,6 +2069,9 @@ fn link_path_link<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -2062,6 +2155,9 @@ fn link_path_open<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -2121,6 +2217,9 @@ fn link_path_readlink<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -2170,6 +2269,9 @@ fn link_path_remove_directory<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -2229,6 +2331,9 @@ fn link_path_rename<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -2284,6 +2389,9 @@ fn link_path_symlink<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -2334,6 +2442,9 @@ fn link_path_unlink_file<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -2366,7 +2477,7 @@ fn link_poll_oneoff<T: 'static, S: System + 'static>(
                     let out_at = crate::abi::array_at::<
                         Event,
                     >(mem, out_ptr, nsubscriptions)?;
-                    let mut out = crate::abi::RecordBuf::<Event>::new(nsubscriptions);
+                    let mut out = crate::abi::RecordBuf::<Event>::new(nsubscriptions)?;
                     #[allow(clippy::let_unit_value)]
                     let ret0 = {
                         {
@@ -2392,6 +2503,9 @@ fn link_poll_oneoff<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -2460,6 +2574,9 @@ fn link_proc_raise<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -2497,6 +2614,9 @@ fn link_sched_yield<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -2544,6 +2664,9 @@ fn link_random_get<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -2595,6 +2718,9 @@ fn link_sock_accept<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -2661,6 +2787,9 @@ fn link_sock_recv<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -2722,6 +2851,9 @@ fn link_sock_send<T: 'static, S: System + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -2768,6 +2900,9 @@ fn link_sock_shutdown<T: 'static, S: System + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },

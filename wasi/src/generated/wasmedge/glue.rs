@@ -289,6 +289,9 @@ fn link_sock_open<T: 'static, S: Wasmedge + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -340,6 +343,9 @@ fn link_sock_bind<T: 'static, S: Wasmedge + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -393,6 +399,9 @@ fn link_sock_connect<T: 'static, S: Wasmedge + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -439,6 +448,9 @@ fn link_sock_listen<T: 'static, S: Wasmedge + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -487,6 +499,9 @@ fn link_sock_accept_v1<T: 'static, S: Wasmedge + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -538,6 +553,9 @@ fn link_sock_accept_v2<T: 'static, S: Wasmedge + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -604,6 +622,9 @@ fn link_sock_recv_v2<T: 'static, S: Wasmedge + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -664,6 +685,9 @@ fn link_sock_send_v2<T: 'static, S: Wasmedge + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -733,6 +757,9 @@ fn link_sock_recv_from_v1<T: 'static, S: Wasmedge + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -807,6 +834,9 @@ fn link_sock_recv_from_v2<T: 'static, S: Wasmedge + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -875,6 +905,9 @@ fn link_sock_send_to<T: 'static, S: Wasmedge + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -936,6 +969,9 @@ fn link_sock_getsockopt<T: 'static, S: Wasmedge + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -991,6 +1027,9 @@ fn link_sock_setsockopt<T: 'static, S: Wasmedge + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1049,6 +1088,9 @@ fn link_sock_getlocaladdr_v1<T: 'static, S: Wasmedge + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1101,6 +1143,9 @@ fn link_sock_getlocaladdr_v2<T: 'static, S: Wasmedge + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
@@ -1159,6 +1204,9 @@ fn link_sock_getpeeraddr_v1<T: 'static, S: Wasmedge + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1212,6 +1260,9 @@ fn link_sock_getpeeraddr_v2<T: 'static, S: Wasmedge + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(crate::abi::errno(result))
             },
         )?;
@@ -1243,10 +1294,10 @@ fn link_sock_getaddrinfo<T: 'static, S: Wasmedge + 'static>(
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
                     let hints = crate::abi::load_at::<Addrinfo>(mem, hints_ptr)?;
-                    let res_nodes = crate::abi::chain::<
+                    let res_len = crate::abi::chain::<
                         Addrinfo,
                     >(mem, res_ptr, max_res, 24)?;
-                    let mut res = crate::abi::chain_values::<Addrinfo>(&res_nodes);
+                    let mut res = crate::abi::chain_values::<Addrinfo>(res_len)?;
                     #[allow(clippy::let_unit_value)]
                     let ret0 = {
                         let mut borrows = crate::abi::Borrows::new(mem);
@@ -1260,7 +1311,7 @@ fn link_sock_getaddrinfo<T: 'static, S: Wasmedge + 'static>(
                     crate::abi::GuestValue::store(ret0, mem, result0_at)?;
                     crate::abi::store_chain::<
                         Addrinfo,
-                    >(mem, &res_nodes, &res, ret0 as usize)?;
+                    >(mem, res_ptr, 24, &res, ret0 as usize)?;
                     Ok(())
                 })();
                 if let (false, Err(errno)) = (called, result) {
@@ -1281,6 +1332,9 @@ fn link_sock_getaddrinfo<T: 'static, S: Wasmedge + 'static>(
                                 errno,
                             },
                         );
+                }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
                 }
                 Ok(crate::abi::errno(result))
             },
