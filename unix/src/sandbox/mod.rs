@@ -259,12 +259,16 @@ pub(crate) fn check_len(path: &[u8]) -> Result<(), Errno> {
 }
 
 /// Refuses what no resolution can start: a path too long ([`check_len`]), the empty path
-/// (`ENOENT`, as POSIX) and absolute paths ([`ESCAPE`]).
+/// (`ENOENT`, as POSIX), absolute paths ([`ESCAPE`]) and paths with a NUL byte, which no
+/// system call takes (`EINVAL`, before any component is looked up: `openat2` refuses the whole
+/// path so, and the walk must answer the same even when a component before the NUL is
+/// missing).
 fn check(path: &[u8]) -> Result<(), Errno> {
     check_len(path)?;
     match path.first() {
         None => Err(Errno::Noent),
         Some(b'/') => Err(ESCAPE),
+        Some(_) if path.contains(&0) => Err(Errno::Inval),
         Some(_) => Ok(()),
     }
 }
@@ -366,8 +370,9 @@ mod tests {
     }
 
     /// A tree with every kind of step a resolver meets.
-    fn fixture() -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("wasirun-sandbox-{}", std::process::id()));
+    fn fixture(test: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("wasirun-sandbox-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let root = dir.join("root");
         std::fs::create_dir_all(root.join("a/b/c")).unwrap();
@@ -431,6 +436,10 @@ mod tests {
         "/f",
         "//f",
         "",
+        // Found by the resolver fuzz target: openat2 said EINVAL, the walk ENOENT.
+        "missing/\0",
+        "a/\0/f",
+        "f\0",
     ];
 
     /// What an open gave: the inode opened, or the errno.
@@ -449,7 +458,7 @@ mod tests {
 
     #[test]
     fn both_resolvers_agree() {
-        let dir = fixture();
+        let dir = fixture("agree");
         let root = rustix::fs::open(
             dir.join("root"),
             OFlags::RDONLY | OFlags::DIRECTORY,
@@ -494,6 +503,40 @@ mod tests {
         assert_eq!(ok("a/b/up3").err(), Some(ESCAPE));
         assert_eq!(ok("x1").err(), Some(Errno::Loop));
         assert_eq!(ok("f/").err(), Some(Errno::Notdir));
+        assert_eq!(ok("missing/\0").err(), Some(Errno::Inval));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Found by the resolver fuzz target: `O_CREAT` on "name/" is `EISDIR` whatever name is, as
+    /// Linux (and so openat2) answers; the walk said `ENOTDIR` for a file, and followed symlinks.
+    #[test]
+    fn creating_with_a_trailing_slash_is_eisdir() {
+        let dir = fixture("create");
+        let root = rustix::fs::open(
+            dir.join("root"),
+            OFlags::RDONLY | OFlags::DIRECTORY,
+            Mode::empty(),
+        )
+        .unwrap();
+        let flags = OFlags::WRONLY | OFlags::CREATE;
+        for path in [
+            "f/",
+            "lf/",
+            "a/",
+            "lab/",
+            "missing/",
+            "dangling/",
+            "abs/",
+            "x1/",
+            "a/b/up3/",
+        ] {
+            for how in [Resolver::Auto, Resolver::Walk] {
+                for follow in [false, true] {
+                    let got = open(root.as_fd(), path.as_bytes(), flags, follow, how);
+                    assert_eq!(got.err(), Some(Errno::Isdir), "{path} {how:?} {follow}");
+                }
+            }
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

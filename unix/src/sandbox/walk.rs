@@ -51,6 +51,9 @@ pub(super) fn walk(
                 }
                 None
             }
+            // Linux: creating "name/" is EISDIR, before it looks at what name is (a file, a
+            // symlink, nothing), and so is openat2.
+            _ if trailing && flags.contains(OFlags::CREATE) => return Err(Errno::Isdir),
             _ if !last || trailing => match rustix::fs::openat(cur, name, step, Mode::empty()) {
                 Ok(dir) => {
                     if last {
@@ -60,10 +63,6 @@ pub(super) fn walk(
                     None
                 }
                 Err(e @ (E::NOTDIR | E::LOOP)) => Some(symlink_or(cur, name, e)?),
-                // Linux: creating "new/" is EISDIR.
-                Err(E::NOENT) if last && flags.contains(OFlags::CREATE) => {
-                    return Err(Errno::Isdir);
-                }
                 Err(e) => return Err(e.into()),
             },
             _ => {
