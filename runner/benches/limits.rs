@@ -1,19 +1,28 @@
 //! What `--timeout` (epoch checks) and `--fuel` (fuel counting) cost, against the same module
-//! without them in the same run: a compute-bound loop, and the guest loops of the syscall bench
-//! (`clock_time_get`, `fd_fdstat_get` on the Unix system).
+//! without them in the same run: a compiled Rust program (`tests/guests/rust/src/bin/compute.rs`:
+//! sieve, sort, `BTreeMap`, formatting; built by `cargo xtask guests`), a worst-case micro-loop
+//! (two instructions of work between a loop header and a function entry, the two places where
+//! the checks go), and the guest loops of the syscall bench (`clock_time_get`, `fd_fdstat_get`
+//! on the Unix system).
 //!
-//! `cargo bench -p wasirun --bench limits` prints nanoseconds per iteration (median of 5 runs)
-//! for each configuration and its ratio to the plain one (the target for epochs is under 1.03).
+//! `cargo bench -p wasirun --bench limits` prints the CPU time of the guest's thread (a wall
+//! clock on a loaded 2-core machine moves by more than the few percent measured): nanoseconds
+//! per iteration of the loops (median of 5 runs), milliseconds per run of the program (median
+//! of 21) for each configuration and its ratio to the plain one
+//! (the target for epochs is under 1.03).
 
+use rustix::time::ClockId;
+use std::path::Path;
 use wasirun_unix::Builder;
-use wasirun_wasi::{Host, add_to_linker};
+use wasirun_wasi::{Host, I32Exit, add_to_linker};
 use wasmtime::{Config, Engine, Linker, Module, Store};
 
 mod common;
-use common::{RUNS, median_ns};
+use common::{RUNS, cpu_time, median};
 
-/// `compute`: an integer hash loop with a call per iteration (a loop header and a function
-/// entry: both places where epoch and fuel checks go); the WASI loops as in `syscalls.rs`.
+/// `micro-loop`: an integer hash loop with a call per iteration (a loop header and a function
+/// entry: both places where epoch and fuel checks go) and almost nothing else, the worst case;
+/// the WASI loops as in `syscalls.rs`.
 const WAT: &str = r#"
 (module
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
@@ -21,7 +30,7 @@ const WAT: &str = r#"
   (memory (export "memory") 1)
   (func $mix (param $x i32) (result i32)
     (i32.xor (i32.mul (local.get $x) (i32.const 0x9e3779b1)) (i32.shr_u (local.get $x) (i32.const 15))))
-  (func (export "compute") (param $n i32)
+  (func (export "micro-loop") (param $n i32)
     (local $h i32)
     (loop $l
       (local.set $h (call $mix (i32.add (local.get $h) (local.get $n))))
@@ -39,7 +48,7 @@ const WAT: &str = r#"
 "#;
 
 const LOOPS: &[(&str, i32)] = &[
-    ("compute", 50_000_000),
+    ("micro-loop", 50_000_000),
     ("clock_time_get", 1_000_000),
     ("fd_fdstat_get", 1_000_000),
 ];
@@ -47,18 +56,24 @@ const LOOPS: &[(&str, i32)] = &[
 /// The engine configurations measured: plain, `--timeout`, `--fuel`.
 const CONFIGS: &[&str] = &["plain", "timeout", "fuel"];
 
-/// Nanoseconds per iteration of each loop under configuration `name`, median of RUNS.
-fn measure(name: &str) -> Vec<f64> {
+/// The scale of the compiled program's run (about 60 ms on a 2-core machine).
+const PROGRAM_N: &str = "200000";
+
+/// How many timed runs of the program each figure is the median of.
+const PROGRAM_RUNS: usize = 21;
+
+/// An engine as wasirun makes it for configuration `name`.
+fn engine(name: &str) -> Engine {
     let mut config = Config::new();
     config
         .epoch_interruption(name == "timeout")
         .consume_fuel(name == "fuel");
-    let engine = Engine::new(&config).unwrap();
-    let module = Module::new(&engine, WAT).unwrap();
-    let mut linker = Linker::new(&engine);
-    add_to_linker(&mut linker, |h| h).unwrap();
-    let system = Builder::new().arg("bench").build().unwrap();
-    let mut store = Store::new(&engine, Host::new(system));
+    Engine::new(&config).unwrap()
+}
+
+/// A store for `system` under configuration `name`.
+fn store<S>(engine: &Engine, name: &str, system: S) -> Store<Host<S>> {
+    let mut store = Store::new(engine, Host::new(system));
     match name {
         // As wasirun sets it: the watchdog bumps the epoch once, at the deadline.
         "timeout" => {
@@ -68,32 +83,124 @@ fn measure(name: &str) -> Vec<f64> {
         "fuel" => store.set_fuel(u64::MAX).unwrap(),
         _ => {}
     }
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    LOOPS
+    store
+}
+
+/// Nanoseconds of CPU time per iteration of each loop, per configuration: the configurations take turns
+/// (one run of each loop under each, RUNS rounds), so that a load that comes and goes on the
+/// machine falls on all of them alike; the median per configuration.
+fn measure_loops() -> Vec<Vec<f64>> {
+    let mut runs: Vec<_> = CONFIGS
         .iter()
-        .map(|(func, n)| {
-            let f = instance
-                .get_typed_func::<i32, ()>(&mut store, func)
-                .unwrap();
-            median_ns(*n, |k| f.call(&mut store, k).unwrap())
+        .map(|name| {
+            let engine = engine(name);
+            let module = Module::new(&engine, WAT).unwrap();
+            let mut linker = Linker::new(&engine);
+            add_to_linker(&mut linker, |h| h).unwrap();
+            let system = Builder::new().arg("bench").build().unwrap();
+            let mut store = store(&engine, name, system);
+            let instance = linker.instantiate(&mut store, &module).unwrap();
+            let funcs: Vec<_> = LOOPS
+                .iter()
+                .map(|(func, _)| {
+                    instance
+                        .get_typed_func::<i32, ()>(&mut store, func)
+                        .unwrap()
+                })
+                .collect();
+            (store, funcs)
         })
+        .collect();
+    let mut times = vec![vec![Vec::new(); LOOPS.len()]; CONFIGS.len()];
+    for round in 0..=RUNS {
+        for (c, (store, funcs)) in runs.iter_mut().enumerate() {
+            for (k, (f, (_, n))) in funcs.iter().zip(LOOPS).enumerate() {
+                let start = cpu_time();
+                f.call(&mut *store, *n).unwrap();
+                // Round 0 warms up.
+                if round > 0 {
+                    times[c][k].push((cpu_time() - start).as_nanos() as f64 / f64::from(*n));
+                }
+            }
+        }
+    }
+    times
+        .into_iter()
+        .map(|per_loop| per_loop.into_iter().map(median).collect())
         .collect()
 }
 
+/// Milliseconds of CPU time per run of the compiled program, per configuration, taking turns
+/// as the loops do; `None` when it has not been built.
+fn measure_program(wasm: &Path) -> Option<Vec<f64>> {
+    let setups: Vec<_> = CONFIGS
+        .iter()
+        .map(|name| {
+            let engine = engine(name);
+            let module = Module::from_file(&engine, wasm).ok()?;
+            let mut linker = Linker::new(&engine);
+            add_to_linker(&mut linker, |h| h).unwrap();
+            Some((name, engine, module, linker))
+        })
+        .collect::<Option<_>>()?;
+    let mut times = vec![Vec::new(); CONFIGS.len()];
+    for round in 0..=PROGRAM_RUNS {
+        for (c, (name, engine, module, linker)) in setups.iter().enumerate() {
+            let system = Builder::new()
+                .arg("compute")
+                .arg(PROGRAM_N)
+                .build()
+                .unwrap();
+            let mut store = store(engine, name, system);
+            let start = cpu_time();
+            let instance = linker.instantiate(&mut store, module).unwrap();
+            let main = instance
+                .get_typed_func::<(), ()>(&mut store, "_start")
+                .unwrap();
+            if let Err(e) = main.call(&mut store, ()) {
+                assert_eq!(e.downcast_ref::<I32Exit>(), Some(&I32Exit(0)), "{e:?}");
+            }
+            if round > 0 {
+                times[c].push((cpu_time() - start).as_secs_f64() * 1e3);
+            }
+        }
+    }
+    Some(times.into_iter().map(median).collect())
+}
+
 fn main() {
-    let results: Vec<Vec<f64>> = CONFIGS.iter().map(|c| measure(c)).collect();
-    println!("ns per iteration, median of {RUNS} runs; ratio to plain in parentheses");
+    let wasm = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/guests/rust/wasm32-wasip1/release/compute.wasm");
+    let program = measure_program(&wasm);
+    let results = measure_loops();
     println!(
-        "{:<16} {:>10} {:>18} {:>18}",
-        "loop", "plain", "timeout", "fuel"
+        "median of {PROGRAM_RUNS} runs (program) and {RUNS} (loops), the configurations taking \
+         turns; ratio to plain in parentheses"
     );
-    for (k, (name, _)) in LOOPS.iter().enumerate() {
-        let plain = results[0][k];
-        let (epoch, fuel) = (results[1][k], results[2][k]);
+    println!(
+        "{:<22} {:>10} {:>18} {:>18}",
+        "", "plain", "timeout", "fuel"
+    );
+    let row = |name: &str, plain: f64, epoch: f64, fuel: f64| {
         println!(
-            "{name:<16} {plain:>10.2} {epoch:>10.2} ({:.3}) {fuel:>10.2} ({:.3})",
+            "{name:<22} {plain:>10.2} {epoch:>10.2} ({:.3}) {fuel:>10.2} ({:.3})",
             epoch / plain,
             fuel / plain
+        );
+    };
+    match program.as_deref() {
+        Some(&[plain, epoch, fuel]) => row("compute program, ms", plain, epoch, fuel),
+        _ => println!(
+            "compute program: {} not built (cargo xtask guests)",
+            wasm.display()
+        ),
+    }
+    for (k, (name, _)) in LOOPS.iter().enumerate() {
+        row(
+            &format!("{name}, ns"),
+            results[0][k],
+            results[1][k],
+            results[2][k],
         );
     }
 }

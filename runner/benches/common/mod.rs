@@ -1,6 +1,8 @@
-//! What the call-loop benchmarks share: timing a guest loop.
+//! What the call-loop benchmarks share: timing a guest loop. Each bench uses part of it.
+#![allow(dead_code)]
 
-use std::time::Instant;
+use rustix::time::ClockId;
+use std::time::{Duration, Instant};
 
 /// How many timed runs each figure is the median of.
 pub const RUNS: usize = 5;
@@ -18,4 +20,16 @@ pub fn median_ns(calls: i32, mut run: impl FnMut(i32)) -> f64 {
         .collect();
     runs.sort_by(f64::total_cmp);
     runs[RUNS / 2]
+}
+
+/// This thread's CPU time: what the guest's own code took, whatever else runs on the machine.
+pub fn cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// The median of `v`.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
