@@ -206,6 +206,15 @@ pub fn emit(
             let _ = call;
         }
     });
+    methods.push(quote! {
+        /// Whether the embedder told the guest to stop. The glue asks after a call that
+        /// failed: a system whose blocking waits a stop cuts short fails the call and says so
+        /// here, and the glue then ends the instance with `wasmtime::Trap::Interrupt` instead
+        /// of handing the guest an errno it could ignore and call again. `false` by default.
+        fn stop_requested(&self) -> bool {
+            false
+        }
+    });
     Ok(quote! {
         #doc
         pub trait #name {

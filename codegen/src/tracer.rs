@@ -28,6 +28,9 @@ pub fn emit(target: &Target, funcs: &[Func]) -> Result<TokenStream, Error> {
             self.trace_refused(call);
             self.inner_mut().refused(call);
         }
+        fn stop_requested(&self) -> bool {
+            self.inner().stop_requested()
+        }
     });
     Ok(quote! {
         impl<S: #tr> #tr for #rt::trace::Tracer<S> {

@@ -3,6 +3,7 @@
 use crate::proc::Strings;
 use crate::rights;
 use crate::sandbox::Resolver;
+use crate::stop::Stop;
 use crate::system::UnixSystem;
 use crate::table::{Entry, Table};
 use crate::{Policy, Role, Spec};
@@ -32,6 +33,10 @@ pub enum Error {
     /// A host descriptor for the guest's stdin, stdout or stderr could not be set up.
     #[error("cannot set up the guest's stdio: {0}")]
     Stdio(std::io::Error),
+    /// The descriptor that wakes a guest's blocking waits for a
+    /// [`StopHandle`](crate::StopHandle) could not be made.
+    #[error("cannot make the stop descriptor: {0}")]
+    Stop(std::io::Error),
     /// A `--listen` or `--dial` address does not parse.
     #[error("bad socket address {addr:?}: {source}")]
     SocketAddr {
@@ -294,6 +299,7 @@ impl Builder {
             policy: self.policy.clone(),
             path_open: self.path_open_sockets,
         };
+        let stop = Stop::new().map_err(|e| Error::Stop(e.into()))?;
         Ok(UnixSystem::new(
             table,
             args,
@@ -301,6 +307,7 @@ impl Builder {
             self.resolver,
             restore,
             net,
+            stop,
         ))
     }
 }

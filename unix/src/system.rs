@@ -5,11 +5,13 @@ use crate::Policy;
 use crate::net::sock;
 use crate::proc::Strings;
 use crate::sandbox::Resolver;
+use crate::stop::{Stop, StopHandle};
 use crate::table::Table;
 use crate::{clock, fd, fs, poll, proc, random};
 use rustix::fd::OwnedFd;
 use rustix::fs::OFlags;
 use std::io::{IoSlice, IoSliceMut};
+use std::sync::Arc;
 use wasirun_wasi::*;
 
 /// WASI preview 1 on the host's Unix system calls.
@@ -23,6 +25,8 @@ pub struct UnixSystem {
     pub(crate) resolver: Resolver,
     pub(crate) exit_code: Option<Exitcode>,
     pub(crate) net: Net,
+    /// Whether the guest was told to stop, and the descriptor every blocking wait watches.
+    pub(crate) stop: Arc<Stop>,
     /// The host's stdio descriptions, with the flags to put back on drop.
     restore: Vec<(OwnedFd, OFlags)>,
 }
@@ -43,6 +47,7 @@ impl UnixSystem {
         resolver: Resolver,
         restore: Vec<(OwnedFd, OFlags)>,
         net: Net,
+        stop: Arc<Stop>,
     ) -> Self {
         UnixSystem {
             table,
@@ -51,6 +56,7 @@ impl UnixSystem {
             resolver,
             exit_code: None,
             net,
+            stop,
             restore,
         }
     }
@@ -63,6 +69,11 @@ impl UnixSystem {
         self.table.reserve()?;
         let entry = crate::fd::host_entry(fd)?;
         self.table.insert(entry)
+    }
+
+    /// A handle that stops this system's guest from another thread; see [`StopHandle`].
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle::new(Arc::clone(&self.stop))
     }
 
     /// The status the guest passed to `proc_exit`, once it has.
@@ -291,6 +302,9 @@ impl System for UnixSystem {
     }
     fn sock_shutdown(&mut self, fd: Fd, how: Sdflags) -> Result<(), Errno> {
         sock::shutdown(self, fd, how)
+    }
+    fn stop_requested(&self) -> bool {
+        self.stop.requested()
     }
 }
 

@@ -1,7 +1,8 @@
 //! Calls on open files: read, write, seek, sync, advise, allocate, truncate.
 //!
 //! The hot ones (read, write, pread, pwrite, seek, tell) are a table lookup, a rights check and
-//! one system call: nothing is allocated.
+//! one system call: nothing is allocated. Reads and writes that may block go through
+//! [`wait`](crate::wait), so that a stop wakes them; with data ready they are still one call.
 
 use crate::system::UnixSystem;
 use rustix::fs::{Advice as HostAdvice, FallocateFlags, SeekFrom};
@@ -17,7 +18,8 @@ pub(crate) fn size(n: usize) -> Size {
     Size::try_from(n).unwrap_or(Size::MAX)
 }
 
-/// `fd_read`: `readv(2)`.
+/// `fd_read`: `readv(2)`; on a descriptor that may block, without waiting first (see
+/// [`wait`](crate::wait)).
 #[inline]
 pub(crate) fn read(
     sys: &mut UnixSystem,
@@ -25,14 +27,15 @@ pub(crate) fn read(
     iovs: &mut [IoSliceMut<'_>],
 ) -> Result<Size, Errno> {
     let entry = sys.table.get(fd, Rights::FD_READ)?;
-    Ok(size(rustix::io::readv(&entry.fd, iovs)?))
+    Ok(size(crate::wait::read(&sys.stop, entry, iovs)?))
 }
 
-/// `fd_write`: `writev(2)`.
+/// `fd_write`: `writev(2)`; on a descriptor that may block, without waiting first (see
+/// [`wait`](crate::wait)).
 #[inline]
 pub(crate) fn write(sys: &mut UnixSystem, fd: Fd, iovs: &[IoSlice<'_>]) -> Result<Size, Errno> {
     let entry = sys.table.get(fd, Rights::FD_WRITE)?;
-    Ok(size(rustix::io::writev(&entry.fd, iovs)?))
+    Ok(size(crate::wait::write(&sys.stop, entry, iovs)?))
 }
 
 /// `fd_pread`: `preadv(2)`, which needs `FD_SEEK` besides `FD_READ` (witx).

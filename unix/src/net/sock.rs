@@ -7,10 +7,7 @@ use crate::rights;
 use crate::system::UnixSystem;
 use crate::table::Entry;
 use rustix::fd::AsFd;
-use rustix::net::{
-    RecvAncillaryBuffer, RecvFlags, ReturnFlags, SendAncillaryBuffer, SendFlags, Shutdown,
-    SocketAddrAny, SocketFlags,
-};
+use rustix::net::{RecvFlags, ReturnFlags, Shutdown, SocketAddrAny, SocketFlags};
 use std::io::{IoSlice, IoSliceMut};
 use wasirun_wasi::{Errno, Fd, Fdflags, Riflags, Rights, Roflags, Sdflags, Siflags, Size};
 
@@ -28,7 +25,7 @@ pub(crate) fn accept(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> Result<Fd,
     if flags.contains(Fdflags::NONBLOCK) {
         host |= SocketFlags::NONBLOCK;
     }
-    let socket = rustix::net::accept_with(&listener.fd, host)?;
+    let socket = crate::wait::accept(&sys.stop, listener, host)?;
     let filetype = crate::fs::stat::fd_filetype(socket.as_fd())?;
     let mut base = rights::applicable(filetype, false) - listener.dropped_inheriting;
     if sys.table.strict {
@@ -73,18 +70,13 @@ pub(crate) fn recv_from(
     let mut host = RecvFlags::empty();
     host.set(RecvFlags::PEEK, flags.contains(Riflags::RECV_PEEK));
     host.set(RecvFlags::WAITALL, flags.contains(Riflags::RECV_WAITALL));
-    let mut control = RecvAncillaryBuffer::new(&mut []);
-    let msg = rustix::net::recvmsg(&entry.fd, iovs, &mut control, host)?;
+    let total: usize = iovs.iter().map(|b| b.len()).sum();
+    let (bytes, returned, address) = crate::wait::recv(&sys.stop, entry, iovs, host)?;
     let mut out = Roflags::empty();
-    if msg.flags.contains(ReturnFlags::TRUNC) {
+    if returned.contains(ReturnFlags::TRUNC) {
         out |= Roflags::RECV_DATA_TRUNCATED;
     }
-    let total: usize = iovs.iter().map(|b| b.len()).sum();
-    Ok((
-        crate::fs::file::size(msg.bytes.min(total)),
-        out,
-        msg.address,
-    ))
+    Ok((crate::fs::file::size(bytes.min(total)), out, address))
 }
 
 /// `sock_send`: `sendmsg(2)` from the iovecs, with `MSG_NOSIGNAL` so that a closed peer is
@@ -100,8 +92,7 @@ pub(crate) fn send(
         return Err(Errno::Inval);
     }
     let entry = sys.table.socket(fd, Rights::FD_WRITE)?;
-    let mut control = SendAncillaryBuffer::default();
-    let n = rustix::net::sendmsg(&entry.fd, iovs, &mut control, SendFlags::NOSIGNAL)?;
+    let n = crate::wait::send(&sys.stop, entry, iovs, None)?;
     Ok(crate::fs::file::size(n))
 }
 

@@ -4,7 +4,8 @@
 //! - `sock_open` makes a socket with `SOCK_CLOEXEC`: `inet4`, `inet6` or `unix`; `unspec` is
 //!   `EAFNOSUPPORT`; type `any` is a stream.
 //! - `sock_bind` and `sock_connect` check the policy first (`EACCES`); a non-blocking connect
-//!   answers `EINPROGRESS`, and `SO_ERROR` (`sock_getsockopt`) tells how it ended.
+//!   answers `EINPROGRESS`, and `SO_ERROR` (`sock_getsockopt`) tells how it ended; a blocking
+//!   one waits, and a stop wakes it ([`wait`](crate::wait)).
 //! - `sock_send_to` checks the destination as a connect.
 //! - Socket options: see [`sockopt`](super::sockopt).
 //! - `sock_getaddrinfo`: `EACCES` unless the policy allows name lookups; then see
@@ -14,10 +15,7 @@ use super::sock;
 use crate::system::UnixSystem;
 use crate::table::Entry;
 use rustix::fd::AsFd;
-use rustix::net::{
-    AddressFamily as Af, SendAncillaryBuffer, SendFlags, SocketAddrAny, SocketAddrUnix,
-    SocketFlags, SocketType,
-};
+use rustix::net::{AddressFamily as Af, SocketAddrAny, SocketAddrUnix, SocketFlags, SocketType};
 use std::io::{IoSlice, IoSliceMut};
 use std::net::SocketAddr;
 use wasirun_wasi::sockaddr::{self, Address};
@@ -158,6 +156,9 @@ impl Wasmedge for UnixSystem {
         }
         super::resolve::getaddrinfo(node, service, &hints, res)
     }
+    fn stop_requested(&self) -> bool {
+        self.stop.requested()
+    }
 }
 
 /// `sock_open`.
@@ -205,7 +206,8 @@ fn bind(sys: &mut UnixSystem, fd: Fd, buf: &[u8], port: Port) -> Result<(), Errn
 fn connect(sys: &mut UnixSystem, fd: Fd, buf: &[u8], port: Port) -> Result<(), Errno> {
     let addr = host_addr(sys, buf, port, |a| sys.net.policy.allows_connect(a))?;
     let entry = sys.table.get(fd, Rights::empty())?;
-    Ok(rustix::net::connect(&entry.fd, &addr)?)
+    let nonblocking = crate::wait::nonblocking(entry)?;
+    crate::wait::connect(&sys.stop, entry.fd.as_fd(), nonblocking, &addr)
 }
 
 /// `sock_send_to`: `sendmsg(2)` to the address, with `MSG_NOSIGNAL`; no send flag is defined.
@@ -222,8 +224,7 @@ fn send_to(
     }
     let addr = host_addr(sys, buf, port, |a| sys.net.policy.allows_connect(a))?;
     let entry = sys.table.get(fd, Rights::FD_WRITE)?;
-    let mut control = SendAncillaryBuffer::default();
-    let n = rustix::net::sendmsg_addr(&entry.fd, &addr, iovs, &mut control, SendFlags::NOSIGNAL)?;
+    let n = crate::wait::send(&sys.stop, entry, iovs, Some(&addr))?;
     Ok(crate::fs::file::size(n))
 }
 

@@ -104,6 +104,9 @@ fn link_ext_greet<T: 'static, S: Ext + 'static>(
                             },
                         );
                 }
+                if result.is_err() && system.stop_requested() {
+                    return Err(::wasmtime::Trap::Interrupt.into());
+                }
                 Ok(::wasirun_wasi::abi::errno(result))
             },
         )?;

@@ -25,4 +25,7 @@ impl<S: Ext> Ext for ::wasirun_wasi::trace::Tracer<S> {
         self.trace_refused(call);
         self.inner_mut().refused(call);
     }
+    fn stop_requested(&self) -> bool {
+        self.inner().stop_requested()
+    }
 }

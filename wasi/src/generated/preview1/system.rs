@@ -813,4 +813,11 @@ pub trait System {
     fn refused(&mut self, call: &crate::glue::Refused<'_>) {
         let _ = call;
     }
+    /// Whether the embedder told the guest to stop. The glue asks after a call that
+    /// failed: a system whose blocking waits a stop cuts short fails the call and says so
+    /// here, and the glue then ends the instance with `wasmtime::Trap::Interrupt` instead
+    /// of handing the guest an errno it could ignore and call again. `false` by default.
+    fn stop_requested(&self) -> bool {
+        false
+    }
 }

@@ -641,4 +641,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         self.trace_refused(call);
         self.inner_mut().refused(call);
     }
+    fn stop_requested(&self) -> bool {
+        self.inner().stop_requested()
+    }
 }

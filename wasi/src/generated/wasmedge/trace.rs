@@ -290,4 +290,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         self.trace_refused(call);
         self.inner_mut().refused(call);
     }
+    fn stop_requested(&self) -> bool {
+        self.inner().stop_requested()
+    }
 }
