@@ -1,5 +1,7 @@
 //! Emits the tracer: the trait implemented for `Tracer<S>` by delegating to `S` and writing one
-//! line per call. Output buffers are printed after the call, bounded by the returned count.
+//! line per call (and counting it, when the tracer keeps a summary). Output buffers are printed
+//! after the call, bounded by the returned count; output byte buffers through
+//! `Line::arg_out_bytes`, which decodes those the runtime knows the layout of.
 
 use crate::model::{Func, Param, Ret};
 use crate::names::snake;
@@ -96,6 +98,9 @@ fn emit_method(target: &Target, f: &Func) -> Result<TokenStream, Error> {
                 let v = snake(name);
                 args.push(quote!(line.arg_out(#name, limit.map(|l| #rt::trace::List(&#v[..l.min(#v.len())])));));
             }
+            // Every output byte buffer goes through one call: the tracer decides by the function
+            // and parameter whether the bytes hold records it can decode (`fd_readdir`'s), so
+            // the generator has no case for a function of its own.
             Param::Bytes {
                 name,
                 mutable: true,
@@ -107,7 +112,9 @@ fn emit_method(target: &Target, f: &Func) -> Result<TokenStream, Error> {
             | Param::BytesInOut { name }
             | Param::StringTable { buf_name: name, .. } => {
                 let v = snake(name);
-                args.push(quote!(line.arg_out(#name, limit.map(|n| #rt::trace::Bytes(&#v[..n.min(#v.len())])));));
+                args.push(
+                    quote!(line.arg_out_bytes(#name, limit.map(|n| &#v[..n.min(#v.len())]));),
+                );
             }
             Param::Iovecs {
                 name,

@@ -323,7 +323,7 @@ fn emit_flags(
         }
         impl #rt::trace::TraceValue for #id {
             fn trace(&self, w: &mut #rt::trace::Writer<'_>) {
-                w.symbol_display(self);
+                w.flags(self);
             }
         }
     }

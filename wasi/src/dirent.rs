@@ -1,4 +1,5 @@
-//! [`DirentWriter`]: fills an `fd_readdir` buffer the way the ABI lays it out.
+//! [`DirentWriter`] fills an `fd_readdir` buffer the way the ABI lays it out; [`DirentReader`]
+//! reads one back (the tracer shows the entries a call returned).
 
 use crate::abi::GuestValue;
 use crate::preview1::types::{Dircookie, Dirent, Filetype, Inode};
@@ -53,6 +54,38 @@ impl<'a> DirentWriter<'a> {
     }
 }
 
+/// The complete entries of a filled `fd_readdir` buffer, in order: each `dirent` with its name.
+/// It stops at the first entry the buffer cuts (or bytes that are no entry); [`Self::rest`]
+/// says what is left.
+pub struct DirentReader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> DirentReader<'a> {
+    /// Reads `buf`, the bytes the call reported it wrote.
+    pub fn new(buf: &'a [u8]) -> Self {
+        DirentReader { buf }
+    }
+
+    /// The bytes after the entries read so far.
+    pub fn rest(&self) -> &'a [u8] {
+        self.buf
+    }
+}
+
+impl<'a> Iterator for DirentReader<'a> {
+    type Item = (Dirent, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // `load` also refuses a `d_type` that is no file type: such bytes are no entry.
+        let dirent = Dirent::load(self.buf, 0).ok()?;
+        let end = Dirent::SIZE.checked_add(dirent.d_namlen as usize)?;
+        let name = self.buf.get(Dirent::SIZE..end)?;
+        self.buf = &self.buf[end..];
+        Some((dirent, name))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +102,40 @@ mod tests {
         assert_eq!(buf[20], Filetype::Directory as u8);
         assert_eq!(&buf[24..25], b".");
         assert_eq!(u64::from_le_bytes(buf[25..33].try_into().unwrap()), 2);
+    }
+
+    #[test]
+    fn the_reader_reads_back_what_the_writer_wrote_up_to_the_cut_entry() {
+        let mut buf = [0u8; 60];
+        let mut w = DirentWriter::new(&mut buf);
+        assert!(w.push(1, 7, Filetype::Directory, b"."));
+        assert!(w.push(2, 8, Filetype::RegularFile, b"file"));
+        assert!(!w.push(3, 9, Filetype::SymbolicLink, b"link"));
+        let used = w.used();
+        let mut r = DirentReader::new(&buf[..used]);
+        let names: Vec<_> = r
+            .by_ref()
+            .map(|(d, name)| (d.d_next, d.d_type, name))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (1, Filetype::Directory, &b"."[..]),
+                (2, Filetype::RegularFile, &b"file"[..])
+            ]
+        );
+        assert_eq!(r.rest().len(), 60 - 25 - 28);
+    }
+
+    #[test]
+    fn bytes_that_are_no_entry_end_the_reader() {
+        let mut buf = [0u8; 30];
+        buf[20] = 200;
+        let mut r = DirentReader::new(&buf);
+        assert!(r.next().is_none());
+        assert_eq!(r.rest().len(), 30);
+        buf[20] = 0;
+        buf[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(DirentReader::new(&buf).next().is_none());
     }
 }

@@ -4,12 +4,36 @@
 //!
 //! Each line is built in a buffer the tracer reuses and written to the sink with one
 //! `write_all` under the sink's lock, so lines from threads sharing a sink never interleave.
+//!
+//! What a line shows, beyond `Debug`:
+//!
+//! - Flags are their names joined by `|` (`0` when none is set). A set of more than
+//!   [`COMPACT_FLAGS`] flags (the rights) is written, in text, as whichever is shorter: `all`
+//!   when every flag is set, `all-but(A|B)` naming the flags missing from the full set, or the
+//!   flags that are set; a tie lists what is set. JSON always has the array of the names set
+//!   (`["FD_READ","FD_WRITE"]`), for a program to read without knowing the rule.
+//! - Output byte buffers whose layout the witx leaves as bytes, but that hold records
+//!   (`fd_readdir`'s `dirent`s), are decoded (`[{name: ".", type: DIRECTORY, next: 1}, ...]`);
+//!   `trace/buffers.rs` says which and why.
+//! - Strings and buffers are cut at [`TraceOptions::string_size`] bytes, lists of decoded
+//!   entries at as many entries, with `...` after what was cut.
+//!
+//! A [`Summary`] counts calls, errors and time per function (`strace -c`): a tracer adds to it
+//! beside its lines ([`Tracer::summarize`]), or instead of them ([`Tracer::summary_only`]).
 
 use crate::preview1::types::Errno;
 use std::fmt::{self, Display, Write as _};
 use std::io::{IoSlice, IoSliceMut, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod buffers;
+mod summary;
+
+pub use summary::{Stat, Summary};
+
+/// Flag sets with more flags than this are written compactly in text (`all`, `all-but(...)`).
+pub const COMPACT_FLAGS: usize = 8;
 
 /// The line format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -26,7 +50,8 @@ pub enum Format {
 pub struct TraceOptions {
     /// The line format.
     pub format: Format,
-    /// How many bytes of a string or buffer to print before cutting it (like `strace -s`).
+    /// How many bytes of a string or buffer to print before cutting it (like `strace -s`), and
+    /// how many entries of a decoded buffer.
     pub string_size: usize,
 }
 
@@ -48,6 +73,9 @@ pub struct Tracer<S> {
     sink: Sink,
     options: TraceOptions,
     buf: Vec<u8>,
+    /// Whether lines are written (a [`Self::summary_only`] tracer only counts).
+    lines: bool,
+    summary: Option<Summary>,
 }
 
 impl<S> Tracer<S> {
@@ -63,7 +91,22 @@ impl<S> Tracer<S> {
             sink,
             options,
             buf: Vec::with_capacity(256),
+            lines: true,
+            summary: None,
         }
+    }
+
+    /// Wraps `inner`, writing no lines: every call is only counted into `summary`.
+    pub fn summary_only(inner: S, summary: Summary) -> Self {
+        let mut tracer = Self::new(inner, std::io::sink(), TraceOptions::default());
+        tracer.lines = false;
+        tracer.summarize(summary)
+    }
+
+    /// Counts every call into `summary` too (a summary may be shared between tracers).
+    pub fn summarize(mut self, summary: Summary) -> Self {
+        self.summary = Some(summary);
+        self
     }
 
     /// The wrapped system.
@@ -96,14 +139,14 @@ impl<S> Tracer<S> {
 
     /// Starts the line for a call of `name` (generated code calls this).
     #[doc(hidden)]
-    pub fn line(&mut self, name: &str) -> Line<'_> {
+    pub fn line(&mut self, name: &'static str) -> Line<'_> {
         self.buf.clear();
         let json = self.options.format == Format::Json;
-        if json {
+        if self.lines && json {
             self.buf.extend_from_slice(b"{\"name\":\"");
             self.buf.extend_from_slice(name.as_bytes());
             self.buf.extend_from_slice(b"\",\"args\":{");
-        } else {
+        } else if self.lines {
             self.buf.extend_from_slice(name.as_bytes());
             self.buf.push(b'(');
         }
@@ -113,7 +156,9 @@ impl<S> Tracer<S> {
                 json,
                 max: self.options.string_size,
             },
-            sink: &self.sink,
+            sink: self.lines.then_some(&self.sink),
+            summary: self.summary.as_ref(),
+            function: name,
             args: 0,
         }
     }
@@ -123,7 +168,10 @@ impl<S> Tracer<S> {
 #[doc(hidden)]
 pub struct Line<'t> {
     w: Writer<'t>,
-    sink: &'t Sink,
+    /// Where the line goes; `None` when lines are off and only the summary counts.
+    sink: Option<&'t Sink>,
+    summary: Option<&'t Summary>,
+    function: &'static str,
     args: usize,
 }
 
@@ -143,6 +191,9 @@ impl Line<'_> {
 
     /// An argument known before the call.
     pub fn arg(&mut self, name: &str, value: impl TraceValue) {
+        if self.sink.is_none() {
+            return;
+        }
         self.name(name);
         value.trace(&mut self.w);
     }
@@ -150,6 +201,9 @@ impl Line<'_> {
     /// A raw core-wasm argument the glue could not decode, named in text too: small values in
     /// decimal, others (pointers, flags) in hex.
     fn raw(&mut self, name: &str, value: u64) {
+        if self.sink.is_none() {
+            return;
+        }
         self.name(name);
         if self.w.json {
             let _ = write!(Fmt(self.w.out), "{value}");
@@ -162,6 +216,9 @@ impl Line<'_> {
 
     /// An output argument: its value after a successful call, `...` after a failed one.
     pub fn arg_out(&mut self, name: &str, value: Option<impl TraceValue>) {
+        if self.sink.is_none() {
+            return;
+        }
         self.name(name);
         match value {
             Some(v) => v.trace(&mut self.w),
@@ -170,8 +227,23 @@ impl Line<'_> {
         }
     }
 
+    /// An output byte buffer: the bytes written, decoded when `buffers` knows what this
+    /// function's parameter holds, else as a string; `...` after a failed call.
+    pub fn arg_out_bytes(&mut self, name: &str, written: Option<&[u8]>) {
+        match buffers::decoder(self.function, name) {
+            Some(decode) => self.arg_out(name, written.map(|b| Decoded(b, decode))),
+            None => self.arg_out(name, written.map(Bytes)),
+        }
+    }
+
     /// Ends the line with the call's result and writes it.
     pub fn result<T: TraceValue>(mut self, result: &Result<T, Errno>, elapsed: Duration) {
+        if let Some(summary) = self.summary {
+            summary.record(self.function, result.is_err(), elapsed);
+        }
+        if self.sink.is_none() {
+            return;
+        }
         let w = &mut self.w;
         if w.json {
             w.out.extend_from_slice(b"}");
@@ -200,6 +272,12 @@ impl Line<'_> {
 
     /// Ends the line of a call that does not return, and writes it.
     pub fn no_return(mut self) {
+        if let Some(summary) = self.summary {
+            summary.record(self.function, false, Duration::ZERO);
+        }
+        if self.sink.is_none() {
+            return;
+        }
         let out = &mut self.w.out;
         out.extend_from_slice(if self.w.json {
             b"},\"result\":null}"
@@ -212,7 +290,7 @@ impl Line<'_> {
     fn finish(self) {
         self.w.out.push(b'\n');
         // A sink that fails (a closed pipe) must not fail the guest's call: the line is dropped.
-        if let Ok(mut sink) = self.sink.lock() {
+        if let Some(Ok(mut sink)) = self.sink.map(|s| s.lock()) {
             let _ = sink.write_all(self.w.out);
         }
     }
@@ -262,7 +340,63 @@ impl Writer<'_> {
         }
     }
 
-    /// A symbolic value printed through `Display` (flags).
+    /// A set of flags: the names set, or in text, for a set of more than [`COMPACT_FLAGS`]
+    /// flags, `all` or `all-but(...)` when that is shorter (the module docs give the rule).
+    /// Bits without a name, which a system may make but a guest cannot pass, come last in hex.
+    pub fn flags<F: bitflags::Flags>(&mut self, set: &F)
+    where
+        F::Bits: Into<u64>,
+    {
+        let unnamed = set.bits().into() & !F::all().bits().into();
+        let unnamed = (unnamed != 0).then_some(unnamed);
+        let names = |f: &F| f.iter_names().map(|(name, _)| name).collect::<Vec<_>>();
+        let set_names = names(set);
+        if self.json {
+            self.out.push(b'[');
+            for name in &set_names {
+                self.sep();
+                self.symbol(name);
+            }
+            if let Some(bits) = unnamed {
+                self.sep();
+                let _ = write!(Fmt(self.out), "\"{bits:#x}\"");
+            }
+            self.out.push(b']');
+            return;
+        }
+        let missing = names(&F::all().difference(F::from_bits_retain(set.bits())));
+        let compact = F::FLAGS.len() > COMPACT_FLAGS && unnamed.is_none();
+        if compact && missing.is_empty() {
+            self.out.extend_from_slice(b"all");
+        } else if compact && missing.len() < set_names.len() {
+            self.out.extend_from_slice(b"all-but(");
+            self.joined(&missing);
+            self.out.push(b')');
+        } else {
+            self.joined(&set_names);
+            match (set_names.is_empty(), unnamed) {
+                (true, None) => self.out.push(b'0'),
+                (true, Some(bits)) => {
+                    let _ = write!(Fmt(self.out), "{bits:#x}");
+                }
+                (false, Some(bits)) => {
+                    let _ = write!(Fmt(self.out), "|{bits:#x}");
+                }
+                (false, None) => {}
+            }
+        }
+    }
+
+    fn joined(&mut self, names: &[&str]) {
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b'|');
+            }
+            self.out.extend_from_slice(name.as_bytes());
+        }
+    }
+
+    /// A symbolic value printed through `Display`.
     pub fn symbol_display(&mut self, v: &impl Display) {
         if self.json {
             self.out.push(b'"');
@@ -476,6 +610,15 @@ impl TraceValue for IovecsMut<'_, '_> {
             left -= n;
             w.iov(&b[..n]);
         });
+    }
+}
+
+/// An output buffer `buffers` decodes.
+struct Decoded<'a>(&'a [u8], buffers::Decoder);
+
+impl TraceValue for Decoded<'_> {
+    fn trace(&self, w: &mut Writer<'_>) {
+        (self.1)(w, self.0);
     }
 }
 

@@ -319,7 +319,7 @@ fn trace_json_matches_golden() {
         r#"{"name":"args_sizes_get","args":{},"result":[2,17],"ns":N}"#,
         r#"{"name":"args_get","args":{"argv_buf":"prog\\x00hello world\\x00"},"result":0,"ns":N}"#,
         r#"{"name":"fd_read","args":{"fd":0,"iovs":["input data"]},"result":10,"ns":N}"#,
-        r#"{"name":"path_open","args":{"fd":3,"dirflags":"SYMLINK_FOLLOW","path":"nope","oflags":"CREAT|TRUNC","fs_rights_base":"FD_READ|FD_WRITE","fs_rights_inheriting":"0","fdflags":"0"},"errno":"ENOENT","ns":N}"#,
+        r#"{"name":"path_open","args":{"fd":3,"dirflags":["SYMLINK_FOLLOW"],"path":"nope","oflags":["CREAT","TRUNC"],"fs_rights_base":["FD_READ","FD_WRITE"],"fs_rights_inheriting":[],"fdflags":[]},"errno":"ENOENT","ns":N}"#,
         r#"{"name":"fd_seek","args":{"fd":3,"offset":0,"whence":7,"result0_ptr":208},"errno":"EINVAL","ns":N}"#,
         r#"{"name":"path_open","args":{"fd":3,"dirflags":1,"path_ptr":800,"path_len":4,"oflags":256,"fs_rights_base":0,"fs_rights_inheriting":0,"fdflags":0,"result0_ptr":216},"errno":"EINVAL","ns":N}"#,
         r#"{"name":"fd_write","args":{"fd":1,"iovs_ptr":65532,"iovs_len":3,"result0_ptr":200},"errno":"EFAULT","ns":N}"#,

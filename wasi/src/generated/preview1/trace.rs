@@ -11,9 +11,9 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("args_get");
-        line.arg_out(
+        line.arg_out_bytes(
             "argv_buf",
-            limit.map(|n| crate::trace::Bytes(&argv_buf[..n.min(argv_buf.len())])),
+            limit.map(|n| &argv_buf[..n.min(argv_buf.len())]),
         );
         line.result(&result, elapsed);
         result
@@ -32,9 +32,9 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("environ_get");
-        line.arg_out(
+        line.arg_out_bytes(
             "environ_buf",
-            limit.map(|n| crate::trace::Bytes(&environ_buf[..n.min(environ_buf.len())])),
+            limit.map(|n| &environ_buf[..n.min(environ_buf.len())]),
         );
         line.result(&result, elapsed);
         result
@@ -229,10 +229,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("fd_prestat_dir_name");
         line.arg("fd", fd);
-        line.arg_out(
-            "path",
-            limit.map(|n| crate::trace::Bytes(&path[..n.min(path.len())])),
-        );
+        line.arg_out_bytes("path", limit.map(|n| &path[..n.min(path.len())]));
         line.result(&result, elapsed);
         result
     }
@@ -279,10 +276,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let limit = result.as_ref().ok().map(|r| *r as usize);
         let mut line = self.line("fd_readdir");
         line.arg("fd", fd);
-        line.arg_out(
-            "buf",
-            limit.map(|n| crate::trace::Bytes(&buf[..n.min(buf.len())])),
-        );
+        line.arg_out_bytes("buf", limit.map(|n| &buf[..n.min(buf.len())]));
         line.arg("cookie", cookie);
         line.result(&result, elapsed);
         result
@@ -464,10 +458,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let mut line = self.line("path_readlink");
         line.arg("fd", fd);
         line.arg("path", path);
-        line.arg_out(
-            "buf",
-            limit.map(|n| crate::trace::Bytes(&buf[..n.min(buf.len())])),
-        );
+        line.arg_out_bytes("buf", limit.map(|n| &buf[..n.min(buf.len())]));
         line.result(&result, elapsed);
         result
     }
@@ -569,10 +560,7 @@ impl<S: System> System for crate::trace::Tracer<S> {
         let elapsed = start.elapsed();
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("random_get");
-        line.arg_out(
-            "buf",
-            limit.map(|n| crate::trace::Bytes(&buf[..n.min(buf.len())])),
-        );
+        line.arg_out_bytes("buf", limit.map(|n| &buf[..n.min(buf.len())]));
         line.result(&result, elapsed);
         result
     }

@@ -702,7 +702,7 @@ impl crate::abi::FromAbi<i64> for Rights {
 }
 impl crate::trace::TraceValue for Rights {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 /// A file descriptor handle.
@@ -1176,7 +1176,7 @@ impl crate::abi::FromAbi<i32> for Fdflags {
 }
 impl crate::trace::TraceValue for Fdflags {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 /// File descriptor attributes.
@@ -1261,7 +1261,7 @@ impl crate::abi::FromAbi<i32> for Fstflags {
 }
 impl crate::trace::TraceValue for Fstflags {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 crate::bitflags::bitflags! {
@@ -1295,7 +1295,7 @@ impl crate::abi::FromAbi<i32> for Lookupflags {
 }
 impl crate::trace::TraceValue for Lookupflags {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 crate::bitflags::bitflags! {
@@ -1330,7 +1330,7 @@ impl crate::abi::FromAbi<i32> for Oflags {
 }
 impl crate::trace::TraceValue for Oflags {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 /// Number of hard links to an inode.
@@ -1511,7 +1511,7 @@ impl crate::abi::FromAbi<i32> for Eventrwflags {
 }
 impl crate::trace::TraceValue for Eventrwflags {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 /// The contents of an `event` when type is `eventtype::fd_read` or
@@ -1628,7 +1628,7 @@ impl crate::abi::FromAbi<i32> for Subclockflags {
 }
 impl crate::trace::TraceValue for Subclockflags {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 /// The contents of a `subscription` when type is `eventtype::clock`.
@@ -2120,7 +2120,7 @@ impl crate::abi::FromAbi<i32> for Riflags {
 }
 impl crate::trace::TraceValue for Riflags {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 crate::bitflags::bitflags! {
@@ -2153,7 +2153,7 @@ impl crate::abi::FromAbi<i32> for Roflags {
 }
 impl crate::trace::TraceValue for Roflags {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 /// Flags provided to `sock_send`. As there are currently no flags
@@ -2189,7 +2189,7 @@ impl crate::abi::FromAbi<i32> for Sdflags {
 }
 impl crate::trace::TraceValue for Sdflags {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 /// Identifiers for preopened capabilities.

@@ -113,10 +113,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let mut line = self.line("sock_recv_from_v1");
         line.arg("fd", fd);
         line.arg_out("ri_data", limit.map(|n| crate::trace::IovecsMut(ri_data, n)));
-        line.arg_out(
-            "addr",
-            limit.map(|n| crate::trace::Bytes(&addr[..n.min(addr.len())])),
-        );
+        line.arg_out_bytes("addr", limit.map(|n| &addr[..n.min(addr.len())]));
         line.arg("ri_flags", ri_flags);
         line.result(&result, elapsed);
         result
@@ -135,10 +132,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let mut line = self.line("sock_recv_from_v2");
         line.arg("fd", fd);
         line.arg_out("ri_data", limit.map(|n| crate::trace::IovecsMut(ri_data, n)));
-        line.arg_out(
-            "addr",
-            limit.map(|n| crate::trace::Bytes(&addr[..n.min(addr.len())])),
-        );
+        line.arg_out_bytes("addr", limit.map(|n| &addr[..n.min(addr.len())]));
         line.arg("ri_flags", ri_flags);
         line.result(&result, elapsed);
         result
@@ -178,10 +172,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         line.arg("fd", fd);
         line.arg("level", level);
         line.arg("name", name);
-        line.arg_out(
-            "value",
-            limit.map(|n| crate::trace::Bytes(&value[..n.min(value.len())])),
-        );
+        line.arg_out_bytes("value", limit.map(|n| &value[..n.min(value.len())]));
         line.result(&result, elapsed);
         result
     }
@@ -214,10 +205,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("sock_getlocaladdr_v1");
         line.arg("fd", fd);
-        line.arg_out(
-            "addr",
-            limit.map(|n| crate::trace::Bytes(&addr[..n.min(addr.len())])),
-        );
+        line.arg_out_bytes("addr", limit.map(|n| &addr[..n.min(addr.len())]));
         line.result(&result, elapsed);
         result
     }
@@ -228,10 +216,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("sock_getlocaladdr_v2");
         line.arg("fd", fd);
-        line.arg_out(
-            "addr",
-            limit.map(|n| crate::trace::Bytes(&addr[..n.min(addr.len())])),
-        );
+        line.arg_out_bytes("addr", limit.map(|n| &addr[..n.min(addr.len())]));
         line.result(&result, elapsed);
         result
     }
@@ -246,10 +231,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("sock_getpeeraddr_v1");
         line.arg("fd", fd);
-        line.arg_out(
-            "addr",
-            limit.map(|n| crate::trace::Bytes(&addr[..n.min(addr.len())])),
-        );
+        line.arg_out_bytes("addr", limit.map(|n| &addr[..n.min(addr.len())]));
         line.result(&result, elapsed);
         result
     }
@@ -260,10 +242,7 @@ impl<S: Wasmedge> Wasmedge for crate::trace::Tracer<S> {
         let limit = result.as_ref().ok().map(|_| usize::MAX);
         let mut line = self.line("sock_getpeeraddr_v2");
         line.arg("fd", fd);
-        line.arg_out(
-            "addr",
-            limit.map(|n| crate::trace::Bytes(&addr[..n.min(addr.len())])),
-        );
+        line.arg_out_bytes("addr", limit.map(|n| &addr[..n.min(addr.len())]));
         line.result(&result, elapsed);
         result
     }

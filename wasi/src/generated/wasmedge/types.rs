@@ -420,7 +420,7 @@ impl crate::abi::FromAbi<i32> for Aiflags {
 }
 impl crate::trace::TraceValue for Aiflags {
     fn trace(&self, w: &mut crate::trace::Writer<'_>) {
-        w.symbol_display(self);
+        w.flags(self);
     }
 }
 /// A socket address in `sock_getaddrinfo`'s results: the family, then `sa_data` receives the
