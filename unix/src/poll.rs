@@ -10,14 +10,18 @@
 //!   left between the offset and the end of the file. A directory is `EBADF`, as for `fd_read`.
 //! - Other descriptors go to `poll(2)`; a read event carries `FIONREAD` where the descriptor
 //!   has it, and `FD_READWRITE_HANGUP` on `POLLHUP`.
-//! - With clocks only, the call sleeps with `clock_nanosleep(2)`.
+//! - With clocks only, the call waits in `poll(2)` on the stop descriptor alone.
+//! - Every wait also watches the system's stop descriptor ([`crate::stop`]): a stop ends it
+//!   with `EINTR`, which the glue turns into a trap.
 //!
-//! Up to 64 subscriptions, nothing is allocated: the `pollfd`s live in an array on the stack.
+//! Up to 64 subscriptions, nothing is allocated: the `pollfd`s (one per subscription, and the
+//! stop descriptor's) live in an array on the stack.
 //! Past that they are allocated fallibly (`ENOMEM`), at most one per subscription, whose count
-//! the glue bounds ([`wasirun_wasi::abi::RECORDS_MAX`]).
+//! the glue bounds (`wasirun_wasi::abi::RECORDS_MAX`).
 
 use crate::clock;
 use crate::rights;
+use crate::stop::Stop;
 use crate::system::UnixSystem;
 use crate::table::Table;
 use rustix::event::{PollFd, PollFlags};
@@ -42,28 +46,29 @@ pub(crate) fn poll_oneoff(
     if subs.is_empty() {
         return Err(Errno::Inval);
     }
-    let table = &sys.table;
+    let (table, stop) = (&sys.table, &*sys.stop);
     // A placeholder for the unused pollfd slots: any descriptor a subscription names.
     let Some(any) = subs.iter().find_map(|s| pollable(table, s)) else {
-        return Poll::new(subs, out).run(table, &mut [], &mut []);
+        let mut fds = [PollFd::from_borrowed_fd(stop.fd(), PollFlags::empty())];
+        return Poll::new(subs, out).run(table, stop, &mut fds, &mut []);
     };
     if subs.len() <= INLINE {
-        let mut fds: [PollFd<'_>; INLINE] =
+        let mut fds: [PollFd<'_>; INLINE + 1] =
             std::array::from_fn(|_| PollFd::from_borrowed_fd(any, PollFlags::empty()));
         let mut which = [0usize; INLINE];
-        Poll::new(subs, out).run(table, &mut fds, &mut which)
+        Poll::new(subs, out).run(table, stop, &mut fds, &mut which)
     } else {
         let mut fds = filled(
-            subs.len(),
+            subs.len() + 1,
             PollFd::from_borrowed_fd(any, PollFlags::empty()),
         )?;
         let mut which = filled(subs.len(), 0usize)?;
-        Poll::new(subs, out).run(table, &mut fds, &mut which)
+        Poll::new(subs, out).run(table, stop, &mut fds, &mut which)
     }
 }
 
 /// `len` copies of `value`, `ENOMEM` when the host cannot allocate them (`len` is bounded by
-/// [`wasirun_wasi::abi::RECORDS_MAX`] already).
+/// `wasirun_wasi::abi::RECORDS_MAX` already).
 fn filled<T: Clone>(len: usize, value: T) -> Result<Vec<T>, Errno> {
     let mut v = Vec::new();
     v.try_reserve_exact(len)?;
@@ -122,10 +127,12 @@ impl<'a> Poll<'a> {
         }
     }
 
-    /// Sorts the subscriptions (immediate events, pollfds, deadlines), waits, reports.
+    /// Sorts the subscriptions (immediate events, pollfds, deadlines), waits, reports. `fds`
+    /// has a slot for every descriptor subscription and one for the stop descriptor.
     fn run<'t>(
         mut self,
         table: &'t Table,
+        stop: &'t Stop,
         fds: &mut [PollFd<'t>],
         which: &mut [usize],
     ) -> Result<Size, Errno> {
@@ -173,36 +180,30 @@ impl<'a> Poll<'a> {
             which[npoll] = i;
             npoll += 1;
         }
-        let fds = &mut fds[..npoll];
+        fds[npoll] = PollFd::from_borrowed_fd(stop.fd(), PollFlags::IN);
+        let fds = &mut fds[..=npoll];
         loop {
-            if fds.is_empty() {
-                // Clocks only, or events already: sleep only in the first case, and only until
-                // a deadline still to come (a zero timeout returns at once: even an absolute
-                // sleep into the past goes through the scheduler and costs its timer slack).
-                match (self.count, wake) {
-                    (0, Some(at)) if at > start.monotonic => sleep_until(at)?,
-                    (0, Some(_)) => {}
-                    (0, None) => return Ok(0),
-                    _ => {}
-                }
-            } else {
-                // Wait for nothing when something happened already.
-                let timeout = match (self.count, wake) {
-                    (0, Some(at)) => Some(clock::timespec(
-                        at.saturating_sub(clock::now(ClockId::Monotonic)?),
-                    )),
-                    (0, None) => None,
-                    _ => Some(clock::timespec(0)),
-                };
-                match rustix::event::poll(fds, timeout.as_ref()) {
+            // Wait for nothing when something happened already, else until the first deadline.
+            let timeout = match (self.count, wake) {
+                (0, Some(at)) => Some(at.saturating_sub(clock::now(ClockId::Monotonic)?)),
+                (0, None) => None,
+                _ => Some(0),
+            };
+            match timeout {
+                // With no descriptor to watch, a zero timeout makes no call: even a poll that
+                // waits for nothing goes through the scheduler and costs its timer slack.
+                Some(0) if npoll == 0 => {}
+                None if npoll == 0 => return Ok(0),
+                _ => match rustix::event::poll(fds, timeout.map(clock::timespec).as_ref()) {
                     Ok(0) | Err(E::INTR) => {}
+                    Ok(_) if !fds[npoll].revents().is_empty() => return Err(Errno::Intr),
                     Ok(_) => {
-                        for (pollfd, &i) in fds.iter().zip(which.iter()) {
+                        for (pollfd, &i) in fds[..npoll].iter().zip(which.iter()) {
                             self.report(&self.subs[i], pollfd);
                         }
                     }
                     Err(e) => return Err(e.into()),
-                }
+                },
             }
             self.expire(&start)?;
             // Otherwise a signal woke us early: wait again.
@@ -286,15 +287,6 @@ impl Start {
                 .saturating_add(c.timeout.saturating_sub(self.realtime))),
             (Clockid::ProcessCputimeId | Clockid::ThreadCputimeId, _) => Err(Errno::Inval),
         }
-    }
-}
-
-/// Sleeps until the monotonic clock reads `at`: `clock_nanosleep(2)` with `TIMER_ABSTIME`, so a
-/// signal that interrupts it costs nothing (the caller sleeps again until the time is due).
-fn sleep_until(at: Timestamp) -> Result<(), Errno> {
-    match rustix::thread::clock_nanosleep_absolute(ClockId::Monotonic, &clock::timespec(at)) {
-        Ok(()) | Err(E::INTR) => Ok(()),
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -198,11 +198,17 @@ mod tests {
             handle.stop();
         });
         let started = Instant::now();
-        assert_eq!(stop.wait(rustix::fd::AsFd::as_fd(&read), PollFlags::IN), Err(Errno::Intr));
+        assert_eq!(
+            stop.wait(rustix::fd::AsFd::as_fd(&read), PollFlags::IN),
+            Err(Errno::Intr)
+        );
         assert!(started.elapsed() < Duration::from_secs(2));
         stopper.join().unwrap();
         // For good: the next wait returns at once.
-        assert_eq!(stop.wait(rustix::fd::AsFd::as_fd(&read), PollFlags::IN), Err(Errno::Intr));
+        assert_eq!(
+            stop.wait(rustix::fd::AsFd::as_fd(&read), PollFlags::IN),
+            Err(Errno::Intr)
+        );
         assert!(stop.requested());
     }
 }
