@@ -10,6 +10,12 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 use witx::WasmType;
 
+/// The most slices one generated call borrows from guest memory: what the runtime's `Borrows`
+/// holds (`abi::BORROWS_MAX`; the generated glue asserts at compile time that it holds at
+/// least this many). A function that needs more is refused here, when the code is generated,
+/// rather than answering `EFAULT` at run time.
+const BORROWS_MAX: usize = 8;
+
 fn wasm_ty(t: WasmType) -> TokenStream {
     match t {
         WasmType::I32 => quote!(i32),
@@ -80,9 +86,13 @@ pub fn emit(target: &Target, module: &str, funcs: &[Func]) -> Result<TokenStream
          (another package answers them). Returns how many imports it linked.",
         "",
     );
+    let borrows_max = proc_macro2::Literal::usize_unsuffixed(BORROWS_MAX);
     Ok(quote! {
         /// The module name guests import these functions from.
         pub const MODULE: &str = #module;
+
+        // The generator kept every function within this many borrowed slices.
+        const _: () = assert!(#borrows_max <= #rt::abi::BORROWS_MAX);
 
         #imports_doc
         pub const IMPORTS: &[#rt::glue::Import] = &[#(#imports),*];
@@ -294,6 +304,14 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
                 });
             }
         }
+    }
+
+    let regions = borrows.len() + usize::from(iovecs.is_some());
+    if regions > BORROWS_MAX {
+        return Err(Error::Unsupported {
+            func: f.name.clone(),
+            what: format!("{regions} slices of guest memory in one call (at most {BORROWS_MAX})"),
+        });
     }
 
     if let Ret::NoReturn = f.ret {

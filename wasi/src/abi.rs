@@ -11,23 +11,9 @@
 //! behaviour. Overlapping `fd_read` iovecs are the exception: the read stops before the first
 //! overlapping one, a short read that POSIX allows.
 //!
-//! # Bounds
-//!
-//! No count, length or list the guest passes decides how much host memory a call takes: each
-//! has a bound of its own, independent of the size of guest memory, and an errno past it.
-//! Buffers, strings and iovec targets are borrowed in place, never copied, so their lengths
-//! are bounded by guest memory alone and cost the host nothing.
-//!
-//! | what the guest controls | bound | past it |
-//! |---|---|---|
-//! | iovecs in one call (`fd_read`, `fd_write`, `sock_recv`, ...) | [`IOV_MAX`] (1,024), built on the stack | `EINVAL` |
-//! | records copied for one call (`poll_oneoff` subscriptions, and as many events) | [`RECORDS_MAX`] (131,072), on the stack up to [`RECORDS_INLINE`], else allocated fallibly | `EINVAL`; `ENOMEM` if the host has not the memory |
-//! | records of a result list (WasmEdge `sock_getaddrinfo`) | its `max_res`, at most [`CHAIN_MAX`] (1,024); walked twice, nothing kept per record | fewer results; a list that loops is `EFAULT` |
-//! | slices borrowed by one call | 8, a constant of the generated glue | (no function has more) |
-//!
-//! The Unix system bounds what reaches the host through these slices: paths (4,095 bytes,
-//! `ENAMETOOLONG`), symlinks followed (40, `ELOOP`), resolver names (1,024 bytes, `EINVAL`),
-//! open descriptors and directory streams (its builder's caps, `EMFILE`); see its crate docs.
+//! Not public API: the generated glue, here and in the crates of extensions generated outside
+//! this one, is its only user (hence `#[doc(hidden)]`). The bounds it keeps are listed in the
+//! crate docs ("Bounds").
 
 use crate::preview1::types::{Errno, Size};
 use std::io::{IoSlice, IoSliceMut};
@@ -378,13 +364,35 @@ impl<T: GuestValue + Default> RecordBuf<T> {
     }
 }
 
+/// The most slices one [`Borrows`] hands out (an iovec array counts as one); more is `EFAULT`.
+/// The generator refuses a function that would need more, so generated glue never meets it.
+pub const BORROWS_MAX: usize = 8;
+
 /// The slices borrowed from guest memory for one call, with the regions already handed out so
 /// that no mutable slice aliases another.
+///
+/// Slices from [`bytes`](Self::bytes), [`bytes_mut`](Self::bytes_mut) and [`str`](Self::str)
+/// live as long as the memory borrow and are recorded, so later ones are checked against them.
+/// The iovec buffers of [`ciovecs`](Self::ciovecs) and [`iovecs`](Self::iovecs) are checked
+/// against those, but not recorded: they exist only inside the closure, whose lifetime for
+/// them is chosen by the caller (`for<'b>`), so none can leave it.
+///
+/// ```compile_fail
+/// use wasirun_wasi::abi::Borrows;
+///
+/// let mut mem = [0u8; 64];
+/// let mut borrows = Borrows::new(&mut mem);
+/// // An `IoSlice` is `Copy`, but cannot be taken out of the closure...
+/// let leaked = borrows.ciovecs(0, 1, |iovs| iovs[0]).unwrap();
+/// // ... where it would alias this mutable slice of the same bytes.
+/// let alias = borrows.bytes_mut(0, 8).unwrap();
+/// alias[0] = leaked[0];
+/// ```
 pub struct Borrows<'a> {
     base: *mut u8,
     len: usize,
     /// (start, end, mutable) of each region handed out.
-    regions: [(usize, usize, bool); 8],
+    regions: [(usize, usize, bool); BORROWS_MAX],
     count: usize,
     /// Whether any region handed out is mutable: shared ones cannot conflict with each other.
     has_mut: bool,
@@ -398,7 +406,7 @@ impl<'a> Borrows<'a> {
         Borrows {
             base: mem.as_mut_ptr(),
             len: mem.len(),
-            regions: [(0, 0, false); 8],
+            regions: [(0, 0, false); BORROWS_MAX],
             count: 0,
             has_mut: false,
             _memory: PhantomData,
@@ -483,13 +491,14 @@ impl<'a> Borrows<'a> {
         Ok((at, n))
     }
 
-    /// Calls `f` with the `ciovec` array at `ptr` as `IoSlice`s, built on the stack.
+    /// Calls `f` with the `ciovec` array at `ptr` as `IoSlice`s, built on the stack; the
+    /// slices cannot leave `f`.
     #[inline]
     pub fn ciovecs<R>(
         &mut self,
         ptr: i32,
         len: i32,
-        f: impl FnOnce(&[IoSlice<'a>]) -> R,
+        f: impl for<'b> FnOnce(&[IoSlice<'b>]) -> R,
     ) -> Result<R, Errno> {
         let (at, n) = self.iovec_array(ptr, len)?;
         if n <= IOV_SMALL {
@@ -504,7 +513,7 @@ impl<'a> Borrows<'a> {
         &mut self,
         at: usize,
         n: usize,
-        f: impl FnOnce(&[IoSlice<'a>]) -> R,
+        f: impl for<'b> FnOnce(&[IoSlice<'b>]) -> R,
     ) -> Result<R, Errno> {
         let mut storage = [const { MaybeUninit::<IoSlice<'a>>::uninit() }; N];
         for (i, slot) in storage.iter_mut().enumerate().take(n) {
@@ -523,15 +532,15 @@ impl<'a> Borrows<'a> {
         Ok(f(iovs))
     }
 
-    /// Calls `f` with the `iovec` array at `ptr` as `IoSliceMut`s, built on the stack. The list
-    /// ends before the first buffer that overlaps an earlier one or the array itself; `EFAULT`
-    /// when that is the first.
+    /// Calls `f` with the `iovec` array at `ptr` as `IoSliceMut`s, built on the stack; the
+    /// slices cannot leave `f`. The list ends before the first buffer that overlaps an earlier
+    /// one or the array itself; `EFAULT` when that is the first.
     #[inline]
     pub fn iovecs<R>(
         &mut self,
         ptr: i32,
         len: i32,
-        f: impl FnOnce(&mut [IoSliceMut<'a>]) -> R,
+        f: impl for<'b> FnOnce(&mut [IoSliceMut<'b>]) -> R,
     ) -> Result<R, Errno> {
         let (at, n) = self.iovec_array(ptr, len)?;
         if n <= IOV_SMALL {
@@ -546,7 +555,7 @@ impl<'a> Borrows<'a> {
         &mut self,
         at: usize,
         n: usize,
-        f: impl FnOnce(&mut [IoSliceMut<'a>]) -> R,
+        f: impl for<'b> FnOnce(&mut [IoSliceMut<'b>]) -> R,
     ) -> Result<R, Errno> {
         let mut storage = [const { MaybeUninit::<IoSliceMut<'a>>::uninit() }; N];
         let mut ranges = [(0usize, 0usize); N];

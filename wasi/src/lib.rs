@@ -12,6 +12,25 @@
 //! `cargo xtask codegen`; this crate's other modules are the small handwritten runtime it calls,
 //! with [`sockaddr`] for the address encodings the WasmEdge witx can only call bytes.
 //!
+//! # Bounds
+//!
+//! No count, length or list the guest passes decides how much host memory a call takes: each
+//! has a bound of its own, independent of the size of guest memory, and an errno past it.
+//! Buffers, strings and iovec targets are borrowed in place, never copied, so their lengths
+//! are bounded by guest memory alone and cost the host nothing.
+//!
+//! | what the guest controls | bound | past it |
+//! |---|---|---|
+//! | iovecs in one call (`fd_read`, `fd_write`, `sock_recv`, ...) | 1,024 (`IOV_MAX`), built on the stack | `EINVAL` |
+//! | records copied for one call (`poll_oneoff` subscriptions, and as many events) | 131,072, on the stack up to 64, else allocated fallibly | `EINVAL`; `ENOMEM` if the host has not the memory |
+//! | records of a result list (WasmEdge `sock_getaddrinfo`) | its `max_res`, at most 1,024; walked twice, nothing kept per record | fewer results; a list that loops is `EFAULT` |
+//! | slices borrowed by one call | 8, checked when the glue is generated | (no function has more) |
+//!
+//! The Unix system (crate `wasirun-unix`) bounds what reaches the host through these slices:
+//! paths (4,095 bytes, `ENAMETOOLONG`), symlinks followed (40, `ELOOP`), resolver names (1,024
+//! bytes, `EINVAL`), open descriptors and directory streams (its builder's caps); see its
+//! crate docs.
+//!
 //! # Embedding
 //!
 //! This crate asks wasmtime (`=48.0.8`, the version it is built on: one wasmtime in a build) for
@@ -68,6 +87,7 @@
 //! ```
 #![warn(missing_docs)]
 
+#[doc(hidden)]
 pub mod abi;
 pub mod dirent;
 mod errno;

@@ -6,6 +6,7 @@ use super::types::*;
 use super::Ext;
 /// The module name guests import these functions from.
 pub const MODULE: &str = "wasirun_ext";
+const _: () = assert!(8 <= ::wasirun_wasi::abi::BORROWS_MAX);
 /// Every name a guest may import a function of this module as: the name, its number of core-wasm parameters (which picks the form when two answer one name), and the witx function.
 pub const IMPORTS: &[::wasirun_wasi::glue::Import] = &[
     ::wasirun_wasi::glue::Import {

@@ -6,6 +6,7 @@ use super::types::*;
 use super::Wasmedge;
 /// The module name guests import these functions from.
 pub const MODULE: &str = "wasi_snapshot_preview1";
+const _: () = assert!(8 <= crate ::abi::BORROWS_MAX);
 /// Every name a guest may import a function of this module as: the name, its number of core-wasm parameters (which picks the form when two answer one name), and the witx function.
 pub const IMPORTS: &[crate::glue::Import] = &[
     crate::glue::Import {
