@@ -72,6 +72,8 @@ mod builder;
 mod clock;
 mod fd;
 mod fs;
+#[doc(hidden)]
+pub mod fuzzing;
 mod net;
 mod poll;
 mod proc;
