@@ -11,11 +11,10 @@
 //! of 21) for each configuration and its ratio to the plain one
 //! (the target for epochs is under 1.03).
 
-use rustix::time::ClockId;
 use std::path::Path;
 use wasirun_unix::Builder;
 use wasirun_wasi::{Host, I32Exit, add_to_linker};
-use wasmtime::{Config, Engine, Linker, Module, Store};
+use wasmtime::{Config, Engine, Instance, Linker, Module, Store};
 
 mod common;
 use common::{RUNS, cpu_time, median};
@@ -86,6 +85,12 @@ fn store<S>(engine: &Engine, name: &str, system: S) -> Store<Host<S>> {
     store
 }
 
+/// Binds the memory of the store's one instance, as wasirun does.
+fn bind<S>(store: &mut Store<Host<S>>, instance: &Instance) {
+    let memory = instance.get_memory(&mut *store, "memory").unwrap();
+    store.data_mut().set_memory(memory);
+}
+
 /// Nanoseconds of CPU time per iteration of each loop, per configuration: the configurations take turns
 /// (one run of each loop under each, RUNS rounds), so that a load that comes and goes on the
 /// machine falls on all of them alike; the median per configuration.
@@ -100,6 +105,7 @@ fn measure_loops() -> Vec<Vec<f64>> {
             let system = Builder::new().arg("bench").build().unwrap();
             let mut store = store(&engine, name, system);
             let instance = linker.instantiate(&mut store, &module).unwrap();
+            bind(&mut store, &instance);
             let funcs: Vec<_> = LOOPS
                 .iter()
                 .map(|(func, _)| {
@@ -154,6 +160,7 @@ fn measure_program(wasm: &Path) -> Option<Vec<f64>> {
             let mut store = store(engine, name, system);
             let start = cpu_time();
             let instance = linker.instantiate(&mut store, module).unwrap();
+            bind(&mut store, &instance);
             let main = instance
                 .get_typed_func::<(), ()>(&mut store, "_start")
                 .unwrap();

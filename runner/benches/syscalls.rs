@@ -11,7 +11,7 @@
 use std::path::Path;
 use wasirun_unix::{Builder, DirMode};
 use wasirun_wasi::{Host, add_to_linker};
-use wasmtime::{Engine, Linker, Module, Store};
+use wasmtime::{Engine, Linker, Memory, Module, Store};
 
 mod common;
 use common::{RUNS, median_ns};
@@ -101,8 +101,17 @@ const LOOPS: &[(&str, i32)] = &[
 ];
 
 /// Nanoseconds per call of each loop, median of RUNS.
-fn measure<T: 'static>(mut store: Store<T>, linker: &Linker<T>, module: &Module) -> Vec<f64> {
+/// Nanoseconds per call of each loop, in an instance of `module` whose memory `bind` hands to
+/// the store's data (as `wasirun` binds its one instance's memory).
+fn measure<T: 'static>(
+    mut store: Store<T>,
+    linker: &Linker<T>,
+    module: &Module,
+    bind: fn(&mut T, Memory),
+) -> Vec<f64> {
     let instance = linker.instantiate(&mut store, module).unwrap();
+    let memory = instance.get_memory(&mut store, "memory").unwrap();
+    bind(store.data_mut(), memory);
     let setup = instance
         .get_typed_func::<(), i32>(&mut store, "setup")
         .unwrap();
@@ -133,12 +142,17 @@ fn main() {
         .unwrap();
     let mut linker = Linker::new(&engine);
     add_to_linker(&mut linker, |h| h).unwrap();
-    let ours = measure(Store::new(&engine, Host::new(system)), &linker, &module);
+    let ours = measure(
+        Store::new(&engine, Host::new(system)),
+        &linker,
+        &module,
+        |h, m| h.set_memory(m),
+    );
 
     let peer = peer(&dir);
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |c| c).unwrap();
-    let theirs = measure(Store::new(&engine, peer), &linker, &module);
+    let theirs = measure(Store::new(&engine, peer), &linker, &module, |_, _| {});
 
     println!("ns per call, median of {RUNS} runs; ratio < 1: wasirun is faster");
     println!(

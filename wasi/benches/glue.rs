@@ -12,7 +12,7 @@
 use std::io::IoSlice;
 use std::time::Instant;
 use wasirun_wasi::{Errno, Fd, Host, Size, System, add_to_linker};
-use wasmtime::{Caller, Engine, Linker, Module, Store};
+use wasmtime::{Caller, Engine, Linker, Memory, Module, Store};
 
 const CALLS: i32 = 1_000_000;
 const RUNS: usize = 7;
@@ -48,8 +48,18 @@ impl System for Null {
 }
 
 /// Nanoseconds per call of the guest's loop `name`, median of RUNS.
-fn time<T: 'static>(store: &mut Store<T>, linker: &Linker<T>, module: &Module, name: &str) -> f64 {
+/// Nanoseconds per call of the loop `name` in a new instance of `module`, whose memory `bind`
+/// hands to the store's data (as `wasirun` binds its one instance's memory).
+fn time<T: 'static>(
+    store: &mut Store<T>,
+    linker: &Linker<T>,
+    module: &Module,
+    name: &str,
+    bind: fn(&mut T, Memory),
+) -> f64 {
     let instance = linker.instantiate(&mut *store, module).unwrap();
+    let memory = instance.get_memory(&mut *store, "memory").unwrap();
+    bind(store.data_mut(), memory);
     let f = instance
         .get_typed_func::<i32, ()>(&mut *store, name)
         .unwrap();
@@ -85,14 +95,15 @@ fn main() {
         )
         .unwrap();
     let mut store = Store::new(&engine, ());
-    let base_write = time(&mut store, &linker, &module, "fd_write");
-    let base_sizes = time(&mut store, &linker, &module, "args_sizes_get");
+    let base_write = time(&mut store, &linker, &module, "fd_write", |_, _| {});
+    let base_sizes = time(&mut store, &linker, &module, "args_sizes_get", |_, _| {});
 
     let mut linker = Linker::<Host<Null>>::new(&engine);
     add_to_linker(&mut linker, |h| h).unwrap();
     let mut store = Store::new(&engine, Host::new(Null));
-    let ours_write = time(&mut store, &linker, &module, "fd_write");
-    let ours_sizes = time(&mut store, &linker, &module, "args_sizes_get");
+    let bind: fn(&mut Host<Null>, Memory) = |h, m| h.set_memory(m);
+    let ours_write = time(&mut store, &linker, &module, "fd_write", bind);
+    let ours_sizes = time(&mut store, &linker, &module, "args_sizes_get", bind);
 
     let mut linker = Linker::<wasmtime_wasi::p1::WasiP1Ctx>::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |c| c).unwrap();
@@ -101,7 +112,7 @@ fn main() {
         .args(&["prog", "hello world"])
         .build_p1();
     let mut store = Store::new(&engine, ctx);
-    let peer_sizes = time(&mut store, &linker, &module, "args_sizes_get");
+    let peer_sizes = time(&mut store, &linker, &module, "args_sizes_get", |_, _| {});
 
     println!("ns per call (median of {RUNS} x {CALLS} calls)");
     println!(

@@ -4,7 +4,10 @@ use crate::Host;
 use crate::preview1::types::Errno;
 use wasmtime::{Caller, Extern};
 
-/// The caller's linear memory and the system, with the memory looked up once per [`Host`].
+/// The caller's linear memory and the system: the memory [`Host::set_memory`] bound, or else
+/// the calling instance's export named `memory`, looked up on every call (about 100 ns in
+/// wasmtime 48), since several instances of a store may call through one `Host`, each with a
+/// memory of its own.
 ///
 /// A module without a memory export named `memory` traps: every function that takes a pointer
 /// needs it.
@@ -15,17 +18,13 @@ pub fn memory<'c, T, S: 'static>(
 ) -> wasmtime::Result<(&'c mut [u8], &'c mut S)> {
     let memory = match get(caller.data_mut()).memory {
         Some(m) => m,
-        None => {
-            let m = match caller.get_export("memory") {
-                Some(Extern::Memory(m)) => m,
-                Some(Extern::SharedMemory(_)) => {
-                    wasmtime::bail!("WASI on a shared memory is not supported")
-                }
-                _ => wasmtime::bail!("the module does not export a memory named `memory`"),
-            };
-            get(caller.data_mut()).memory = Some(m);
-            m
-        }
+        None => match caller.get_export("memory") {
+            Some(Extern::Memory(m)) => m,
+            Some(Extern::SharedMemory(_)) => {
+                wasmtime::bail!("WASI on a shared memory is not supported")
+            }
+            _ => wasmtime::bail!("the module does not export a memory named `memory`"),
+        },
     };
     let (bytes, data) = memory.data_and_store_mut(caller);
     Ok((bytes, get(data).system_mut()))
