@@ -272,6 +272,10 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub trace_file: Option<PathBuf>,
 
+    /// When the guest ends, print calls, errors and time per WASI function (like strace -c)
+    #[arg(long)]
+    pub trace_summary: bool,
+
     /// Neither load the module from the compile cache nor store it there
     #[arg(long)]
     pub no_cache: bool,

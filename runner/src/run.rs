@@ -13,8 +13,9 @@ use crate::status::{Failure, Status, one_line};
 use std::io::Write;
 use std::num::NonZeroUsize;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::sync::{Arc, Mutex};
 use wasirun_unix::{Builder, DirMode, Policy, UnixSystem};
-use wasirun_wasi::trace::{Format, TraceOptions};
+use wasirun_wasi::trace::{Format, Sink, Summary, TraceOptions};
 use wasirun_wasi::{Host, I32Exit, System, Tracer, Wasmedge, preview1, wasmedge};
 use wasmtime::{
     Config, Engine, ExternType, Linker, Module, OptLevel, Store, StoreLimits, Strategy, Trap, Val,
@@ -46,6 +47,7 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
     } else {
         None
     };
+    let summary = cli.trace_summary.then(Summary::new);
     if let Some(why) = not_a_module(&wasm) {
         return Err(Failure::new(
             Status::InvalidModule,
@@ -72,8 +74,8 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
                 format!("invalid module {module_name}: {why}"),
             )
         })
-        .and_then(|()| match trace {
-            Some(sink) => {
+        .and_then(|()| match (&trace, &summary) {
+            (Some(sink), summary) => {
                 let options = TraceOptions {
                     format: match cli.trace_format {
                         TraceFormat::Text => Format::Text,
@@ -82,11 +84,21 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
                     string_size: cli.trace_string_size,
                 };
                 start(&engine, &module, cli, &mut builder, |system| {
-                    Tracer::new(system, sink, options)
+                    let tracer = Tracer::with_sink(system, sink.clone(), options);
+                    match summary {
+                        Some(summary) => tracer.summarize(summary.clone()),
+                        None => tracer,
+                    }
                 })
             }
-            None => start(&engine, &module, cli, &mut builder, |system| system),
+            (None, Some(summary)) => start(&engine, &module, cli, &mut builder, |system| {
+                Tracer::summary_only(system, summary.clone())
+            }),
+            (None, None) => start(&engine, &module, cli, &mut builder, |system| system),
         });
+    if let Some(summary) = summary {
+        print_summary(&summary, trace.as_ref());
+    }
     // The entry is renamed into place whole or not at all; waiting only keeps a short-lived
     // guest from leaving its temporary file behind.
     if let Some(stored) = stored {
@@ -170,16 +182,32 @@ fn build_system(b: &mut Builder) -> Result<UnixSystem, Failure> {
 
 /// Where trace lines go: `--trace-file`, or stderr. Unbuffered: each line is one write, so a
 /// guest that crashes the process loses no line.
-fn trace_sink(cli: &Cli) -> Result<Box<dyn Write + Send>, Failure> {
+fn trace_sink(cli: &Cli) -> Result<Sink, Failure> {
     match &cli.trace_file {
         Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Ok(Box::new(f)),
+            Ok(f) => Ok(Arc::new(Mutex::new(f))),
             Err(e) => Err(Failure::new(
                 Status::TraceFile,
                 format!("cannot create trace file {}: {e}", path.display()),
             )),
         },
-        None => Ok(Box::new(std::io::stderr())),
+        None => Ok(Arc::new(Mutex::new(std::io::stderr()))),
+    }
+}
+
+/// `--trace-summary`'s table, after the trace's last line: where the trace goes, else stderr.
+/// The guest has ended, so a sink that fails now fails nothing: the table is dropped.
+fn print_summary(summary: &Summary, trace: Option<&Sink>) {
+    let table = summary.to_string();
+    match trace {
+        Some(sink) => {
+            if let Ok(mut sink) = sink.lock() {
+                let _ = sink.write_all(table.as_bytes());
+            }
+        }
+        None => {
+            let _ = std::io::stderr().write_all(table.as_bytes());
+        }
     }
 }
 

@@ -659,6 +659,122 @@ fn no_trace_without_a_trace_flag() {
     assert_eq!((out.status, out.stderr.as_str()), (42, ""));
 }
 
+/// The rows of a `--trace-summary` table in `text` (what follows its header): function, calls
+/// and errors of each, the total last. Asserts the header and rules are there.
+#[track_caller]
+fn summary_rows(text: &str) -> Vec<(String, u64, u64)> {
+    let header = "% time     seconds  usecs/call     calls    errors function\n";
+    let at = text
+        .find(header)
+        .unwrap_or_else(|| panic!("no summary in {text:?}"));
+    let rule = "------ ----------- ----------- --------- --------- ----------------";
+    let lines: Vec<&str> = text[at + header.len()..].lines().collect();
+    assert_eq!(lines[0], rule, "{text}");
+    assert_eq!(lines[lines.len() - 2], rule, "{text}");
+    lines[1..]
+        .iter()
+        .filter(|l| **l != rule)
+        .map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(cols.len(), 6, "{l:?}");
+            let n = |i: usize| cols[i].parse::<u64>().unwrap();
+            (cols[5].to_string(), n(3), n(4))
+        })
+        .collect()
+}
+
+#[test]
+fn trace_summary_without_trace_prints_only_the_table() {
+    let out = run(&["--trace-summary", &data("write.wat")]);
+    assert_ok(&out);
+    assert_eq!(out.stdout, "abcdefghijklmnopqrstuvwxyz\n");
+    assert!(out.stderr.starts_with("% time "), "{out:?}");
+    assert_eq!(
+        summary_rows(&out.stderr),
+        [("fd_write".to_string(), 1, 0), ("total".to_string(), 1, 0)]
+    );
+}
+
+// unix: environ_get, fd_readdir.
+#[test]
+fn trace_summary_counts_errors_and_follows_the_trace() {
+    let out = hello_env(&["--trace", "--trace-summary", "HELLO"], &[]);
+    let table = out.stderr.find("% time ").unwrap();
+    // The trace's lines come first, the guest's message among them, then the table.
+    assert!(out.stderr.starts_with("args_sizes_get() = "), "{out:?}");
+    assert!(
+        out.stderr[..table].contains("fd_readdir(3, ..., 0) = EBADF"),
+        "{out:?}"
+    );
+    let mut rows = summary_rows(&out.stderr);
+    assert_eq!(
+        rows.pop(),
+        Some(("total".to_string(), 8, 1)),
+        "{}",
+        out.stderr
+    );
+    rows.sort();
+    let expected = [
+        ("args_get", 1, 0),
+        ("args_sizes_get", 1, 0),
+        ("environ_get", 1, 0),
+        ("environ_sizes_get", 1, 0),
+        ("fd_readdir", 1, 1),
+        ("fd_write", 2, 0),
+        ("proc_exit", 1, 0),
+    ];
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(f, c, e)| (f.to_string(), *c, *e))
+        .collect();
+    assert_eq!(rows, expected, "{}", out.stderr);
+}
+
+#[test]
+fn trace_summary_goes_to_the_trace_file() {
+    let dir = scratch("trace-summary-file");
+    let path = dir.join("trace.txt");
+    let out = run(&[
+        "--trace-summary",
+        "--trace-file",
+        path.to_str().unwrap(),
+        &data("exit42.wat"),
+    ]);
+    assert_eq!((out.status, out.stderr.as_str()), (42, ""));
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("proc_exit(42) = ?\n% time "), "{text}");
+    assert_eq!(
+        summary_rows(&text),
+        [("proc_exit".to_string(), 1, 0), ("total".to_string(), 1, 0)]
+    );
+}
+
+// unix: path_open, fd_readdir on a real directory.
+#[test]
+fn trace_lines_stay_short_and_show_directory_entries() {
+    let dir = scratch("trace-readdir");
+    fs::write(dir.join("notes.txt"), "").unwrap();
+    fs::create_dir(dir.join("sub")).unwrap();
+    let out = run(&["--trace", "--dir", dir.to_str().unwrap(), &hello()]);
+    assert_ok(&out);
+    let readdir = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("fd_readdir(3, ["))
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    for entry in [
+        r#"{name: ".", type: DIRECTORY, next: "#,
+        r#"{name: "notes.txt", type: REGULAR_FILE, next: "#,
+        r#"{name: "sub", type: DIRECTORY, next: "#,
+    ] {
+        assert!(readdir.contains(entry), "{readdir}");
+    }
+    // Rights sets are `all`, `all-but(...)` or short lists, not the 30 names of every right.
+    let longest = out.stderr.lines().map(str::len).max().unwrap();
+    assert!(longest < 400, "{}", out.stderr);
+}
+
+// Stack.
 // Stack.
 
 #[test]
