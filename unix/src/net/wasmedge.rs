@@ -38,6 +38,7 @@ impl Wasmedge for UnixSystem {
     }
     fn sock_listen(&mut self, fd: Fd, backlog: u32) -> Result<(), Errno> {
         let entry = self.table.get(fd, Rights::empty())?;
+        autobind_allowed(self, entry)?;
         let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
         Ok(rustix::net::listen(&entry.fd, backlog)?)
     }
@@ -202,6 +203,21 @@ fn bind(sys: &mut UnixSystem, fd: Fd, buf: &[u8], port: Port) -> Result<(), Errn
     Ok(rustix::net::bind(&entry.fd, &addr)?)
 }
 
+/// `listen(2)` on an internet stream socket never bound binds it first, to the wildcard
+/// address and a free port: a bind like any other, under the policy (`EACCES`), as `bind` to
+/// `0.0.0.0:0` would be. Found writing the `host_calls` fuzz target's network check: under the
+/// default policy a guest could listen on a port of every interface. (Linux refuses to listen
+/// on a Unix socket never bound, `EINVAL`.)
+fn autobind_allowed(sys: &UnixSystem, entry: &Entry) -> Result<(), Errno> {
+    if rustix::net::sockopt::socket_type(&entry.fd)? != SocketType::STREAM {
+        return Ok(());
+    }
+    match SocketAddr::try_from(rustix::net::getsockname(&entry.fd)?) {
+        Ok(ip) if ip.port() == 0 && !sys.net.policy.allows_bind(&ip) => Err(Errno::Acces),
+        _ => Ok(()),
+    }
+}
+
 /// `sock_connect`.
 fn connect(sys: &mut UnixSystem, fd: Fd, buf: &[u8], port: Port) -> Result<(), Errno> {
     let addr = host_addr(sys, buf, port, |a| sys.net.policy.allows_connect(a))?;
@@ -256,5 +272,42 @@ fn address(addr: &SocketAddrAny) -> Result<(HostAddr, Port), Errno> {
             let path = unix.path_bytes().unwrap_or_default().to_vec();
             Ok((HostAddr::Unix(path), 0))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Builder, Policy};
+
+    /// The reproducer from the fuzzer: `sock_open` then `sock_listen`, with no `sock_bind`.
+    #[test]
+    fn listen_without_bind_is_a_bind_under_the_policy() {
+        for af in [AddressFamily::Inet4, AddressFamily::Inet6] {
+            let mut sys = Builder::new().build().unwrap();
+            let fd = sys.sock_open(af, SockType::Stream).unwrap();
+            assert_eq!(sys.sock_listen(fd, 1), Err(Errno::Acces), "{af:?}");
+            let mut all = Policy::default();
+            all.allow_all();
+            let mut sys = Builder::new().policy(all).build().unwrap();
+            let fd = sys.sock_open(af, SockType::Stream).unwrap();
+            assert_eq!(sys.sock_listen(fd, 1), Ok(()), "{af:?}");
+        }
+        let mut port0 = Policy::default();
+        port0.allow_bind("0.0.0.0:0").unwrap();
+        let mut sys = Builder::new().policy(port0).build().unwrap();
+        let fd = sys
+            .sock_open(AddressFamily::Inet4, SockType::Stream)
+            .unwrap();
+        assert_eq!(sys.sock_listen(fd, 1), Ok(()));
+        // No autobind, the kernel's answers: a Unix socket never bound, a datagram socket.
+        let fd = sys
+            .sock_open(AddressFamily::Unix, SockType::Stream)
+            .unwrap();
+        assert_eq!(sys.sock_listen(fd, 1), Err(Errno::Inval));
+        let fd = sys
+            .sock_open(AddressFamily::Inet4, SockType::Dgram)
+            .unwrap();
+        assert_eq!(sys.sock_listen(fd, 1), Err(Errno::Notsup));
     }
 }
