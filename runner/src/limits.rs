@@ -1,26 +1,34 @@
 //! The guest's resource limits: memory, tables and instances through wasmtime's
 //! [`StoreLimits`], time through epoch interruption (`--timeout`) and fuel (`--fuel`).
 //!
-//! A timeout is one thread, the [`Watchdog`]: it sleeps until the deadline, then bumps the
-//! engine's epoch once, which traps the guest at its next loop header or function entry (the
-//! store's deadline is one epoch away, so the compiled checks cost a load and a compare, and
-//! nothing ticks while the guest runs). A guest blocked in a host call (`poll_oneoff`, a blocking
-//! read) sees no epoch: if it has not stopped [`GRACE`] after the deadline, the watchdog ends
-//! the process itself with the same message and status, after putting the parent's stdio file
-//! status flags back as they were when wasirun started. [`signals`] does the same for SIGINT,
-//! SIGTERM and SIGHUP.
+//! A timeout is one thread, the [`Watchdog`]: it sleeps until the deadline, then stops the
+//! guest through the Unix system's [`StopHandle`], as [`signals`] does for SIGINT, SIGTERM and
+//! SIGHUP. The handle bumps the engine's epoch once, which traps the guest at its next loop
+//! header or function entry (the store's deadline is one epoch away, so the compiled checks
+//! cost a load and a compare, and nothing ticks while the guest runs), and wakes a guest blocked
+//! in a host call (`poll_oneoff`, a read, an accept), whose call then traps. Either way the
+//! guest unwinds and its store is dropped, and with it the system: host descriptors closed,
+//! stdio flags put back. wasirun then reports why it stopped the guest ([`Stopper::failure`]).
+//!
+//! The process ends by itself only as a last resort ([`Stopper::last_resort`]): if the guest
+//! has not unwound [`GRACE`] after the stop, because it runs wasm compiled without epoch checks
+//! (a signal without `--timeout`: the checks cost up to 15% on compute) or is in a call nothing
+//! wakes (a name lookup in the system resolver), wasirun puts the parent's stdio file status
+//! flags back as they were when it started, and exits with the same message and status.
 
 pub mod signals;
 
 use crate::status::{Failure, Status};
 use rustix::fd::BorrowedFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use wasmtime::{Engine, StoreLimits, StoreLimitsBuilder};
+use wasirun_unix::StopHandle;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
 
-/// How long a timed-out guest may take to reach an epoch check before the watchdog ends the
-/// process (a guest blocked in a host call never reaches one).
+/// How long a stopped guest may take to unwind before wasirun ends the process itself.
 pub const GRACE: Duration = Duration::from_millis(50);
 
 /// The limits the command line asks for.
@@ -124,6 +132,95 @@ pub fn out_of_fuel(fuel: u64) -> Failure {
     )
 }
 
+/// Why wasirun stopped the guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// It ran past `--timeout`.
+    Timeout(Duration),
+    /// wasirun got this signal (SIGINT, SIGTERM or SIGHUP).
+    Signal(i32),
+}
+
+/// Whoever ends the process first: the guest's thread once the guest has unwound, or a
+/// [`Stopper::last_resort`].
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// Claims the process's exit: `false` when another thread has already, and will exit.
+pub fn claim_exit() -> bool {
+    !EXITING.swap(true, Ordering::SeqCst)
+}
+
+/// This run's way to stop the guest: the system's handle, the first reason it was used for,
+/// and the stdio flags a last resort puts back.
+#[derive(Clone)]
+pub struct Stopper {
+    handle: StopHandle,
+    reason: Arc<OnceLock<Reason>>,
+    stdio: StdioFlags,
+}
+
+impl Stopper {
+    /// A stopper for the guest `handle` stops.
+    pub fn new(handle: StopHandle, stdio: StdioFlags) -> Self {
+        Stopper {
+            handle,
+            reason: Arc::new(OnceLock::new()),
+            stdio,
+        }
+    }
+
+    /// Stops the guest for `reason` (the first reason given is the one reported).
+    pub fn stop(&self, reason: Reason) {
+        let _ = self.reason.set(reason);
+        self.handle.stop();
+    }
+
+    /// Arms the guest's store: its epoch deadline traps once the guest is stopped
+    /// ([`StopHandle::arm`]).
+    pub fn arm<T>(&self, store: &mut wasmtime::Store<T>) {
+        self.handle.arm(store);
+    }
+
+    /// Why the guest was stopped, if it was.
+    pub fn reason(&self) -> Option<Reason> {
+        self.reason.get().copied()
+    }
+
+    /// The failure a stop for `reason` ends the run with.
+    pub fn failure(reason: Reason) -> Failure {
+        match reason {
+            Reason::Timeout(timeout) => timed_out(timeout),
+            Reason::Signal(sig) => Failure::new(
+                Status::Signal(sig),
+                format!("the guest was stopped by {}", signal_name(sig)),
+            ),
+        }
+    }
+
+    /// After a stop the guest has not unwound from: puts the parent's stdio flags back,
+    /// reports the stop and exits, unless the guest's thread is exiting already.
+    pub fn last_resort(&self) {
+        let Some(reason) = self.reason() else { return };
+        if !claim_exit() {
+            return;
+        }
+        self.stdio.restore();
+        let failure = Self::failure(reason);
+        eprintln!("{failure}");
+        std::process::exit(failure.status.code());
+    }
+}
+
+/// A signal's name for messages.
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGHUP => "SIGHUP",
+        _ => "a signal",
+    }
+}
+
 /// The parent's stdio file status flags (`O_NONBLOCK`, `O_APPEND`) as wasirun found them.
 #[derive(Clone, Copy, Debug)]
 pub struct StdioFlags([Option<rustix::fs::OFlags>; 3]);
@@ -157,25 +254,22 @@ pub struct Watchdog {
 }
 
 impl Watchdog {
-    /// Starts the thread: `timeout` from now it bumps `engine`'s epoch, and [`GRACE`] later,
-    /// if the guest still runs, it restores `stdio`, reports [`timed_out`] and exits.
-    pub fn start(engine: &Engine, timeout: Duration, stdio: StdioFlags) -> std::io::Result<Self> {
+    /// Starts the thread: `timeout` from now it stops the guest, and [`GRACE`] later, if the
+    /// guest has not unwound, it takes the [last resort](Stopper::last_resort).
+    pub fn start(stopper: &Stopper, timeout: Duration) -> std::io::Result<Self> {
         let (done, wait) = mpsc::channel::<()>();
-        let engine = engine.clone();
+        let stopper = stopper.clone();
         let thread = std::thread::Builder::new()
             .name("wasirun-timeout".into())
             .spawn(move || {
                 if wait.recv_timeout(timeout) != Err(RecvTimeoutError::Timeout) {
                     return;
                 }
-                engine.increment_epoch();
+                stopper.stop(Reason::Timeout(timeout));
                 if wait.recv_timeout(GRACE) != Err(RecvTimeoutError::Timeout) {
                     return;
                 }
-                stdio.restore();
-                let failure = timed_out(timeout);
-                eprintln!("{failure}");
-                std::process::exit(failure.status.code());
+                stopper.last_resort();
             })?;
         Ok(Watchdog {
             done: Some(done),

@@ -41,8 +41,16 @@ fn main() {
         .name("wasirun".into())
         .stack_size(stack)
         .spawn(move || run::run(&cli));
-    let code = match guest {
-        Ok(guest) => match guest.join() {
+    let joined = guest.map(|guest| guest.join());
+    // A last resort (a stopped guest that did not unwind in time) may be ending the process
+    // from another thread: it prints and exits, this thread waits for it.
+    if !limits::claim_exit() {
+        loop {
+            std::thread::park();
+        }
+    }
+    let code = match joined {
+        Ok(joined) => match joined {
             Ok(Ok(code)) => code,
             Ok(Err(failure)) => {
                 eprintln!("{failure}");

@@ -8,7 +8,7 @@
 
 use crate::cache::{self, Cache};
 use crate::cli::{self, Cli, Sockets, TraceFormat};
-use crate::limits::{self, Limits, StdioFlags, Watchdog};
+use crate::limits::{self, Limits, StdioFlags, Stopper, Watchdog};
 use crate::status::{Failure, Status, one_line};
 use std::io::Write;
 use std::num::NonZeroUsize;
@@ -331,16 +331,19 @@ fn start<S: System + Wasmedge + 'static>(
     };
     preopen_sockets(cli, builder)?;
     let stdio = StdioFlags::save();
-    limits::signals::install(stdio).map_err(|e| {
+    let system = build_system(builder)?;
+    let stopper = Stopper::new(system.stop_handle(), stdio);
+    limits::signals::install(stopper.clone()).map_err(|e| {
         Failure::new(
             Status::Internal,
             format!("cannot handle SIGINT, SIGTERM and SIGHUP: {e}"),
         )
     })?;
-    let mut store = new_store(engine, cli, wrap(build_system(builder)?))?;
+    let mut store = new_store(engine, cli, wrap(system))?;
+    stopper.arm(&mut store);
     // From here the guest runs (a start function runs as it is instantiated).
     let _watchdog = match cli.timeout {
-        Some(timeout) => Some(Watchdog::start(engine, timeout, stdio).map_err(|e| {
+        Some(timeout) => Some(Watchdog::start(&stopper, timeout).map_err(|e| {
             Failure::new(
                 Status::Internal,
                 format!("cannot start the --timeout thread: {e}"),
@@ -348,16 +351,38 @@ fn start<S: System + Wasmedge + 'static>(
         })?),
         None => None,
     };
-    let instance = match pre.instantiate(&mut store) {
+    let ended = run_guest(&linker, &pre, &mut store, module, cli);
+    // However the guest ended (a trap, or a call or exit that raced the stop), a stopped guest
+    // is reported as stopped. The store, and with it the system, drops on the way out.
+    match stopper.reason() {
+        Some(reason) => Err(Stopper::failure(reason)),
+        None => ended,
+    }
+}
+
+/// Instantiates the module (running its start function) and calls its entry: the guest's
+/// exit status, or why it has none.
+fn run_guest<S: System + Wasmedge + 'static>(
+    linker: &Linker<Guest<S>>,
+    pre: &wasmtime::InstancePre<Guest<S>>,
+    store: &mut Store<Guest<S>>,
+    module: &Module,
+    cli: &Cli,
+) -> Result<i32, Failure> {
+    let instance = match pre.instantiate(&mut *store) {
         Ok(instance) => instance,
-        Err(e) => return Err(instantiate_failure(&linker, &mut store, module, e, cli)),
+        Err(e) => return Err(instantiate_failure(linker, store, module, e, cli)),
     };
+    // The store's one instance: its calls take the memory directly, without a lookup each.
+    if let Some(memory) = instance.get_memory(&mut *store, "memory") {
+        store.data_mut().host.set_memory(memory);
+    }
     let called = match &cli.invoke {
-        Some(name) => invoke(&mut store, &instance, name, &cli.args),
+        Some(name) => invoke(store, &instance, name, &cli.args),
         None => instance
-            .get_typed_func::<(), ()>(&mut store, "_start")
+            .get_typed_func::<(), ()>(&mut *store, "_start")
             .map_err(|e| Failure::new(Status::InvalidModule, one_line(&e)))?
-            .call(&mut store, ()),
+            .call(&mut *store, ()),
     };
     match called {
         Ok(()) => Ok(0),
@@ -368,7 +393,7 @@ fn start<S: System + Wasmedge + 'static>(
     }
 }
 
-/// A store for `system` with the command line's limits, fuel and epoch deadline.
+/// A store for `system` with the command line's limits and fuel.
 fn new_store<S>(engine: &Engine, cli: &Cli, system: S) -> Result<Store<Guest<S>>, Failure> {
     let limits = Limits {
         max_memory: cli.max_memory,
@@ -393,11 +418,6 @@ fn new_store<S>(engine: &Engine, cli: &Cli, system: S) -> Result<Store<Guest<S>>
                 format!("cannot set fuel: {}", one_line(&e)),
             )
         })?;
-    }
-    if cli.timeout.is_some() {
-        // The watchdog bumps the epoch once, at the deadline.
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_trap();
     }
     Ok(store)
 }
@@ -524,12 +544,10 @@ fn describe(ty: &ExternType) -> String {
 }
 
 /// A guest ended by a trap or a host error: the error on the first line, then the backtrace;
-/// or by `--timeout` or `--fuel`, in one line with their own statuses.
+/// or by `--fuel`, in one line with its own status (a stop is reported by its reason).
 fn aborted(err: &wasmtime::Error, cli: &Cli) -> Failure {
-    match (err.downcast_ref::<Trap>(), cli.timeout, cli.fuel) {
-        (Some(Trap::Interrupt), Some(timeout), _) => return limits::timed_out(timeout),
-        (Some(Trap::OutOfFuel), _, Some(fuel)) => return limits::out_of_fuel(fuel),
-        _ => {}
+    if let (Some(Trap::OutOfFuel), Some(fuel)) = (err.downcast_ref::<Trap>(), cli.fuel) {
+        return limits::out_of_fuel(fuel);
     }
     let backtrace = err.downcast_ref::<WasmBacktrace>().map(|b| b.to_string());
     // The backtrace is attached as the outermost context; print it after the cause, not in it.

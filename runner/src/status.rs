@@ -12,38 +12,54 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     /// A bad command line (clap's status).
-    Usage = 2,
+    Usage,
     /// A `--dir` or `--dir-ro` directory cannot be opened, or a `--listen` or `--dial` socket
     /// cannot be made (`EX_USAGE`: a bad operand).
-    Dir = 64,
+    Dir,
     /// The module is not WebAssembly, does not validate or compile, or is not a command (no
     /// `_start`) (`EX_DATAERR`).
-    InvalidModule = 65,
+    InvalidModule,
     /// The module file cannot be read (`EX_NOINPUT`).
-    NoModule = 66,
+    NoModule,
     /// The module imports something the host does not define, or with another type
     /// (`EX_UNAVAILABLE`).
-    Link = 69,
+    Link,
     /// A bug or a resource failure in wasirun itself (`EX_SOFTWARE`).
-    Internal = 70,
+    Internal,
     /// The `--trace-file` cannot be created (`EX_CANTCREAT`).
-    TraceFile = 73,
+    TraceFile,
     /// A limit refused the module as it started: its initial memory is over `--max-memory`, a
     /// table over `--max-table-elements`, or it has more instances, tables or memories than
     /// allowed (`EX_NOPERM`).
-    Limit = 77,
+    Limit,
     /// The guest ran past `--timeout` (as `timeout(1)`).
-    Timeout = 124,
+    Timeout,
     /// The guest used all of its `--fuel`.
-    OutOfFuel = 125,
+    OutOfFuel,
     /// The guest trapped, or a host function ended it with an error (128 + SIGABRT).
-    Trap = 134,
+    Trap,
+    /// SIGINT, SIGTERM or SIGHUP stopped the guest: 128 + the signal's number, as a shell
+    /// reports a process the signal killed.
+    Signal(i32),
 }
 
 impl Status {
     /// The process exit status.
     pub fn code(self) -> i32 {
-        self as i32
+        match self {
+            Status::Usage => 2,
+            Status::Dir => 64,
+            Status::InvalidModule => 65,
+            Status::NoModule => 66,
+            Status::Link => 69,
+            Status::Internal => 70,
+            Status::TraceFile => 73,
+            Status::Limit => 77,
+            Status::Timeout => 124,
+            Status::OutOfFuel => 125,
+            Status::Trap => 134,
+            Status::Signal(sig) => 128 + sig,
+        }
     }
 }
 

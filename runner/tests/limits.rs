@@ -125,15 +125,17 @@ fn a_bad_limit_value_exits_2() {
     }
 }
 
-/// Runs `module` under `--timeout 300ms` with stdout a pipe and stdin a pipe nobody writes;
-/// asserts 124, within 5 s, and that the pipe is blocking again afterwards.
+/// Runs `module` with `args` under `--timeout 300ms` with stdout a pipe and stdin a pipe nobody
+/// writes; asserts 124, within 5 s, and that the pipe is blocking again afterwards.
 #[track_caller]
-fn assert_times_out_and_restores_stdout(module: &str) {
+fn assert_times_out_and_restores_stdout(args: &[&str], module: &str) {
     let (stdin_read, stdin_write) = rustix::pipe::pipe().unwrap();
     let (out_read, out_write) = rustix::pipe::pipe().unwrap();
     let started = Instant::now();
     let out = Command::new(WASIRUN)
-        .args(["--no-cache", "--timeout", "300ms", module])
+        .args(["--no-cache", "--timeout", "300ms"])
+        .args(args)
+        .arg(module)
         .stdin(Stdio::from(stdin_read))
         .stdout(Stdio::from(
             out_write.try_clone().expect("a second stdout pipe fd"),
@@ -159,12 +161,25 @@ fn assert_times_out_and_restores_stdout(module: &str) {
 
 #[test]
 fn timeout_stops_a_loop_with_124_and_restores_stdio() {
-    assert_times_out_and_restores_stdout(&data("spin_nonblock.wat"));
+    assert_times_out_and_restores_stdout(&[], &data("spin_nonblock.wat"));
 }
 
 #[test]
 fn timeout_stops_a_guest_blocked_in_a_read_and_restores_stdio() {
-    assert_times_out_and_restores_stdout(&data("block.wat"));
+    assert_times_out_and_restores_stdout(&[], &data("block.wat"));
+}
+
+#[test]
+fn timeout_stops_a_guest_in_a_day_long_poll_oneoff_and_restores_stdio() {
+    assert_times_out_and_restores_stdout(&[], &data("poll_sleep.wat"));
+}
+
+#[test]
+fn timeout_stops_a_guest_blocked_in_sock_accept_and_restores_stdio() {
+    assert_times_out_and_restores_stdout(
+        &["--listen", "127.0.0.1:0?nonblock=0"],
+        &data("accept.wat"),
+    );
 }
 
 #[test]
@@ -179,8 +194,61 @@ fn timeout_and_fuel_leave_a_quick_guest_alone() {
     assert_eq!(out.status, 0, "{out:?}");
 }
 
-/// SIGINT, SIGTERM and SIGHUP stop a guest blocked in a read within 100 ms of the signal, with
-/// 128 + the signal's number, and stdout is blocking again afterwards.
+/// Runs `module` with `args`, stdout a pipe and stdin a pipe nobody writes; once the guest has
+/// set O_NONBLOCK on stdout (it is then about to wait), sends `signal`; asserts 128 + `number`
+/// within 2 s of the signal (the machine may be loaded: the 100 ms wasirun aims for is not
+/// timed here), the message, and that stdout is blocking again.
+#[track_caller]
+fn assert_signal_stops(args: &[&str], module: &str, signal: rustix::process::Signal, number: i32) {
+    let (stdin_read, stdin_write) = rustix::pipe::pipe().unwrap();
+    let (out_read, out_write) = rustix::pipe::pipe().unwrap();
+    let child = Command::new(WASIRUN)
+        .arg("--no-cache")
+        .args(args)
+        .arg(module)
+        .stdin(Stdio::from(stdin_read))
+        .stdout(Stdio::from(out_write.try_clone().unwrap()))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !rustix::fs::fcntl_getfl(&out_write)
+        .unwrap()
+        .contains(OFlags::NONBLOCK)
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "never blocked");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The flag is set just before the guest waits: give it time to get there.
+    std::thread::sleep(Duration::from_millis(20));
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    let sent = Instant::now();
+    rustix::process::kill_process(pid, signal).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(128 + number),
+        "{signal:?}: {stderr}"
+    );
+    assert!(
+        stderr.starts_with("wasirun: the guest was stopped by SIG"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(took < Duration::from_secs(2), "{signal:?} took {took:?}");
+    assert!(
+        !rustix::fs::fcntl_getfl(&out_write)
+            .unwrap()
+            .contains(OFlags::NONBLOCK),
+        "{signal:?}: stdout left non-blocking"
+    );
+    drop((stdin_write, out_read));
+}
+
+/// SIGINT, SIGTERM and SIGHUP stop a guest blocked in a read with 128 + the signal's number,
+/// and stdout is blocking again afterwards.
 #[test]
 fn a_signal_stops_a_blocked_guest_and_restores_stdio() {
     for (signal, number) in [
@@ -188,49 +256,40 @@ fn a_signal_stops_a_blocked_guest_and_restores_stdio() {
         (rustix::process::Signal::TERM, 15),
         (rustix::process::Signal::HUP, 1),
     ] {
-        let (stdin_read, stdin_write) = rustix::pipe::pipe().unwrap();
-        let (out_read, out_write) = rustix::pipe::pipe().unwrap();
-        let child = Command::new(WASIRUN)
-            .args(["--no-cache", &data("block.wat")])
-            .stdin(Stdio::from(stdin_read))
-            .stdout(Stdio::from(out_write.try_clone().unwrap()))
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Until the guest has set O_NONBLOCK on stdout, it has not reached its read.
-        let started = Instant::now();
-        while !rustix::fs::fcntl_getfl(&out_write)
-            .unwrap()
-            .contains(OFlags::NONBLOCK)
-        {
-            assert!(started.elapsed() < Duration::from_secs(20), "never blocked");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-        let sent = Instant::now();
-        rustix::process::kill_process(pid, signal).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let took = sent.elapsed();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(
-            out.status.code(),
-            Some(128 + number),
-            "{signal:?}: {stderr}"
-        );
-        assert!(
-            stderr.starts_with("wasirun: the guest was stopped by SIG"),
-            "{stderr}"
-        );
-        assert!(
-            took < Duration::from_millis(100),
-            "{signal:?} took {took:?}"
-        );
-        assert!(
-            !rustix::fs::fcntl_getfl(&out_write)
-                .unwrap()
-                .contains(OFlags::NONBLOCK),
-            "{signal:?}: stdout left non-blocking"
-        );
-        drop((stdin_write, out_read));
+        assert_signal_stops(&[], &data("block.wat"), signal, number);
     }
+}
+
+#[test]
+fn sigterm_stops_a_guest_in_a_day_long_poll_oneoff() {
+    assert_signal_stops(
+        &[],
+        &data("poll_sleep.wat"),
+        rustix::process::Signal::TERM,
+        15,
+    );
+}
+
+#[test]
+fn sigterm_stops_a_guest_blocked_in_sock_accept() {
+    assert_signal_stops(
+        &["--listen", "127.0.0.1:0?nonblock=0"],
+        &data("accept.wat"),
+        rustix::process::Signal::TERM,
+        15,
+    );
+}
+
+/// With `--timeout` the code has epoch checks, and a signal unwinds a guest running wasm; without
+/// them, the last resort ends it all the same.
+#[test]
+fn sigterm_stops_a_guest_running_wasm_with_and_without_epoch_checks() {
+    let spin = data("spin_nonblock.wat");
+    assert_signal_stops(
+        &["--timeout", "1h"],
+        &spin,
+        rustix::process::Signal::TERM,
+        15,
+    );
+    assert_signal_stops(&[], &spin, rustix::process::Signal::TERM, 15);
 }
