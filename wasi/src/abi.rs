@@ -307,42 +307,54 @@ pub fn store_chain<T: Chained>(
 }
 
 /// Records copied out of, or into, guest memory for one call: on the stack up to
-/// [`RECORDS_INLINE`] of them, on the heap past that.
+/// [`RECORDS_INLINE`] of them, on the heap past that. Only the records in use are ever
+/// written: the stack buffer is not cleared first (a call with one subscription would clear
+/// 3 KiB for it).
 pub struct RecordBuf<T: GuestValue + Default> {
-    inline: [T; RECORDS_INLINE],
+    /// The first `len` are initialized when `len <= RECORDS_INLINE`.
+    inline: [MaybeUninit<T>; RECORDS_INLINE],
+    /// `len` values when `len > RECORDS_INLINE`, else empty.
     heap: Vec<T>,
     len: usize,
 }
 
 impl<T: GuestValue + Default> RecordBuf<T> {
-    /// `len` default values (`len` is a raw count from the guest, already checked against
-    /// memory by the caller): `EINVAL` past [`RECORDS_MAX`], `ENOMEM` when the host cannot
-    /// allocate them.
-    pub fn new(len: i32) -> Result<Self, Errno> {
+    /// `len` values made by `value(i)` (`len` is a raw count from the guest, already checked
+    /// against memory by the caller): `EINVAL` past [`RECORDS_MAX`], `ENOMEM` when the host
+    /// cannot allocate them, or the first error of `value`.
+    fn filled(len: i32, mut value: impl FnMut(usize) -> Result<T, Errno>) -> Result<Self, Errno> {
         let len = len as u32 as usize;
         if len > RECORDS_MAX {
             return Err(Errno::Inval);
         }
-        let mut heap = Vec::new();
+        let mut buf = RecordBuf {
+            inline: [const { MaybeUninit::uninit() }; RECORDS_INLINE],
+            heap: Vec::new(),
+            len: 0,
+        };
         if len > RECORDS_INLINE {
-            heap.try_reserve_exact(len)?;
-            heap.resize(len, T::default());
+            buf.heap.try_reserve_exact(len)?;
+            for i in 0..len {
+                buf.heap.push(value(i)?);
+            }
+        } else {
+            for (i, slot) in buf.inline[..len].iter_mut().enumerate() {
+                slot.write(value(i)?);
+            }
         }
-        Ok(RecordBuf {
-            inline: [T::default(); RECORDS_INLINE],
-            heap,
-            len,
-        })
+        buf.len = len;
+        Ok(buf)
+    }
+
+    /// `len` default values, as [`filled`](Self::filled) bounds them.
+    pub fn new(len: i32) -> Result<Self, Errno> {
+        Self::filled(len, |_| Ok(T::default()))
     }
 
     /// Decodes `len` values from the array at guest address `ptr`.
     pub fn load(mem: &[u8], ptr: i32, len: i32) -> Result<Self, Errno> {
         let at = array_at::<T>(mem, ptr, len)?;
-        let mut buf = Self::new(len)?;
-        for (i, v) in buf.as_mut_slice().iter_mut().enumerate() {
-            *v = T::load(mem, at + i * T::SIZE)?;
-        }
-        Ok(buf)
+        Self::filled(len, |i| T::load(mem, at + i * T::SIZE))
     }
 
     /// The values.
@@ -350,7 +362,8 @@ impl<T: GuestValue + Default> RecordBuf<T> {
         if self.len > RECORDS_INLINE {
             &self.heap
         } else {
-            &self.inline[..self.len]
+            // SAFETY: the first `len` slots were written by `filled` (`len` is set only after).
+            unsafe { std::slice::from_raw_parts(self.inline.as_ptr().cast::<T>(), self.len) }
         }
     }
 
@@ -359,7 +372,10 @@ impl<T: GuestValue + Default> RecordBuf<T> {
         if self.len > RECORDS_INLINE {
             &mut self.heap
         } else {
-            &mut self.inline[..self.len]
+            // SAFETY: as in `as_slice`.
+            unsafe {
+                std::slice::from_raw_parts_mut(self.inline.as_mut_ptr().cast::<T>(), self.len)
+            }
         }
     }
 }
