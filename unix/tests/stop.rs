@@ -12,13 +12,15 @@ use wasmtime::{Config, Engine, Linker, Module, Store, Trap, Val};
 
 /// One export per wait. Memory: 0..48 a subscription (a relative monotonic clock of one day),
 /// 64.. its event, 128 results, 144 an iovec over 256..272, 160 the address 127.0.0.1 and 168
-/// its descriptor.
+/// its descriptor, 512.. a path (written by the test).
 const WAT: &str = r#"(module
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "sock_open" (func $open (param i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "sock_connect" (func $connect (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 16) "\01\00\00\00\00\00\00\00\00\00\4f\91\94\4e\00\00")
   (data (i32.const 144) "\00\01\00\00\10\00\00\00")
@@ -33,6 +35,9 @@ const WAT: &str = r#"(module
   (func (export "connect") (param $port i32) (result i32)
     (drop (call $open (i32.const 1) (i32.const 2) (i32.const 128)))
     (call $connect (i32.load (i32.const 128)) (i32.const 168) (local.get $port)))
+  (func (export "dial") (param $len i32) (result i32)
+    (call $path_open (i32.const 3) (i32.const 0) (i32.const 512) (local.get $len)
+      (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 128)))
   (func (export "spin") (result i32)
     (loop br 0)
     (i32.const 0)))"#;
@@ -40,6 +45,12 @@ const WAT: &str = r#"(module
 /// Calls the export `name` with `arg` (if any) on a thread of its own, stops the guest 50 ms
 /// later, and asserts that the call fails with `Trap::Interrupt` within 2 s of the stop.
 fn assert_stops(system: UnixSystem, name: &'static str, arg: Option<i32>) {
+    assert_stops_with(system, name, arg, b"");
+}
+
+/// [`assert_stops`], with `path` at 512 in the guest's memory.
+fn assert_stops_with(system: UnixSystem, name: &'static str, arg: Option<i32>, path: &[u8]) {
+    let path = path.to_vec();
     let engine = Engine::new(Config::new().epoch_interruption(true)).unwrap();
     let module = Module::new(&engine, WAT).unwrap();
     let mut linker = Linker::<Host<UnixSystem>>::new(&engine);
@@ -51,6 +62,8 @@ fn assert_stops(system: UnixSystem, name: &'static str, arg: Option<i32>) {
     stop.arm(&mut store);
     let guest = std::thread::spawn(move || {
         let instance = linker.instantiate(&mut store, &module)?;
+        let memory = instance.get_memory(&mut store, "memory").unwrap();
+        memory.write(&mut store, 512, &path)?;
         let f = instance.get_func(&mut store, name).unwrap();
         let args: Vec<Val> = arg.into_iter().map(Val::I32).collect();
         let mut out = [Val::I32(0)];
@@ -58,7 +71,9 @@ fn assert_stops(system: UnixSystem, name: &'static str, arg: Option<i32>) {
         Ok::<i32, wasmtime::Error>(out[0].unwrap_i32())
     });
     std::thread::sleep(Duration::from_millis(50));
-    assert!(!guest.is_finished(), "{name} did not wait");
+    if guest.is_finished() {
+        panic!("{name} did not wait: {:?}", guest.join().unwrap());
+    }
     let stopped = Instant::now();
     stop.stop();
     let err = guest.join().unwrap().unwrap_err();
@@ -75,7 +90,11 @@ fn assert_stops(system: UnixSystem, name: &'static str, arg: Option<i32>) {
 fn system() -> UnixSystem {
     let mut policy = Policy::default();
     policy.allow_all();
-    Builder::new().policy(policy).build().unwrap()
+    Builder::new()
+        .policy(policy)
+        .path_open_sockets(true)
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -122,4 +141,11 @@ fn full_listener() -> (OwnedFd, SocketAddr, Vec<TcpStream>) {
 fn a_guest_in_a_connect_that_hangs_is_stopped() {
     let (_listener, addr, _queued) = full_listener();
     assert_stops(system(), "connect", Some(i32::from(addr.port())));
+}
+
+#[test]
+fn a_guest_in_a_path_open_dial_that_hangs_is_stopped() {
+    let (_listener, addr, _queued) = full_listener();
+    let url = format!("tcp+dial://{addr}");
+    assert_stops_with(system(), "dial", Some(url.len() as i32), url.as_bytes());
 }

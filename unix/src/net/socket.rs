@@ -3,8 +3,10 @@
 
 use super::policy::Policy;
 use super::spec::{Proto, Role, Spec};
+use crate::stop::Stop;
 use crate::system::UnixSystem;
-use rustix::fd::OwnedFd;
+use rustix::event::PollFlags;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
 use std::net::SocketAddr;
@@ -12,15 +14,16 @@ use std::net::SocketAddr;
 /// Makes the socket `spec` describes, trying each address the host resolves to until one
 /// works; the last error otherwise.
 ///
-/// - For the guest (`policy` given): the policy may refuse an address with `EACCES`, and a
+/// - For the guest (`guest` given): the policy may refuse an address with `EACCES`, and a
 ///   non-blocking dial returns at once, the connection possibly still in progress (`SO_ERROR`
-///   tells how it ended once the socket is writable).
+///   tells how it ended once the socket is writable); a blocking dial waits for the connection
+///   or the stop ([`Stop::wait`]).
 /// - For the host (no policy): a dial is connected before this returns, so that a refused one
 ///   is an error at start; `nonblock` then applies to the connected socket.
-pub fn open(spec: &Spec, role: Role, policy: Option<&Policy>) -> std::io::Result<OwnedFd> {
+pub fn open(spec: &Spec, role: Role, guest: Option<(&Policy, &Stop)>) -> std::io::Result<OwnedFd> {
     let mut last = std::io::Error::from(Errno::ADDRNOTAVAIL);
     for addr in spec.addrs(role)? {
-        if let Some(policy) = policy {
+        if let Some((policy, _)) = guest {
             let allowed = match role {
                 Role::Listen => policy.allows_bind(&addr),
                 Role::Dial => policy.allows_connect(&addr),
@@ -30,7 +33,7 @@ pub fn open(spec: &Spec, role: Role, policy: Option<&Policy>) -> std::io::Result
                 continue;
             }
         }
-        match open_one(spec, role, &addr, policy.is_none()) {
+        match open_one(spec, role, &addr, guest.map(|(_, stop)| stop)) {
             Ok(fd) => return Ok(fd),
             Err(e) => last = e.into(),
         }
@@ -57,14 +60,22 @@ pub(crate) fn path_open(
     spec.nonblock |= fdflags.contains(wasirun_wasi::Fdflags::NONBLOCK);
     Some((|| {
         sys.table.reserve()?;
-        let fd = open(&spec, role, Some(&sys.net.policy))?;
+        let fd = open(&spec, role, Some((&sys.net.policy, &sys.stop)))?;
         let entry = crate::fd::host_entry(fd)?;
         sys.table.insert(entry)
     })())
 }
 
-fn open_one(spec: &Spec, role: Role, addr: &SocketAddr, host: bool) -> Result<OwnedFd, Errno> {
-    let connect_first = host && role == Role::Dial;
+/// One address: `stop` is the guest's, `None` for the host's sockets.
+fn open_one(
+    spec: &Spec,
+    role: Role,
+    addr: &SocketAddr,
+    stop: Option<&Stop>,
+) -> Result<OwnedFd, Errno> {
+    let connect_first = stop.is_none() && role == Role::Dial;
+    // A guest's blocking dial connects without blocking, and waits where a stop wakes it.
+    let waited = stop.filter(|_| role == Role::Dial && !spec.nonblock);
     let family = match addr {
         SocketAddr::V4(_) => AddressFamily::INET,
         SocketAddr::V6(_) => AddressFamily::INET6,
@@ -74,7 +85,7 @@ fn open_one(spec: &Spec, role: Role, addr: &SocketAddr, host: bool) -> Result<Ow
         Proto::Udp => SocketType::DGRAM,
     };
     let mut flags = SocketFlags::CLOEXEC;
-    if spec.nonblock && !connect_first {
+    if (spec.nonblock && !connect_first) || waited.is_some() {
         flags |= SocketFlags::NONBLOCK;
     }
     let fd = rustix::net::socket_with(family, kind, flags, None)?;
@@ -91,11 +102,20 @@ fn open_one(spec: &Spec, role: Role, addr: &SocketAddr, host: bool) -> Result<Ow
                 rustix::net::listen(&fd, spec.backlog)?;
             }
         }
-        Role::Dial => match rustix::net::connect(&fd, addr) {
-            Ok(()) => {}
-            Err(Errno::INPROGRESS) if spec.nonblock && !connect_first => {}
-            Err(e) => return Err(e),
+        Role::Dial => match (rustix::net::connect(&fd, addr), waited) {
+            (Ok(()), _) => {}
+            (Err(Errno::INPROGRESS), Some(stop)) => {
+                // A stop is EINTR, which the glue turns into a trap.
+                stop.wait(fd.as_fd(), PollFlags::OUT)
+                    .map_err(|_| Errno::INTR)?;
+                sockopt::socket_error(&fd)??;
+            }
+            (Err(Errno::INPROGRESS), None) if spec.nonblock && !connect_first => {}
+            (Err(e), _) => return Err(e),
         },
+    }
+    if waited.is_some() {
+        rustix::io::ioctl_fionbio(&fd, false)?;
     }
     if spec.nonblock && connect_first {
         rustix::io::ioctl_fionbio(&fd, true)?;
@@ -127,7 +147,8 @@ mod tests {
     #[test]
     fn refused_by_policy() {
         let spec = Spec::parse_flag("127.0.0.1:1", Role::Dial).unwrap();
-        let e = open(&spec, Role::Dial, Some(&Policy::default())).unwrap_err();
+        let stop = Stop::new().unwrap();
+        let e = open(&spec, Role::Dial, Some((&Policy::default(), &stop))).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(Errno::ACCESS.raw_os_error()));
     }
 }
