@@ -46,6 +46,9 @@ pub(crate) fn poll_oneoff(
     if subs.is_empty() {
         return Err(Errno::Inval);
     }
+    if sys.stop.requested() {
+        return Err(Errno::Intr);
+    }
     let (table, stop) = (&sys.table, &*sys.stop);
     // A placeholder for the unused pollfd slots: any descriptor a subscription names.
     let Some(any) = subs.iter().find_map(|s| pollable(table, s)) else {

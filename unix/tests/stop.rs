@@ -38,6 +38,9 @@ const WAT: &str = r#"(module
   (func (export "dial") (param $len i32) (result i32)
     (call $path_open (i32.const 3) (i32.const 0) (i32.const 512) (local.get $len)
       (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 128)))
+  (func (export "read_loop") (param $fd i32) (result i32)
+    (loop (drop (call $read (local.get $fd) (i32.const 144) (i32.const 1) (i32.const 128))) (br 0))
+    (i32.const 0))
   (func (export "spin") (result i32)
     (loop br 0)
     (i32.const 0)))"#;
@@ -45,13 +48,20 @@ const WAT: &str = r#"(module
 /// Calls the export `name` with `arg` (if any) on a thread of its own, stops the guest 50 ms
 /// later, and asserts that the call fails with `Trap::Interrupt` within 2 s of the stop.
 fn assert_stops(system: UnixSystem, name: &'static str, arg: Option<i32>) {
-    assert_stops_with(system, name, arg, b"");
+    assert_stops_with(system, name, arg, b"", true);
 }
 
-/// [`assert_stops`], with `path` at 512 in the guest's memory.
-fn assert_stops_with(system: UnixSystem, name: &'static str, arg: Option<i32>, path: &[u8]) {
+/// [`assert_stops`], with `path` at 512 in the guest's memory, on an engine with or without
+/// epoch checks.
+fn assert_stops_with(
+    system: UnixSystem,
+    name: &'static str,
+    arg: Option<i32>,
+    path: &[u8],
+    epochs: bool,
+) {
     let path = path.to_vec();
-    let engine = Engine::new(Config::new().epoch_interruption(true)).unwrap();
+    let engine = Engine::new(Config::new().epoch_interruption(epochs)).unwrap();
     let module = Module::new(&engine, WAT).unwrap();
     let mut linker = Linker::<Host<UnixSystem>>::new(&engine);
     wasirun_wasi::add_to_linker(&mut linker, |h| h).unwrap();
@@ -147,5 +157,21 @@ fn a_guest_in_a_connect_that_hangs_is_stopped() {
 fn a_guest_in_a_path_open_dial_that_hangs_is_stopped() {
     let (_listener, addr, _queued) = full_listener();
     let url = format!("tcp+dial://{addr}");
-    assert_stops_with(system(), "dial", Some(url.len() as i32), url.as_bytes());
+    assert_stops_with(
+        system(),
+        "dial",
+        Some(url.len() as i32),
+        url.as_bytes(),
+        true,
+    );
+}
+
+/// Without epoch checks, a guest whose reads never wait (`/dev/zero`) still stops at its next
+/// read: a call that may block checks the stop before it starts.
+#[test]
+fn a_guest_looping_on_ready_reads_without_epoch_checks_is_stopped() {
+    let mut system = system();
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let fd = system.add_fd(OwnedFd::from(zero)).unwrap();
+    assert_stops_with(system, "read_loop", Some(fd.0 as i32), b"", false);
 }
