@@ -76,7 +76,8 @@ fn glue_registers_every_witx_function_with_its_signature() {
 }
 
 /// One method per witx function, plus the glue's `sizes_for_<function>` for the two that fill a
-/// string table and `refused` for the calls it answers itself.
+/// string table, `refused` for the calls it answers itself and `stop_requested`, which it asks
+/// after a failed call.
 #[test]
 fn the_trait_has_one_method_per_witx_function() {
     let source = include_str!("../src/generated/preview1/system.rs");
@@ -84,10 +85,11 @@ fn the_trait_has_one_method_per_witx_function() {
         .lines()
         .filter_map(|l| l.strip_prefix("    fn "))
         .map(|l| l.split('(').next().unwrap_or(""))
-        .filter(|m| !m.starts_with("sizes_for_") && *m != "refused")
+        .filter(|m| !m.starts_with("sizes_for_") && *m != "refused" && *m != "stop_requested")
         .collect();
     assert!(source.contains("fn refused(&mut self, call: &crate::glue::Refused<'_>)"));
     assert!(source.contains("fn sizes_for_args_get(&mut self)"));
+    assert!(source.contains("fn stop_requested(&self) -> bool"));
     assert!(source.contains("fn sizes_for_environ_get(&mut self)"));
     let expected: Vec<String> = witx_signatures().into_keys().collect();
     let mut sorted = methods.clone();
