@@ -12,6 +12,8 @@ mod codegen;
 mod guests;
 mod setup;
 mod test;
+#[cfg(test)]
+mod unit_graph;
 
 use anyhow::{Result, bail};
 use std::path::PathBuf;

@@ -343,10 +343,25 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         }
     }
 
-    /// Every package `cargo test -p wasirun` builds, with its features, is one the workspace
-    /// build made already, so cargo's own rerun hint for wasirun's tests rebuilds nothing.
+    /// `cargo test -p PACKAGE` after `cargo test --workspace` builds no dependency again, unit
+    /// for unit (package, profile, features and dependencies, as cargo decides): the packages'
+    /// dev-dependencies declare the rest of the workspace for this (unix/Cargo.toml says why).
     #[test]
-    fn cargo_test_p_wasirun_reuses_the_workspace_build() {
+    fn cargo_test_p_builds_no_dependency_the_workspace_build_has_not() {
+        for package in ["wasirun", "wasirun-wasi", "wasirun-unix"] {
+            let extra = crate::unit_graph::extra_dependencies(&["-p", package], &["--workspace"]);
+            assert!(
+                extra.is_empty(),
+                "cargo test -p {package} builds again: {extra:?}"
+            );
+        }
+    }
+
+    /// Every package `cargo test -p PACKAGE` builds, with its features, is one the workspace
+    /// build has, as `cargo tree` sees it (the test above checks the rest: profiles, and units
+    /// cargo shares between proc macros and normal code).
+    #[test]
+    fn cargo_test_p_has_the_workspace_features() {
         let packages = |selection: &[&str]| -> std::collections::BTreeSet<String> {
             cargo_tree(selection)
                 .lines()
@@ -355,8 +370,13 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
                 .collect()
         };
         let workspace = packages(&["--workspace"]);
-        let wasirun = packages(&["-p", "wasirun"]);
-        let extra: Vec<&String> = wasirun.difference(&workspace).collect();
-        assert!(extra.is_empty(), "built with other features: {extra:?}");
+        for package in ["wasirun", "wasirun-wasi", "wasirun-unix"] {
+            let selected = packages(&["-p", package]);
+            let extra: Vec<&String> = selected.difference(&workspace).collect();
+            assert!(
+                extra.is_empty(),
+                "{package} built with other features: {extra:?}"
+            );
+        }
     }
 }
