@@ -109,3 +109,52 @@ fn socket_calls_on_files_are_enotsock() {
     assert_eq!(g.sock_shutdown(f, SHUT_WR), Err(Errno::Notsock));
     assert_eq!(g.sock_accept(f, 0), Err(Errno::Notsock));
 }
+
+/// `RECV_WAITALL` on a blocking stream waits for the rest when the data comes in pieces.
+#[test]
+fn recv_waitall_waits_for_every_byte() {
+    const RECV_WAITALL: u16 = 2;
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    let (ours, mut peer) = UnixStream::pair().unwrap();
+    let fd = g.add_fd(ours);
+    peer.write_all(b"hel").unwrap();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        peer.write_all(b"lo").unwrap();
+        peer
+    });
+    assert_eq!(
+        g.sock_recv(fd, 5, RECV_WAITALL).unwrap(),
+        (b"hello".to_vec(), 0)
+    );
+    drop(writer.join().unwrap());
+}
+
+/// A blocking `fd_write` bigger than a pipe's buffer writes all of it, as `write(2)` does,
+/// though each try goes without waiting (so that a stop can wake the wait between).
+#[test]
+fn a_blocking_write_to_a_pipe_writes_all_of_it() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    let (mut read, write) = std::io::pipe().unwrap();
+    let fd = g.add_fd(write);
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+            match read.read(&mut buf).unwrap() {
+                0 => return all,
+                n => all.extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+    let (a, b) = (vec![b'a'; 100_000], vec![b'b'; 50_000]);
+    assert_eq!(g.fd_write(fd, &[&a, &b]).unwrap(), 150_000);
+    drop(g);
+    let all = reader.join().unwrap();
+    assert_eq!(all.len(), 150_000);
+    assert!(all[..100_000].iter().all(|&c| c == b'a'));
+    assert!(all[100_000..].iter().all(|&c| c == b'b'));
+}
