@@ -293,3 +293,35 @@ fn sigterm_stops_a_guest_running_wasm_with_and_without_epoch_checks() {
     );
     assert_signal_stops(&[], &spin, rustix::process::Signal::TERM, 15);
 }
+
+/// A listener whose accept queue is full (Linux then drops further SYNs, so a connect to it
+/// hangs), its port, and the connections that fill it.
+fn full_listener() -> (rustix::fd::OwnedFd, u16, Vec<std::net::TcpStream>) {
+    use rustix::net::{AddressFamily, SocketType};
+    let fd = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    rustix::net::bind(&fd, &any).unwrap();
+    rustix::net::listen(&fd, 0).unwrap();
+    let addr: std::net::SocketAddr = rustix::net::getsockname(&fd).unwrap().try_into().unwrap();
+    let mut queued = Vec::new();
+    while let Ok(s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+        queued.push(s);
+        assert!(queued.len() < 64, "the accept queue never filled");
+    }
+    (fd, addr.port(), queued)
+}
+
+#[test]
+fn a_connect_that_hangs_is_stopped_by_timeout_and_by_sigterm() {
+    let (_listener, port, _queued) = full_listener();
+    let wat = std::fs::read_to_string(data("connect.wat.in"))
+        .unwrap()
+        .replace("PORT", &port.to_string());
+    let module = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("connect-{port}.wat"));
+    std::fs::write(&module, wat).unwrap();
+    let module = module.to_str().unwrap();
+    let rule = format!("127.0.0.1:{port}");
+    let args = ["--allow-connect", rule.as_str()];
+    assert_times_out_and_restores_stdout(&args, module);
+    assert_signal_stops(&args, module, rustix::process::Signal::TERM, 15);
+}
