@@ -1,6 +1,8 @@
 //! The guest's limits, end to end: `--max-memory`, `--max-table-elements`, the instance, table
 //! and memory counts, `--memory64`, `--trap-on-grow-failure`, `--timeout` and `--fuel`, each hit
-//! by a WAT guest of `tests/data/limits/`, with its exit status and one-line message.
+//! by a WAT guest of `tests/data/limits/`, with its exit status and one-line message; and
+//! `--timeout` and SIGINT, SIGTERM, SIGHUP stopping a guest in each kind of wait (a read,
+//! `poll_oneoff`, `sock_accept`, a connect) or running wasm, the parent's stdio flags put back.
 
 use rustix::fs::OFlags;
 use std::path::Path;
