@@ -23,7 +23,7 @@
 //! |---|---|---|
 //! | iovecs in one call (`fd_read`, `fd_write`, `sock_recv`, ...) | 1,024 (`IOV_MAX`), built on the stack | `EINVAL` |
 //! | records copied for one call (`poll_oneoff` subscriptions, and as many events) | 131,072, on the stack up to 64, else allocated fallibly | `EINVAL`; `ENOMEM` if the host has not the memory |
-//! | records of a result list (WasmEdge `sock_getaddrinfo`) | its `max_res`, at most 1,024; walked twice, nothing kept per record | fewer results; a list that loops is `EFAULT` |
+//! | records of a result list (WasmEdge `sock_getaddrinfo`) | its `max_res`, at most 1,024; walked twice, nothing kept per record (a list that loops, around the loop) | fewer results |
 //! | slices borrowed by one call | 8, checked when the glue is generated | (no function has more) |
 //!
 //! The Unix system (crate `wasirun-unix`) bounds what reaches the host through these slices:

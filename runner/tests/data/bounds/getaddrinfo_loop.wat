@@ -1,6 +1,6 @@
-;; WasmEdge sock_getaddrinfo whose result list points back to itself, with the largest maximum:
-;; walking it by remembering every record would take host memory up to the size of guest
-;; memory. Exits with the errno.
+;; WasmEdge sock_getaddrinfo of localhost whose result list points back to itself, with the
+;; largest maximum: walking it by remembering every record would take host memory up to the
+;; size of guest memory. Exits with the errno.
 (module
   (import "wasi_snapshot_preview1" "sock_getaddrinfo"
     (func $getaddrinfo (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
