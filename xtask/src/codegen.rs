@@ -160,3 +160,15 @@ pub fn run(check: bool) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Freshness as an ordinary test, as rust-analyzer does it: plain `cargo test` fails on a
+    /// stale generated file (with the diff) even where `cargo xtask codegen --check` is not run.
+    #[test]
+    fn generated_files_are_up_to_date() {
+        if let Err(e) = super::run(true) {
+            panic!("{e:#}");
+        }
+    }
+}
