@@ -216,6 +216,16 @@ impl Builder {
         Ok(self)
     }
 
+    /// Preopens a socket the embedder made (a `std::net::TcpListener`, a connected
+    /// `TcpStream`, a UDP or Unix socket, as any `OwnedFd`): the guest sees it as the next
+    /// preopened socket, after the directories, in the order of these calls and
+    /// [`preopen_socket`](Self::preopen_socket)'s. It is handed over as it is, blocking or
+    /// not as the embedder made it.
+    pub fn preopen_socket_fd(&mut self, socket: impl Into<OwnedFd>) -> &mut Self {
+        self.sockets.push(socket.into());
+        self
+    }
+
     /// Where the guest may connect and what it may bind, when it makes sockets itself
     /// (`path_open` socket URLs, the WasmEdge functions). By default: nowhere, nothing.
     pub fn policy(&mut self, policy: Policy) -> &mut Self {

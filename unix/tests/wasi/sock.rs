@@ -158,3 +158,20 @@ fn a_blocking_write_to_a_pipe_writes_all_of_it() {
     assert!(all[..100_000].iter().all(|&c| c == b'a'));
     assert!(all[100_000..].iter().all(|&c| c == b'b'));
 }
+
+#[test]
+fn a_socket_the_embedder_made_is_preopened_after_the_directories() {
+    let dir = TempDir::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut g = crate::guest::setup_with(&dir, |b| {
+        b.preopen_socket_fd(listener);
+    });
+    // fd 3 is the directory, fd 4 the listener.
+    let lfd = ROOT + 1;
+    assert_eq!(g.fd_fdstat_get(lfd).unwrap().0, FILETYPE_SOCKET_STREAM);
+    let mut peer = TcpStream::connect(addr).unwrap();
+    let conn = g.sock_accept(lfd, 0).unwrap();
+    peer.write_all(b"hi").unwrap();
+    assert_eq!(g.sock_recv(conn, 2, 0).unwrap().0, b"hi");
+}
