@@ -32,6 +32,7 @@ const WAT: &str = r#"
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "sched_yield" (func $sched_yield (result i32)))
+  (import "wasi_snapshot_preview1" "fd_readdir" (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_filestat_get" (func $path_filestat_get (param i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 16) "bench.txt")
@@ -39,9 +40,19 @@ const WAT: &str = r#"
   (data (i32.const 32) "\00\04\00\00\40\00\00\00")
   ;; one subscription at 2048: a relative clock of 0 ns on the monotonic clock (id 1 at +16)
   (data (i32.const 2064) "\01")
+  ;; 64 subscriptions at 4096 (48 bytes each): FD_READ (tag 1 at +8) on the file (fd at +16),
+  ;; filled by setup; their events at 8192.
   (func (export "setup") (result i32)
-    (call $path_open (i32.const 3) (i32.const 1) (i32.const 16) (i32.const 9) (i32.const 1)
-      (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 0)))
+    (local $i i32)
+    (local $errno i32)
+    (local.set $errno
+      (call $path_open (i32.const 3) (i32.const 1) (i32.const 16) (i32.const 9) (i32.const 1)
+        (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 0)))
+    (loop $l
+      (i32.store8 (i32.add (i32.const 4104) (i32.mul (local.get $i) (i32.const 48))) (i32.const 1))
+      (i32.store (i32.add (i32.const 4112) (i32.mul (local.get $i) (i32.const 48))) (call $fd))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 64))))
+    (local.get $errno))
   (func $fd (result i32) (i32.load (i32.const 0)))
   (func (export "fd_pread") (param $n i32)
     (loop $l
@@ -75,6 +86,19 @@ const WAT: &str = r#"
     (loop $l
       (drop (call $random_get (i32.const 1024) (i32.const 16)))
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  (func (export "poll_oneoff_1_fd") (param $n i32)
+    (loop $l
+      (drop (call $poll_oneoff (i32.const 4096) (i32.const 8192) (i32.const 1) (i32.const 60)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  (func (export "poll_oneoff_64_fds") (param $n i32)
+    (loop $l
+      (drop (call $poll_oneoff (i32.const 4096) (i32.const 8192) (i32.const 64) (i32.const 60)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  ;; The preopen's entries from the start (., .., bench.txt) into 4 KiB at 12288.
+  (func (export "fd_readdir") (param $n i32)
+    (loop $l
+      (drop (call $fd_readdir (i32.const 3) (i32.const 12288) (i32.const 4096) (i64.const 0) (i32.const 60)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
   (func (export "sched_yield") (param $n i32)
     (loop $l
       (drop (call $sched_yield))
@@ -99,6 +123,10 @@ const LOOPS: &[(&str, i32)] = &[
     ("fd_filestat_get", 200_000),
     ("fd_fdstat_get", 1_000_000),
     ("poll_oneoff_zero_clock", 200_000),
+    // On the open file, always ready: the cost per subscription.
+    ("poll_oneoff_1_fd", 200_000),
+    ("poll_oneoff_64_fds", 20_000),
+    ("fd_readdir", 100_000),
     ("clock_time_get", 1_000_000),
     ("random_get", 200_000),
     // A real sched_yield(2) here, an empty call in wasmtime-wasi: what the faithful choice
@@ -108,7 +136,6 @@ const LOOPS: &[(&str, i32)] = &[
     ("path_open_close", 50_000),
 ];
 
-/// Nanoseconds per call of each loop, median of RUNS.
 /// Nanoseconds per call of each loop, in an instance of `module` whose memory `bind` hands to
 /// the store's data (as `wasirun` binds its one instance's memory).
 fn measure<T: 'static>(
