@@ -3,15 +3,19 @@
 //! `_to` forms), `sock_accept`, and connects.
 //!
 //! The guest sees what it asked for: a blocking descriptor blocks, a non-blocking one says
-//! `EAGAIN`. The host first makes each call without waiting (`RWF_NOWAIT` for reads and writes,
-//! `MSG_DONTWAIT` for sockets), so a call that need not wait stays the one system call it was.
-//! Only when that would block does the host ask whether the guest's descriptor is non-blocking
-//! (the flags the table keeps, else `F_GETFL`: the host may share the description), and if it
-//! is not, wait in [`Stop::wait`] for the descriptor or the stop, and try again. A blocking
-//! write cut short (a pipe or socket buffer filled up) goes on until all of it is written, as a
-//! blocking `write(2)` does. Descriptors that refuse `RWF_NOWAIT` (terminals) are polled before
-//! the call instead. Regular files, directories and block devices never block: their calls are
-//! made as they are.
+//! `EAGAIN`. The host first makes each call without waiting (`RWF_NOWAIT` for reads and writes
+//! on Linux, in `nowait.rs`; `MSG_DONTWAIT` for sockets), so a call that need not wait stays
+//! the one system call it was. Only when that would block does the host ask whether the guest's
+//! descriptor is non-blocking (the flags the table keeps, else `F_GETFL`: the host may share
+//! the description), and if it is not, wait in [`Stop::wait`] for the descriptor or the stop,
+//! and try again. A blocking write cut short (a pipe or socket buffer filled up) goes on until
+//! all of it is written, as a blocking `write(2)` does. Regular files, directories and block
+//! devices never block: their calls are made as they are.
+//!
+//! The portable path, for `fd_read` and `fd_write` where there is no `RWF_NOWAIT` (macOS,
+//! FreeBSD) and on descriptors that refuse it (terminals), polls before the call instead: a
+//! read then takes what is there, but a blocking write bigger than the room the poll saw (or a
+//! read another process raced to) may wait in the kernel, where a stop does not reach it.
 //!
 //! Each of these calls, like `poll_oneoff`, first checks whether the guest was told to stop
 //! (`EINTR` then, which the glue turns into a trap): a guest looping on descriptors that are
@@ -26,16 +30,15 @@ use crate::table::Entry;
 use rustix::event::PollFlags;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::OFlags;
-use rustix::io::{Errno as E, ReadWriteFlags};
+use rustix::io::Errno as E;
 use rustix::net::{
     RecvAncillaryBuffer, RecvFlags, ReturnFlags, SendAncillaryBuffer, SendFlags, SocketAddrAny,
-    SocketFlags,
 };
 use std::io::{IoSlice, IoSliceMut};
 use wasirun_wasi::{Errno, Fdflags, Filetype};
 
-/// `preadv2`'s and `pwritev2`'s offset for "the current position", as `read(2)` uses it.
-const CURRENT: u64 = u64::MAX;
+#[cfg(target_os = "linux")]
+mod nowait;
 
 /// Whether calls on a descriptor of this type can wait at all (`poll(2)`: files are always
 /// ready).
@@ -95,16 +98,22 @@ pub(crate) fn read(
         return Ok(rustix::io::readv(&entry.fd, iovs)?);
     }
     check(stop)?;
+    #[cfg(target_os = "linux")]
     loop {
-        match rustix::io::preadv2(&entry.fd, iovs, CURRENT, ReadWriteFlags::NOWAIT) {
+        match nowait::read(entry.fd.as_fd(), iovs) {
             Err(E::AGAIN) => block(stop, entry, PollFlags::IN)?,
-            Err(E::OPNOTSUPP | E::NOSYS) => {
-                wait_first(stop, entry, PollFlags::IN)?;
-                return Ok(rustix::io::readv(&entry.fd, iovs)?);
-            }
+            done if nowait::refused(&done) => break,
             done => return Ok(done?),
         }
     }
+    polled_read(stop, entry, iovs)
+}
+
+/// The portable `fd_read`: a poll for the descriptor (or the stop) unless it is non-blocking,
+/// then `readv(2)`.
+fn polled_read(stop: &Stop, entry: &Entry, iovs: &mut [IoSliceMut<'_>]) -> Result<usize, Errno> {
+    wait_first(stop, entry, PollFlags::IN)?;
+    Ok(rustix::io::readv(&entry.fd, iovs)?)
 }
 
 /// `fd_write`: `writev(2)`, as the guest's descriptor would block.
@@ -114,16 +123,22 @@ pub(crate) fn write(stop: &Stop, entry: &Entry, iovs: &[IoSlice<'_>]) -> Result<
         return Ok(rustix::io::writev(&entry.fd, iovs)?);
     }
     check(stop)?;
-    let once = |iovs: &[IoSlice<'_>]| {
-        rustix::io::pwritev2(&entry.fd, iovs, CURRENT, ReadWriteFlags::NOWAIT)
-    };
-    match once(iovs) {
-        Err(E::OPNOTSUPP | E::NOSYS) => {
-            wait_first(stop, entry, PollFlags::OUT)?;
-            Ok(rustix::io::writev(&entry.fd, iovs)?)
+    #[cfg(target_os = "linux")]
+    {
+        let once = |iovs: &[IoSlice<'_>]| nowait::write(entry.fd.as_fd(), iovs);
+        let first = once(iovs);
+        if !nowait::refused(&first) {
+            return finish_write(stop, entry, iovs, first, once);
         }
-        first => finish_write(stop, entry, iovs, first, once),
     }
+    polled_write(stop, entry, iovs)
+}
+
+/// The portable `fd_write`: a poll for room (or the stop) unless the descriptor is
+/// non-blocking, then `writev(2)`.
+fn polled_write(stop: &Stop, entry: &Entry, iovs: &[IoSlice<'_>]) -> Result<usize, Errno> {
+    wait_first(stop, entry, PollFlags::OUT)?;
+    Ok(rustix::io::writev(&entry.fd, iovs)?)
 }
 
 /// `sock_recv` and WasmEdge's `sock_recv_from`: `recvmsg(2)` with `flags`, as the guest's
@@ -162,8 +177,8 @@ pub(crate) fn recv(
     }
 }
 
-/// `sock_send`, and WasmEdge's `sock_send_to` with `to`: `sendmsg(2)` with `MSG_NOSIGNAL`, as
-/// the guest's socket would block.
+/// `sock_send`, and WasmEdge's `sock_send_to` with `to`: `sendmsg(2)` with `MSG_NOSIGNAL`
+/// (`net/make.rs`), as the guest's socket would block.
 pub(crate) fn send(
     stop: &Stop,
     entry: &Entry,
@@ -172,7 +187,7 @@ pub(crate) fn send(
 ) -> Result<usize, Errno> {
     let once = |iovs: &[IoSlice<'_>]| {
         let mut control = SendAncillaryBuffer::default();
-        let flags = SendFlags::NOSIGNAL | SendFlags::DONTWAIT;
+        let flags = crate::net::make::SEND | SendFlags::DONTWAIT;
         match to {
             Some(to) => rustix::net::sendmsg_addr(&entry.fd, to, iovs, &mut control, flags),
             None => rustix::net::sendmsg(&entry.fd, iovs, &mut control, flags),
@@ -227,11 +242,12 @@ fn finish_write(
     Ok(done)
 }
 
-/// `sock_accept`: `accept4(2)` with `flags`, as the guest's listener would block.
-pub(crate) fn accept(stop: &Stop, entry: &Entry, flags: SocketFlags) -> Result<OwnedFd, Errno> {
+/// `sock_accept`: `accept4(2)`, close-on-exec and non-blocking when `nonblock` says so, as the
+/// guest's listener would block.
+pub(crate) fn accept(stop: &Stop, entry: &Entry, nonblock: bool) -> Result<OwnedFd, Errno> {
     check(stop)?;
     wait_first(stop, entry, PollFlags::IN)?;
-    Ok(rustix::net::accept_with(&entry.fd, flags)?)
+    Ok(crate::net::make::accept(entry.fd.as_fd(), nonblock)?)
 }
 
 /// A connect, as the socket `fd` would block (`nonblocking`): a blocking one is made
@@ -260,4 +276,57 @@ pub(crate) fn connect(
     })();
     rustix::io::ioctl_fionbio(fd, false)?;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustix::fd::OwnedFd;
+    use wasirun_wasi::Rights;
+
+    fn entry(fd: OwnedFd, nonblocking: bool) -> Entry {
+        let flags = match nonblocking {
+            true => Fdflags::NONBLOCK,
+            false => Fdflags::empty(),
+        };
+        Entry {
+            fd,
+            filetype: Filetype::Unknown,
+            rights: Rights::FD_READ | Rights::FD_WRITE,
+            inheriting: Rights::empty(),
+            dropped: Rights::empty(),
+            dropped_inheriting: Rights::empty(),
+            readonly: false,
+            stdio: false,
+            flags: Some(flags),
+            sync: Fdflags::empty(),
+            preopen: None,
+            stream: None,
+        }
+    }
+
+    /// The path macOS and FreeBSD take for every read and write on a pipe, and Linux for
+    /// terminals: data is read without waiting, an empty non-blocking pipe is `EAGAIN`, an
+    /// empty blocking one waits until the stop.
+    #[test]
+    fn polled_reads_and_writes() {
+        let stop = Stop::new().unwrap();
+        let (read_end, write_end) = rustix::pipe::pipe().unwrap();
+        let (reader, writer) = (entry(read_end, false), entry(write_end, false));
+        let n = polled_write(&stop, &writer, &[IoSlice::new(b"abc")]).unwrap();
+        assert_eq!(n, 3);
+        let mut buf = [0u8; 8];
+        let n = polled_read(&stop, &reader, &mut [IoSliceMut::new(&mut buf)]).unwrap();
+        assert_eq!(&buf[..n], b"abc");
+
+        let (read_end, _write_end) = rustix::pipe::pipe().unwrap();
+        rustix::io::ioctl_fionbio(&read_end, true).unwrap();
+        let empty = entry(read_end, true);
+        let got = polled_read(&stop, &empty, &mut [IoSliceMut::new(&mut buf)]);
+        assert_eq!(got, Err(Errno::Again));
+
+        crate::stop::StopHandle::new(std::sync::Arc::clone(&stop)).stop();
+        let got = polled_read(&stop, &reader, &mut [IoSliceMut::new(&mut buf)]);
+        assert_eq!(got, Err(Errno::Intr));
+    }
 }

@@ -3,6 +3,9 @@
 //! Every Linux errno maps to a WASI errno. Those WASI names have map one to one; the
 //! Linux-only ones map to the nearest WASI meaning (the STREAMS and library errors to `EIO` or
 //! `ENOEXEC`, `EHOSTDOWN` to `EHOSTUNREACH`, ...), and anything unknown to `EIO`, never a panic.
+//!
+//! The names every Unix has are matched first; those only some have (and that rustix defines
+//! only there) in [`platform`]. The numbers differ between Unixes, never the names matched.
 
 use crate::preview1::types::Errno;
 use rustix::io::Errno as E;
@@ -17,7 +20,7 @@ impl From<E> for Errno {
             E::AFNOSUPPORT | E::PFNOSUPPORT => Errno::Afnosupport,
             E::AGAIN => Errno::Again,
             E::ALREADY => Errno::Already,
-            E::BADF | E::BADFD => Errno::Badf,
+            E::BADF => Errno::Badf,
             E::BADMSG => Errno::Badmsg,
             E::BUSY => Errno::Busy,
             E::CANCELED => Errno::Canceled,
@@ -36,44 +39,42 @@ impl From<E> for Errno {
             E::IDRM => Errno::Idrm,
             E::ILSEQ => Errno::Ilseq,
             E::INPROGRESS => Errno::Inprogress,
-            E::INTR | E::RESTART => Errno::Intr,
+            E::INTR => Errno::Intr,
             E::INVAL => Errno::Inval,
-            E::IO | E::REMOTEIO | E::COMM | E::HWPOISON | E::UCLEAN => Errno::Io,
+            E::IO => Errno::Io,
             E::ISCONN => Errno::Isconn,
-            E::ISDIR | E::ISNAM => Errno::Isdir,
+            E::ISDIR => Errno::Isdir,
             E::LOOP => Errno::Loop,
             E::MFILE => Errno::Mfile,
             E::MLINK => Errno::Mlink,
             E::MSGSIZE => Errno::Msgsize,
             E::MULTIHOP => Errno::Multihop,
             E::NAMETOOLONG => Errno::Nametoolong,
-            E::NETDOWN | E::RFKILL => Errno::Netdown,
+            E::NETDOWN => Errno::Netdown,
             E::NETRESET => Errno::Netreset,
-            E::NETUNREACH | E::NONET => Errno::Netunreach,
+            E::NETUNREACH => Errno::Netunreach,
             E::NFILE => Errno::Nfile,
             E::NOBUFS => Errno::Nobufs,
-            E::NODEV | E::NOMEDIUM | E::MEDIUMTYPE | E::NOTBLK => Errno::Nodev,
+            E::NODEV | E::NOTBLK => Errno::Nodev,
             E::NOENT => Errno::Noent,
-            E::NOEXEC | E::LIBACC | E::LIBBAD | E::LIBSCN | E::LIBMAX | E::LIBEXEC => Errno::Noexec,
+            E::NOEXEC => Errno::Noexec,
             E::NOLCK => Errno::Nolck,
             E::NOLINK => Errno::Nolink,
             E::NOMEM => Errno::Nomem,
-            E::NOMSG | E::NODATA => Errno::Nomsg,
+            E::NOMSG => Errno::Nomsg,
             E::NOPROTOOPT => Errno::Noprotoopt,
             E::NOSPC => Errno::Nospc,
-            E::NOSYS | E::NOPKG => Errno::Nosys,
+            E::NOSYS => Errno::Nosys,
             E::NOTCONN => Errno::Notconn,
             E::NOTDIR => Errno::Notdir,
             E::NOTEMPTY => Errno::Notempty,
-            E::NOTRECOVERABLE => Errno::Notrecoverable,
             E::NOTSOCK => Errno::Notsock,
             E::NOTSUP => Errno::Notsup,
             E::NOTTY => Errno::Notty,
             E::NXIO => Errno::Nxio,
             E::OVERFLOW => Errno::Overflow,
-            E::OWNERDEAD => Errno::Ownerdead,
-            E::PERM | E::KEYEXPIRED | E::KEYREJECTED | E::KEYREVOKED | E::NOKEY => Errno::Perm,
-            E::PIPE | E::SHUTDOWN | E::STRPIPE => Errno::Pipe,
+            E::PERM => Errno::Perm,
+            E::PIPE | E::SHUTDOWN => Errno::Pipe,
             E::PROTO => Errno::Proto,
             E::PROTONOSUPPORT | E::SOCKTNOSUPPORT => Errno::Protonosupport,
             E::PROTOTYPE => Errno::Prototype,
@@ -82,11 +83,58 @@ impl From<E> for Errno {
             E::SPIPE => Errno::Spipe,
             E::SRCH => Errno::Srch,
             E::STALE => Errno::Stale,
-            E::TIMEDOUT | E::TIME => Errno::Timedout,
+            E::TIMEDOUT => Errno::Timedout,
             E::TXTBSY => Errno::Txtbsy,
             E::XDEV => Errno::Xdev,
-            _ => Errno::Io,
+            _ => platform(e),
         }
+    }
+}
+
+/// The errnos of one Unix that the others lack, or that are a distinct number only there.
+#[cfg(target_os = "linux")]
+fn platform(e: E) -> Errno {
+    match e {
+        E::BADFD => Errno::Badf,
+        E::RESTART => Errno::Intr,
+        E::REMOTEIO | E::COMM | E::HWPOISON | E::UCLEAN => Errno::Io,
+        E::ISNAM => Errno::Isdir,
+        E::RFKILL => Errno::Netdown,
+        E::NONET => Errno::Netunreach,
+        E::NOMEDIUM | E::MEDIUMTYPE => Errno::Nodev,
+        E::LIBACC | E::LIBBAD | E::LIBSCN | E::LIBMAX | E::LIBEXEC => Errno::Noexec,
+        E::NODATA => Errno::Nomsg,
+        E::NOPKG => Errno::Nosys,
+        E::NOTRECOVERABLE => Errno::Notrecoverable,
+        E::OWNERDEAD => Errno::Ownerdead,
+        E::KEYEXPIRED | E::KEYREJECTED | E::KEYREVOKED | E::NOKEY => Errno::Perm,
+        E::STRPIPE => Errno::Pipe,
+        E::TIME => Errno::Timedout,
+        _ => Errno::Io,
+    }
+}
+
+/// The errnos of one Unix that the others lack, or that are a distinct number only there:
+/// on macOS `EOPNOTSUPP` (102, sockets) is not `ENOTSUP` (45, files) as it is elsewhere.
+#[cfg(target_vendor = "apple")]
+fn platform(e: E) -> Errno {
+    match e {
+        E::OPNOTSUPP => Errno::Notsup,
+        E::NOTRECOVERABLE => Errno::Notrecoverable,
+        E::OWNERDEAD => Errno::Ownerdead,
+        E::NODATA => Errno::Nomsg,
+        E::TIME => Errno::Timedout,
+        _ => Errno::Io,
+    }
+}
+
+/// The errnos of one Unix that the others lack, or that are a distinct number only there:
+/// FreeBSD's Capsicum refusals (`ENOTCAPABLE`, `ECAPMODE`) are WASI's `ENOTCAPABLE`.
+#[cfg(target_os = "freebsd")]
+fn platform(e: E) -> Errno {
+    match e {
+        E::NOTCAPABLE | E::CAPMODE => Errno::Notcapable,
+        _ => Errno::Io,
     }
 }
 

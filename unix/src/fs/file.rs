@@ -5,10 +5,9 @@
 //! [`wait`](crate::wait), so that a stop wakes them; with data ready they are still one call.
 
 use crate::system::UnixSystem;
-use rustix::fs::{Advice as HostAdvice, FallocateFlags, SeekFrom};
-use rustix::io::Errno as E;
+use rustix::fd::AsFd;
+use rustix::fs::SeekFrom;
 use std::io::{IoSlice, IoSliceMut};
-use std::num::NonZeroU64;
 use wasirun_wasi::{Advice, Errno, Fd, Filedelta, Filesize, Rights, Size, Whence};
 
 /// A byte count for the guest. Linux moves at most 2 GiB per call (`MAX_RW_COUNT`), so this
@@ -98,13 +97,13 @@ pub(crate) fn sync(sys: &mut UnixSystem, fd: Fd) -> Result<(), Errno> {
     Ok(rustix::fs::fsync(&entry.fd)?)
 }
 
-/// `fd_datasync`: `fdatasync(2)`.
+/// `fd_datasync`: `fdatasync(2)`, or what the system has instead (`hints.rs`).
 pub(crate) fn datasync(sys: &mut UnixSystem, fd: Fd) -> Result<(), Errno> {
     let entry = sys.table.get(fd, Rights::FD_DATASYNC)?;
-    Ok(rustix::fs::fdatasync(&entry.fd)?)
+    super::hints::datasync(entry.fd.as_fd())
 }
 
-/// `fd_advise`: `posix_fadvise(2)`; a length of 0 means "to the end of the file", as there.
+/// `fd_advise`: `posix_fadvise(2)`, or what the system has instead (`hints.rs`).
 pub(crate) fn advise(
     sys: &mut UnixSystem,
     fd: Fd,
@@ -113,25 +112,10 @@ pub(crate) fn advise(
     advice: Advice,
 ) -> Result<(), Errno> {
     let entry = sys.table.get(fd, Rights::FD_ADVISE)?;
-    let advice = match advice {
-        Advice::Normal => HostAdvice::Normal,
-        Advice::Sequential => HostAdvice::Sequential,
-        Advice::Random => HostAdvice::Random,
-        Advice::Willneed => HostAdvice::WillNeed,
-        Advice::Dontneed => HostAdvice::DontNeed,
-        Advice::Noreuse => HostAdvice::NoReuse,
-    };
-    Ok(rustix::fs::fadvise(
-        &entry.fd,
-        offset,
-        NonZeroU64::new(len),
-        advice,
-    )?)
+    super::hints::advise(entry.fd.as_fd(), offset, len, advice)
 }
 
-/// `fd_allocate`: `posix_fallocate(3)`: afterwards the file is at least `offset + len` long.
-/// On file systems without `fallocate(2)` (`EOPNOTSUPP`), glibc writes zeros to reserve the
-/// blocks; we extend the size with `ftruncate`, which gives the same file without reserving.
+/// `fd_allocate`: `posix_fallocate(3)`, as each Unix has it (see `allocate.rs`).
 pub(crate) fn allocate(
     sys: &mut UnixSystem,
     fd: Fd,
@@ -139,20 +123,7 @@ pub(crate) fn allocate(
     len: Filesize,
 ) -> Result<(), Errno> {
     let entry = sys.table.get(fd, Rights::FD_ALLOCATE)?;
-    match rustix::fs::fallocate(&entry.fd, FallocateFlags::empty(), offset, len) {
-        Err(E::OPNOTSUPP) => {
-            let end = offset.checked_add(len).ok_or(Errno::Fbig)?;
-            if len == 0 {
-                return Err(Errno::Inval);
-            }
-            let stat = rustix::fs::fstat(&entry.fd)?;
-            if end > u64::try_from(stat.st_size).unwrap_or(0) {
-                rustix::fs::ftruncate(&entry.fd, end)?;
-            }
-            Ok(())
-        }
-        other => Ok(other?),
-    }
+    super::allocate::allocate(entry.fd.as_fd(), offset, len)
 }
 
 /// `fd_filestat_set_size`: `ftruncate(2)`, new bytes read as zeros.

@@ -75,11 +75,19 @@ impl Request {
         flags.set(OFlags::NONBLOCK, f.contains(Fdflags::NONBLOCK));
         // rustix, like Linux, spells all three O_SYNC: the strongest, which satisfies each.
         flags.set(OFlags::DSYNC, f.contains(Fdflags::DSYNC));
-        flags.set(OFlags::RSYNC, f.contains(Fdflags::RSYNC));
+        flags.set(RSYNC, f.contains(Fdflags::RSYNC));
         flags.set(OFlags::SYNC, f.contains(Fdflags::SYNC));
         flags
     }
 }
+
+/// `O_RSYNC` where the system has it.
+#[cfg(target_os = "linux")]
+const RSYNC: OFlags = OFlags::RSYNC;
+/// `O_SYNC` for `RSYNC`: FreeBSD and macOS have no `O_RSYNC` (`open(2)`); `O_SYNC` is what
+/// Linux gives for it too.
+#[cfg(not(target_os = "linux"))]
+const RSYNC: OFlags = OFlags::SYNC;
 
 /// `path_open`.
 ///

@@ -148,13 +148,22 @@ unsafe fn socket_addr(ai: &libc::addrinfo) -> Option<SocketAddr> {
     }
 }
 
-/// glibc's code for "the host has no address of the family asked for" (`<netdb.h>`, under
-/// `__USE_GNU`), which the libc crate leaves out.
-const EAI_ADDRFAMILY: i32 = -9;
+/// The codes for "no address for that name" besides `EAI_NONAME`, which each C library numbers
+/// its own way: glibc's `EAI_NODATA` (-5) and `EAI_ADDRFAMILY` (-9, under `__USE_GNU`, which
+/// the libc crate leaves out; musl has the same numbers); macOS's `EAI_ADDRFAMILY` (1) and
+/// `EAI_NODATA` (7). FreeBSD's `<netdb.h>` retired both (RFC 3493): its resolver says
+/// `EAI_NONAME` for them.
+#[cfg(target_os = "linux")]
+const NO_ADDRESS: [i32; 2] = [libc::EAI_NODATA, -9];
+#[cfg(target_vendor = "apple")]
+const NO_ADDRESS: [i32; 2] = [1, libc::EAI_NODATA];
+#[cfg(target_os = "freebsd")]
+const NO_ADDRESS: [i32; 0] = [];
 
 fn resolver_errno(rc: i32) -> Errno {
     match rc {
-        libc::EAI_NONAME | libc::EAI_NODATA | EAI_ADDRFAMILY => Errno::Noent,
+        libc::EAI_NONAME => Errno::Noent,
+        _ if NO_ADDRESS.contains(&rc) => Errno::Noent,
         libc::EAI_AGAIN => Errno::Again,
         libc::EAI_FAIL => Errno::Io,
         libc::EAI_FAMILY => Errno::Afnosupport,

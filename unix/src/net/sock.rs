@@ -7,25 +7,23 @@ use crate::rights;
 use crate::system::UnixSystem;
 use crate::table::Entry;
 use rustix::fd::AsFd;
-use rustix::net::{RecvFlags, ReturnFlags, Shutdown, SocketAddrAny, SocketFlags};
+use rustix::net::{RecvFlags, ReturnFlags, Shutdown, SocketAddrAny};
 use std::io::{IoSlice, IoSliceMut};
 use wasirun_wasi::{Errno, Fd, Fdflags, Riflags, Rights, Roflags, Sdflags, Siflags, Size};
 
-/// `sock_accept`: `accept4(2)` with `SOCK_CLOEXEC`, and `SOCK_NONBLOCK` for `NONBLOCK`, the
-/// only flag that applies (others are `EINVAL`). The table is checked for room first, so that a
-/// full table does not take a connection only to drop it. The new socket inherits the listening
-/// socket's read-only-ness and inheriting rights.
+/// `sock_accept`: `accept4(2)` with `SOCK_CLOEXEC`, and `SOCK_NONBLOCK` for `NONBLOCK` (or
+/// their equivalents where there is no `accept4`: `net/make.rs`), the only flag that applies
+/// (others are `EINVAL`). The table is checked for room first, so that a full table does not
+/// take a connection only to drop it. The new socket inherits the listening socket's
+/// read-only-ness and inheriting rights.
 pub(crate) fn accept(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> Result<Fd, Errno> {
     if !(flags - Fdflags::NONBLOCK).is_empty() {
         return Err(Errno::Inval);
     }
     let listener = sys.table.socket(fd, Rights::SOCK_ACCEPT)?;
     sys.table.reserve()?;
-    let mut host = SocketFlags::CLOEXEC;
-    if flags.contains(Fdflags::NONBLOCK) {
-        host |= SocketFlags::NONBLOCK;
-    }
-    let socket = crate::wait::accept(&sys.stop, listener, host)?;
+    let nonblock = flags.contains(Fdflags::NONBLOCK);
+    let socket = crate::wait::accept(&sys.stop, listener, nonblock)?;
     let filetype = crate::fs::stat::fd_filetype(socket.as_fd())?;
     let mut base = rights::applicable(filetype, false) - listener.dropped_inheriting;
     if sys.table.strict {
@@ -79,9 +77,9 @@ pub(crate) fn recv_from(
     Ok((crate::fs::file::size(bytes.min(total)), out, address))
 }
 
-/// `sock_send`: `sendmsg(2)` from the iovecs, with `MSG_NOSIGNAL` so that a closed peer is
-/// `EPIPE` for the guest rather than `SIGPIPE` for the host. The witx defines no send flag:
-/// anything else than 0 is `EINVAL`.
+/// `sock_send`: `sendmsg(2)` from the iovecs, with `MSG_NOSIGNAL` (`SO_NOSIGPIPE` on macOS)
+/// so that a closed peer is `EPIPE` for the guest rather than `SIGPIPE` for the host. The witx
+/// defines no send flag: anything else than 0 is `EINVAL`.
 pub(crate) fn send(
     sys: &mut UnixSystem,
     fd: Fd,

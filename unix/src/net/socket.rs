@@ -8,7 +8,7 @@ use crate::system::UnixSystem;
 use rustix::event::PollFlags;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
+use rustix::net::{AddressFamily, SocketType, sockopt};
 use std::net::SocketAddr;
 
 /// Makes the socket `spec` describes, trying each address the host resolves to until one
@@ -84,11 +84,8 @@ fn open_one(
         Proto::Tcp => SocketType::STREAM,
         Proto::Udp => SocketType::DGRAM,
     };
-    let mut flags = SocketFlags::CLOEXEC;
-    if (spec.nonblock && !connect_first) || waited.is_some() {
-        flags |= SocketFlags::NONBLOCK;
-    }
-    let fd = rustix::net::socket_with(family, kind, flags, None)?;
+    let nonblock = (spec.nonblock && !connect_first) || waited.is_some();
+    let fd = super::make::socket(family, kind, nonblock)?;
     if spec.proto == Proto::Tcp && role == Role::Dial {
         sockopt::set_tcp_nodelay(&fd, spec.nodelay)?;
     }

@@ -112,7 +112,7 @@ pub(crate) fn get(
         Opt::Broadcast => put(value, &flag(sockopt::socket_broadcast(fd)?)),
         Opt::KeepAlive => put(value, &flag(sockopt::socket_keepalive(fd)?)),
         Opt::OobInline => put(value, &flag(sockopt::socket_oobinline(fd)?)),
-        Opt::AcceptConn => put(value, &flag(sockopt::socket_acceptconn(fd)?)),
+        Opt::AcceptConn => put(value, &flag(accepting(fd)?)),
         Opt::NoDelay => put(value, &flag(sockopt::tcp_nodelay(fd)?)),
         Opt::SndBuf => put(value, &size(sockopt::socket_send_buffer_size(fd)?)),
         Opt::RcvBuf => put(value, &size(sockopt::socket_recv_buffer_size(fd)?)),
@@ -142,6 +142,19 @@ pub(crate) fn get(
         Opt::RcvTimeo => put(value, &timeval(sockopt::socket_timeout(fd, Timeout::Recv)?)),
         Opt::SndTimeo => put(value, &timeval(sockopt::socket_timeout(fd, Timeout::Send)?)),
     }
+}
+
+/// `SO_ACCEPTCONN`: whether the socket listens.
+#[cfg(not(target_vendor = "apple"))]
+fn accepting(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
+    Ok(sockopt::socket_acceptconn(fd)?)
+}
+
+/// `SO_ACCEPTCONN`: macOS declares it but does not answer it (rustix leaves it out), and has
+/// no other way to ask whether a socket listens: `ENOPROTOOPT`, as for an option it lacks.
+#[cfg(target_vendor = "apple")]
+fn accepting(_fd: BorrowedFd<'_>) -> Result<bool, Errno> {
+    Err(Errno::Noprotoopt)
 }
 
 /// `sock_setsockopt`.

@@ -15,7 +15,7 @@ use super::sock;
 use crate::system::UnixSystem;
 use crate::table::Entry;
 use rustix::fd::AsFd;
-use rustix::net::{AddressFamily as Af, SocketAddrAny, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{AddressFamily as Af, SocketAddrAny, SocketAddrUnix, SocketType};
 use std::io::{IoSlice, IoSliceMut};
 use std::net::SocketAddr;
 use wasirun_wasi::sockaddr::{self, Address};
@@ -175,7 +175,7 @@ fn open(sys: &mut UnixSystem, af: AddressFamily, socktype: SockType) -> Result<F
         SockType::Stream | SockType::Any => SocketType::STREAM,
     };
     sys.table.reserve()?;
-    let socket = rustix::net::socket_with(family, kind, SocketFlags::CLOEXEC, None)?;
+    let socket = super::make::socket(family, kind, false)?;
     let entry: Entry = crate::fd::host_entry(socket)?;
     sys.table.insert(entry)
 }

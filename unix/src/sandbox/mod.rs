@@ -9,7 +9,10 @@
 //!
 //! - `openat2.rs`: the kernel's `openat2(RESOLVE_BENEATH)`, on Linux 5.6 and later.
 //! - `walk.rs`: a walk in user space, component by component with `O_NOFOLLOW`, for kernels
-//!   without it.
+//!   without it, and the only resolver on macOS and FreeBSD.
+//!
+//! The directories they pass through are held as handles that only look names up (`O_PATH`
+//! where there is one: `handle.rs`).
 //!
 //! Operations on a path's last component (unlink, rmdir, rename, link, symlink, readlink,
 //! mkdir, stat, utimensat) resolve its parent here and act with an `*at` call on a single name,
@@ -24,6 +27,7 @@ use std::borrow::Cow;
 use std::mem::MaybeUninit;
 use wasirun_wasi::Errno;
 
+mod handle;
 #[cfg(target_os = "linux")]
 mod openat2;
 mod walk;
@@ -36,7 +40,7 @@ pub(crate) const ESCAPE: Errno = Errno::Perm;
 pub(crate) const MAX_SYMLINKS: usize = 40;
 
 /// The mode of files `path_open` creates, before the umask: the usual `0666`.
-const CREATE_MODE: u32 = 0o666;
+const CREATE_MODE: Mode = Mode::from_bits_truncate(0o666);
 
 /// How paths are resolved beneath a directory. Both give the same answers; the walk exists for
 /// kernels without `openat2` and is selectable so that tests cover it.
@@ -74,9 +78,10 @@ pub(crate) fn open(
     walk::walk(root, path, flags, follow)
 }
 
-/// Opens the directory `path` beneath `root` (an `O_PATH` descriptor, good for `*at` calls).
+/// Opens the directory `path` beneath `root` as a handle for `*at` calls (`O_PATH`, or what
+/// the system has instead: see `handle.rs`).
 pub(crate) fn open_dir(root: BorrowedFd<'_>, path: &[u8], how: Resolver) -> Result<OwnedFd, Errno> {
-    open(root, path, OFlags::PATH | OFlags::DIRECTORY, true, how)
+    open(root, path, handle::DIR, true, how)
 }
 
 /// Where a path operation acts: a directory and one name in it. The name holds no `/`, except
@@ -214,12 +219,7 @@ pub(crate) fn depth(root: BorrowedFd<'_>, dir: BorrowedFd<'_>) -> Result<usize, 
             return Ok(depth);
         }
         let from = up.as_ref().map_or(dir, |fd| fd.as_fd());
-        let parent = rustix::fs::openat(
-            from,
-            "..",
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
+        let parent = rustix::fs::openat(from, "..", handle::DIR | OFlags::CLOEXEC, Mode::empty())?;
         let parent_id = id(parent.as_fd())?;
         if parent_id == current {
             // The file system's root, and `root` was not on the way.
@@ -339,7 +339,7 @@ pub(super) fn read_link<'b>(
 /// The mode for an open with these flags: `openat2` insists on 0 unless it may create.
 pub(super) fn create_mode(flags: OFlags) -> Mode {
     if flags.contains(OFlags::CREATE) {
-        Mode::from_raw_mode(CREATE_MODE)
+        CREATE_MODE
     } else {
         Mode::empty()
     }

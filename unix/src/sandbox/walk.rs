@@ -3,6 +3,7 @@
 //! most [`MAX_SYMLINKS`], then `ELOOP`), and `..` popping a stack of directory descriptors we
 //! hold, never asking the kernel for a parent that a concurrent rename may have moved out.
 
+use super::handle::{self, nofollow_error};
 use super::{ESCAPE, LINK_MAX, MAX_SYMLINKS, create_mode, read_link};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
@@ -22,7 +23,7 @@ pub(super) fn walk(
     let mut todo: Vec<u8> = path.to_vec();
     let mut pos = 0;
     let mut links = 0;
-    let step = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let step = handle::DIR | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     loop {
         while todo.get(pos) == Some(&b'/') {
             pos += 1;
@@ -62,20 +63,25 @@ pub(super) fn walk(
                     stack.push(dir);
                     None
                 }
-                Err(e @ (E::NOTDIR | E::LOOP)) => Some(symlink_or(cur, name, e)?),
-                Err(e) => return Err(e.into()),
+                Err(e) => match nofollow_error(e) {
+                    e @ (E::NOTDIR | E::LOOP) => Some(symlink_or(cur, name, e)?),
+                    e => return Err(e.into()),
+                },
             },
             _ => {
                 let nofollow = flags | OFlags::NOFOLLOW;
                 match rustix::fs::openat(cur, name, nofollow, create_mode(flags)) {
-                    // O_PATH | O_NOFOLLOW opens a symlink itself: read it through that fd.
-                    Ok(fd) if follow && flags.contains(OFlags::PATH) && is_symlink(&fd) => {
-                        Some(symlink_or(fd.as_fd(), b"", E::LOOP)?)
+                    // O_PATH | O_NOFOLLOW opens a symlink itself: read it by name (reading
+                    // through the descriptor, with an empty name, is Linux's alone).
+                    Ok(fd) if follow && handle::opens_symlinks(flags) && is_symlink(&fd) => {
+                        Some(symlink_or(cur, name, E::LOOP)?)
                     }
                     Ok(fd) => return Ok(fd),
-                    // O_NOFOLLOW met a symlink: ELOOP, or ENOTDIR with O_DIRECTORY.
-                    Err(e @ (E::LOOP | E::NOTDIR)) if follow => Some(symlink_or(cur, name, e)?),
-                    Err(e) => return Err(e.into()),
+                    Err(e) => match nofollow_error(e) {
+                        // O_NOFOLLOW met a symlink: ELOOP, or ENOTDIR with O_DIRECTORY.
+                        e @ (E::LOOP | E::NOTDIR) if follow => Some(symlink_or(cur, name, e)?),
+                        e => return Err(e.into()),
+                    },
                 }
             }
         };
