@@ -1,11 +1,12 @@
 //! Generates the `wasirun-wasi` crate's Rust from witx: for each package (a folder of `.witx`
 //! files holding one module), the types with their witx memory layout, an ABI-free trait, the
-//! wasmtime glue and a tracer. `cargo xtask codegen` drives it and checks the output in.
+//! delegate trait that wrappers implement, the wasmtime glue and a tracer. `cargo xtask codegen` drives it and checks the output in.
 //!
 //! The pipeline: [`witx::load`] reads a package, [`model::lower`] groups each function's core-wasm
-//! parameters into ABI-free values, and the emitters in [`types`], [`system`], [`glue`] and
-//! [`tracer`] write Rust with `quote`, which [`prettyplease`] formats.
+//! parameters into ABI-free values, and the emitters in [`types`], [`system`], [`delegate`],
+//! [`glue`] and [`tracer`] write Rust with `quote`, which [`prettyplease`] formats.
 
+pub mod delegate;
 pub mod glue;
 pub mod links;
 pub mod model;
@@ -165,7 +166,7 @@ pub fn generate_crate(root: &Path) -> Result<(Vec<GeneratedFile>, DefinedTypes),
     Ok((files, owned))
 }
 
-/// Generates one package: `<package>/{mod,types,system,glue,trace}.rs`. Returns the files and
+/// Generates one package: `<package>/{mod,types,system,delegate,glue,trace}.rs`. Returns the files and
 /// the witx names of the types it defined.
 pub fn generate_package(
     dir: &Path,
@@ -232,6 +233,14 @@ pub fn generate_package(
         use super::types::*;
         #trait_def
     };
+    let delegate_def = delegate::emit(target, &lowered)?;
+    let delegate_file = quote! {
+        #![doc = " The delegate trait: a system that writes only the methods it changes."]
+        #![allow(clippy::too_many_arguments)]
+        use super::types::*;
+        use super::#tr;
+        #delegate_def
+    };
     let glue_def = glue::emit(target, module.name.as_str(), &lowered)?;
     let glue_file = quote! {
         #![doc = " The wasmtime glue: core-wasm functions that check guest pointers and call the trait."]
@@ -241,25 +250,29 @@ pub fn generate_package(
         #glue_def
     };
     let trace_def = tracer::emit(target, &lowered)?;
+    let dl = delegate::ident(target);
     let trace_file = quote! {
-        #![doc = " The tracer: the trait implemented by delegating and writing one line per call."]
+        #![doc = " The tracer: a delegate of the system it wraps, writing one line per call."]
         #![allow(clippy::too_many_arguments)]
         use super::types::*;
-        use super::#tr;
+        use super::{#tr, #dl};
         #trace_def
     };
     let module_doc = format!(
-        " The witx package `{package}` (module `{}`): types, the [`{tr}`] trait, the wasmtime \
-         glue ([`add_to_linker`]) and the tracer's implementation of the trait.",
+        " The witx package `{package}` (module `{}`): types, the [`{tr}`] trait and its \
+         [`{dl}`] for wrappers, the wasmtime glue ([`add_to_linker`]) and the tracer's \
+         implementation of the trait.",
         module.name.as_str()
     );
     let mod_file = quote! {
         #![doc = #module_doc]
         pub mod types;
         mod system;
+        mod delegate;
         mod glue;
         mod trace;
         pub use system::#tr;
+        pub use delegate::#dl;
         pub use glue::{IMPORTS, MODULE, add_imports_to_linker, add_to_linker};
     };
     let mut files = Vec::new();
@@ -267,6 +280,7 @@ pub fn generate_package(
         ("mod.rs", mod_file),
         ("types.rs", types_file),
         ("system.rs", system_file),
+        ("delegate.rs", delegate_file),
         ("glue.rs", glue_file),
         ("trace.rs", trace_file),
     ] {

@@ -152,13 +152,13 @@ fn param_docs(f: &Func, witx_func: &witx::InterfaceFunc) -> String {
             "\n\nThe method returns to the glue, which then ends the instance: implementations \
              release what they must and return.",
         );
-    } else {
-        s.push_str("\n\nThe default implementation fails with `ENOSYS`.");
     }
     s
 }
 
-/// Emits `pub trait #name`.
+/// Emits `pub trait #name`: the witx functions as methods without defaults (an impl that
+/// forgets one does not compile; [`crate::delegate`] is how a system leaves some out), then the
+/// hooks, which have harmless defaults.
 pub fn emit(
     target: &Target,
     trait_doc: &str,
@@ -166,8 +166,16 @@ pub fn emit(
 ) -> Result<TokenStream, Error> {
     let name = &target.trait_ident;
     let doc = docs(
-        trait_doc,
-        "The functions of a witx module, free of any ABI detail.",
+        &format!(
+            "{}\n\n{}",
+            if trait_doc.trim().is_empty() {
+                "The functions of a witx module, free of any ABI detail."
+            } else {
+                trait_doc.trim_end()
+            },
+            implementing_doc(target)
+        ),
+        "",
     );
     let mut methods = Vec::new();
     for (f, wf) in funcs {
@@ -177,24 +185,30 @@ pub fn emit(
         let tys: Vec<_> = params.iter().map(|(_, t)| t).collect();
         let ret = return_type(f)?;
         let d = docs(&format!("{}{}", wf.docs, param_docs(f, wf)), "");
-        let body = match f.ret {
-            Ret::NoReturn => quote!(),
-            Ret::Expected { .. } => quote!(Err(Errno::Nosys)),
-        };
         methods.push(quote! {
             #d
-            fn #m(&mut self, #(#names: #tys),*) #ret {
-                let _ = (#(#names,)*);
-                #body
-            }
+            fn #m(&mut self, #(#names: #tys),*) #ret;
         });
     }
-    for (f, _) in funcs {
-        methods.extend(sizes_for(
-            f,
-            funcs.iter().map(|(f, _)| f),
-            |sizes| quote!(self.#sizes()),
-        )?);
+    let lowered: Vec<_> = funcs.iter().map(|(f, _)| f.clone()).collect();
+    for hook in sizes_hooks(&lowered)? {
+        let (method, sizes, ret) = (&hook.method, &hook.sizes, &hook.ret);
+        let doc = docs(
+            &format!(
+                "The sizes `{}` needs, which the glue asks for before calling it: `{}` by \
+                 default, a delegate's own too (so that it agrees with the `{}` it answers). \
+                 The tracer forwards it to its inner system's, unobserved: the guest did not \
+                 call it.",
+                hook.func, hook.sizes_func, hook.func
+            ),
+            "",
+        );
+        methods.push(quote! {
+            #doc
+            fn #method(&mut self) #ret {
+                self.#sizes()
+            }
+        });
     }
     let rt = &target.runtime;
     methods.push(quote! {
@@ -211,7 +225,7 @@ pub fn emit(
         /// failed: a system whose blocking waits a stop cuts short fails the call and says so
         /// here, and the glue then ends the instance with `wasmtime::Trap::Interrupt` instead
         /// of handing the guest an errno it could ignore and call again. `false` by default.
-        fn stop_requested(&self) -> bool {
+        fn stop_requested(&mut self) -> bool {
             false
         }
     });
@@ -223,42 +237,64 @@ pub fn emit(
     })
 }
 
-/// For a function that fills a string table (`args_get`), the method the glue asks for the
-/// table's sizes before calling it: `sizes_for_args_get`, which `args_sizes_get` answers by
-/// default. A wrapper that observes calls (the tracer) forwards it unobserved, so that a trace
-/// shows the calls the guest made, not the glue's. `body` calls the sizes function.
-pub fn sizes_for<'a>(
-    f: &Func,
-    all: impl Iterator<Item = &'a Func> + Clone,
-    body: impl Fn(&Ident) -> TokenStream,
-) -> Result<Option<TokenStream>, Error> {
-    let Some(sizes_func) = f.params.iter().find_map(|p| match p {
-        Param::StringTable { sizes_func, .. } => Some(sizes_func),
-        _ => None,
-    }) else {
-        return Ok(None);
-    };
-    let Some(sizes) = all.clone().find(|g| &g.name == sizes_func) else {
-        return Err(Error::Unsupported {
+/// The trait's section on implementing it: no defaults, and the delegate for what is left out.
+fn implementing_doc(target: &Target) -> String {
+    let tr = &target.trait_ident;
+    let delegate = crate::delegate::ident(target);
+    let nosys = crate::delegate::nosys_path(target);
+    format!(
+        "# Implementing\n\n\
+         Every witx function is a method without a default body: `impl {tr} for X` writes each \
+         one, and a function added to the witx fails to compile until it is written, instead of \
+         failing at run time. Only the hooks after them (`refused`, `stop_requested`, and the \
+         `sizes_for_*` of string-table functions) have defaults.\n\n\
+         To write only some methods, implement [`{delegate}`] instead (every `{delegate}` is a \
+         `{tr}`): its [`delegate`]({delegate}::delegate) names the system each method it does \
+         not write goes to, so a wrapper is one line per method it changes. A system that \
+         leaves functions out says so there: [`Nosys`]({nosys}) answers `ENOSYS` to each. `&mut S` \
+         and `Box<S>` (`Box<dyn {tr}>` too) are systems for any `S: {tr}` this way, and so is \
+         the tracer."
+    )
+}
+
+/// A string-table function's `sizes_for_<function>` hook: the glue asks it for the table's
+/// sizes before calling the function.
+pub struct SizesHook {
+    /// The function that fills the table (`args_get`).
+    pub func: String,
+    /// The function that answers its sizes (`args_sizes_get`).
+    pub sizes_func: String,
+    /// The hook's method: `sizes_for_args_get`.
+    pub method: Ident,
+    /// The sizes function's method.
+    pub sizes: Ident,
+    /// The hook's return type, the sizes function's.
+    pub ret: TokenStream,
+}
+
+/// The `sizes_for_*` hooks of `funcs`, one per function that fills a string table.
+pub fn sizes_hooks(funcs: &[Func]) -> Result<Vec<SizesHook>, Error> {
+    let mut hooks = Vec::new();
+    for f in funcs {
+        let Some(sizes_func) = f.params.iter().find_map(|p| match p {
+            Param::StringTable { sizes_func, .. } => Some(sizes_func),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let Some(sizes) = funcs.iter().find(|g| &g.name == sizes_func) else {
+            return Err(Error::Unsupported {
+                func: f.name.clone(),
+                what: format!("a string table without `{sizes_func}`"),
+            });
+        };
+        hooks.push(SizesHook {
             func: f.name.clone(),
-            what: format!("a string table without `{sizes_func}`"),
+            sizes_func: sizes_func.clone(),
+            method: quote::format_ident!("sizes_for_{}", f.name),
+            sizes: snake(sizes_func),
+            ret: return_type(sizes)?,
         });
-    };
-    let method = quote::format_ident!("sizes_for_{}", f.name);
-    let ret = return_type(sizes)?;
-    let call = body(&snake(sizes_func));
-    let doc = docs(
-        &format!(
-            "The sizes `{}` needs, which the glue asks for before calling it: `{sizes_func}` by \
-             default. Wrappers forward it without observing it: the guest did not call it.",
-            f.name
-        ),
-        "",
-    );
-    Ok(Some(quote! {
-        #doc
-        fn #method(&mut self) #ret {
-            #call
-        }
-    }))
+    }
+    Ok(hooks)
 }

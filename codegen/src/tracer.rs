@@ -1,5 +1,5 @@
-//! Emits the tracer: the trait implemented for `Tracer<S>` by delegating to `S` and writing one
-//! line per call (and counting it, when the tracer keeps a summary). Output buffers are printed
+//! Emits the tracer: the delegate trait implemented for `Tracer<S>`, each function calling `S`
+//! and writing one line per call (and counting it, when the tracer keeps a summary). Output buffers are printed
 //! after the call, bounded by the returned count; output byte buffers through
 //! `Line::arg_out_bytes`, which decodes those the runtime knows the layout of.
 
@@ -10,33 +10,35 @@ use crate::{Error, Target};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// Emits `impl Trait for Tracer<S>`.
+/// Emits `impl TraitDelegate for Tracer<S>`: the tracer is a delegate of its inner system, as
+/// any wrapper is, which writes the witx functions and `refused`, and forwards the glue's
+/// `sizes_for_*` questions to its inner system's unobserved (the guest did not ask them).
 pub fn emit(target: &Target, funcs: &[Func]) -> Result<TokenStream, Error> {
     let rt = &target.runtime;
     let tr = &target.trait_ident;
+    let dl = crate::delegate::ident(target);
     let mut methods = funcs
         .iter()
         .map(|f| emit_method(target, f))
         .collect::<Result<Vec<_>, _>>()?;
-    for f in funcs {
-        let forward = crate::system::sizes_for(f, funcs.iter(), |_| {
-            let method = quote::format_ident!("sizes_for_{}", f.name);
-            quote!(self.inner_mut().#method())
-        })?;
-        methods.extend(forward);
+    for hook in crate::system::sizes_hooks(funcs)? {
+        let (method, ret) = (&hook.method, &hook.ret);
+        methods.push(quote! {
+            fn #method(&mut self) #ret {
+                self.inner_mut().#method()
+            }
+        });
     }
-    methods.push(quote! {
-        fn refused(&mut self, call: &#rt::glue::Refused<'_>) {
-            self.trace_refused(call);
-            self.inner_mut().refused(call);
-        }
-        fn stop_requested(&self) -> bool {
-            self.inner().stop_requested()
-        }
-    });
     Ok(quote! {
-        impl<S: #tr> #tr for #rt::trace::Tracer<S> {
+        impl<S: #tr> #dl for #rt::trace::Tracer<S> {
+            fn delegate(&mut self) -> impl #tr {
+                self.inner_mut()
+            }
             #(#methods)*
+            fn refused(&mut self, call: &#rt::glue::Refused<'_>) {
+                self.trace_refused(call);
+                self.inner_mut().refused(call);
+            }
         }
     })
 }

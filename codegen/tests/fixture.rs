@@ -55,7 +55,13 @@ fn a_new_witx_package_yields_a_trait_and_glue() {
         assert!(glue.contains(p), "glue lacks {p}");
     }
     // The tracer covers it too.
-    assert!(file("trace.rs").contains("impl<S: Ext> Ext for ::wasirun_wasi::trace::Tracer<S>"));
+    assert!(
+        file("trace.rs").contains("impl<S: Ext> ExtDelegate for ::wasirun_wasi::trace::Tracer<S>")
+    );
+    // And the delegate trait a wrapper implements, with no silent `ENOSYS` in the trait.
+    assert!(file("delegate.rs").contains("pub trait ExtDelegate"));
+    assert!(file("delegate.rs").contains("impl Ext for ::wasirun_wasi::Nosys"));
+    assert!(!system.contains("Errno::Nosys"));
     // Every file says it is generated.
     for f in &files {
         assert!(

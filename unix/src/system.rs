@@ -303,7 +303,7 @@ impl System for UnixSystem {
     fn sock_shutdown(&mut self, fd: Fd, how: Sdflags) -> Result<(), Errno> {
         sock::shutdown(self, fd, how)
     }
-    fn stop_requested(&self) -> bool {
+    fn stop_requested(&mut self) -> bool {
         self.stop.requested()
     }
 }

@@ -11,14 +11,12 @@ use wasmtime::Memory;
 /// [`Host::set_memory`] and calls take it directly, as `wasirun` does:
 ///
 /// ```
-/// # use wasirun_wasi::{Host, System, add_to_linker};
-/// # struct Nothing;
-/// # impl System for Nothing {}
+/// # use wasirun_wasi::{Host, Nosys, add_to_linker};
 /// # let engine = wasmtime::Engine::default();
 /// # let module = wasmtime::Module::new(&engine, r#"(module (memory (export "memory") 1))"#)?;
 /// let mut linker = wasmtime::Linker::new(&engine);
-/// add_to_linker(&mut linker, |h: &mut Host<Nothing>| h)?;
-/// let mut store = wasmtime::Store::new(&engine, Host::new(Nothing));
+/// add_to_linker(&mut linker, |h: &mut Host<Nosys>| h)?;
+/// let mut store = wasmtime::Store::new(&engine, Host::new(Nosys));
 /// let instance = linker.instantiate(&mut store, &module)?;
 /// if let Some(memory) = instance.get_memory(&mut store, "memory") {
 ///     store.data_mut().set_memory(memory);

@@ -12,6 +12,82 @@
 //! `cargo xtask codegen`; this crate's other modules are the small handwritten runtime it calls,
 //! with [`sockaddr`] for the address encodings the WasmEdge witx can only call bytes.
 //!
+//! # Implementing and wrapping a system
+//!
+//! The trait's witx methods have no default bodies: `impl System for X` writes all 46, and a
+//! function added to the witx fails to compile until it is written. A system that changes only
+//! some methods implements the generated [`SystemDelegate`] instead: its
+//! [`delegate`](SystemDelegate::delegate) names the system every method it does not write goes
+//! to, and every `SystemDelegate` is a `System`. So a wrapper is one line per method it changes
+//! (plus `delegate`), and a system that leaves functions out says so by delegating to [`Nosys`],
+//! which answers `ENOSYS`. `&mut S` and `Box<S>` (`Box<dyn System>` too) are systems for any
+//! `S: System`, by the same trait, and so is the [`Tracer`]. Every package gets the same:
+//! [`WasmedgeDelegate`] for [`Wasmedge`]. Forwarding is generic and inlined: a wrapper costs
+//! what its own methods do.
+//!
+//! Both traits name every method, so where both are in scope a method called by name on a
+//! delegate is ambiguous (`E0034`): call it through `System` (`System::fd_close(&mut s, fd)`, a
+//! `&mut dyn System`, or generic code bound by `System`, as the glue is).
+//!
+//! ```
+//! use std::io::IoSlice;
+//! use wasirun_wasi::trace::TraceOptions;
+//! use wasirun_wasi::{Errno, Fd, Host, Nosys, Size, System, SystemDelegate, Tracer};
+//!
+//! /// Keeps what the guest writes to fd 1; implements nothing else.
+//! #[derive(Default)]
+//! struct Capture(Vec<u8>);
+//!
+//! impl SystemDelegate for Capture {
+//!     fn delegate(&mut self) -> impl System {
+//!         Nosys
+//!     }
+//!     fn fd_write(&mut self, fd: Fd, iovs: &[IoSlice<'_>]) -> Result<Size, Errno> {
+//!         if fd != Fd(1) {
+//!             return Err(Errno::Badf);
+//!         }
+//!         let before = self.0.len();
+//!         iovs.iter().for_each(|iov| self.0.extend_from_slice(iov));
+//!         Ok((self.0.len() - before) as Size)
+//!     }
+//! }
+//!
+//! /// Wraps any system: nothing is unlinked, everything else is the inner system's.
+//! struct NoUnlink<S>(S);
+//!
+//! impl<S: System> SystemDelegate for NoUnlink<S> {
+//!     fn delegate(&mut self) -> impl System {
+//!         &mut self.0
+//!     }
+//!     fn path_unlink_file(&mut self, _fd: Fd, _path: &str) -> Result<(), Errno> {
+//!         Err(Errno::Perm)
+//!     }
+//! }
+//!
+//! // Stacked under the tracer, as any system.
+//! let sink = std::io::sink();
+//! let mut system = Tracer::new(NoUnlink(Capture::default()), sink, TraceOptions::default());
+//! // Called as the glue does, through `System` (with both traits in scope, a method called on
+//! // a delegate by name is ambiguous).
+//! let calls: &mut dyn System = &mut system;
+//! assert_eq!(calls.fd_write(Fd(1), &[IoSlice::new(b"hi\n")]), Ok(3));
+//! assert_eq!(calls.path_unlink_file(Fd(3), "notes.txt"), Err(Errno::Perm));
+//! assert_eq!(calls.sched_yield(), Err(Errno::Nosys));
+//! assert_eq!(system.inner().0.0, b"hi\n");
+//!
+//! // Boxed, when the stack is chosen at run time.
+//! let boxed: Box<dyn System> = Box::new(system);
+//! let host = Host::new(boxed);
+//! # drop(host);
+//! ```
+//!
+//! A system that forgets a function does not compile:
+//!
+//! ```compile_fail,E0046
+//! struct Forgetful;
+//! impl wasirun_wasi::System for Forgetful {}
+//! ```
+//!
 //! # Bounds
 //!
 //! No count, length or list the guest passes decides how much host memory a call takes: each
@@ -57,19 +133,16 @@
 //! error too: downcast it to [`I32Exit`].
 //!
 //! ```
-//! use wasirun_wasi::{Host, I32Exit, System, add_to_linker};
+//! use wasirun_wasi::{Host, I32Exit, Nosys, add_to_linker};
 //!
-//! struct Hello;
-//! impl System for Hello {}
-//!
-//! /// The guest's exit status.
+//! /// The guest's exit status (a guest that calls no function: the system is [`Nosys`]).
 //! fn run(wasm: &str) -> wasmtime::Result<i32> {
 //!     let engine = wasmtime::Engine::default();
 //!     // Needs wasmtime's `cranelift` and `wat` features.
 //!     let module = wasmtime::Module::new(&engine, wasm)?;
-//!     let mut linker = wasmtime::Linker::<Host<Hello>>::new(&engine);
+//!     let mut linker = wasmtime::Linker::<Host<Nosys>>::new(&engine);
 //!     add_to_linker(&mut linker, |h| h)?;
-//!     let mut store = wasmtime::Store::new(&engine, Host::new(Hello));
+//!     let mut store = wasmtime::Store::new(&engine, Host::new(Nosys));
 //!     let instance = linker.instantiate(&mut store, &module)?;
 //!     let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
 //!     match start.call(&mut store, ()) {
@@ -96,6 +169,7 @@ mod errno;
 mod generated;
 pub mod glue;
 mod host;
+mod nosys;
 pub mod sockaddr;
 pub mod trace;
 
@@ -103,7 +177,8 @@ pub use bitflags;
 pub use generated::*;
 pub use glue::I32Exit;
 pub use host::Host;
+pub use nosys::Nosys;
 pub use preview1::types::*;
-pub use preview1::{System, add_to_linker};
+pub use preview1::{System, SystemDelegate, add_to_linker};
 pub use trace::Tracer;
-pub use wasmedge::Wasmedge;
+pub use wasmedge::{Wasmedge, WasmedgeDelegate};

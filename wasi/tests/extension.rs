@@ -7,7 +7,7 @@
 mod ext;
 
 use ext::types::GreetingKind;
-use wasirun_wasi::{Errno, Fd, Host, Size, System};
+use wasirun_wasi::{Errno, Fd, Host, Nosys, Size, System, SystemDelegate};
 use wasmtime::{Engine, Linker, Module, Store};
 
 #[derive(Default)]
@@ -15,7 +15,11 @@ struct Greeter {
     out: Vec<u8>,
 }
 
-impl System for Greeter {}
+impl SystemDelegate for Greeter {
+    fn delegate(&mut self) -> impl System {
+        Nosys
+    }
+}
 
 impl ext::Ext for Greeter {
     fn ext_greet(&mut self, fd: Fd, kind: GreetingKind, name: &str) -> Result<Size, Errno> {

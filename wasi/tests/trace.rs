@@ -20,7 +20,10 @@ const ENTRIES: [(Inode, Filetype, &str); 4] = [
     (10, Filetype::SymbolicLink, "link"),
 ];
 
-impl System for Dir {
+impl SystemDelegate for Dir {
+    fn delegate(&mut self) -> impl System {
+        Nosys
+    }
     fn fd_fdstat_get(&mut self, fd: Fd) -> Result<Fdstat, Errno> {
         if fd != Fd(3) {
             return Err(Errno::Badf);

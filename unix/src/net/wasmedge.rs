@@ -157,7 +157,7 @@ impl Wasmedge for UnixSystem {
         }
         super::resolve::getaddrinfo(node, service, &hints, res)
     }
-    fn stop_requested(&self) -> bool {
+    fn stop_requested(&mut self) -> bool {
         self.stop.requested()
     }
 }

@@ -4,6 +4,12 @@
 #![allow(clippy::too_many_arguments)]
 use super::types::*;
 /// An example extension module.
+///
+/// # Implementing
+///
+/// Every witx function is a method without a default body: `impl Ext for X` writes each one, and a function added to the witx fails to compile until it is written, instead of failing at run time. Only the hooks after them (`refused`, `stop_requested`, and the `sizes_for_*` of string-table functions) have defaults.
+///
+/// To write only some methods, implement [`ExtDelegate`] instead (every `ExtDelegate` is a `Ext`): its [`delegate`](ExtDelegate::delegate) names the system each method it does not write goes to, so a wrapper is one line per method it changes. A system that leaves functions out says so there: [`Nosys`](wasirun_wasi::Nosys) answers `ENOSYS` to each. `&mut S` and `Box<S>` (`Box<dyn Ext>` too) are systems for any `S: Ext` this way, and so is the tracer.
 pub trait Ext {
     /// Writes a greeting for `name` to `fd`.
     ///
@@ -16,17 +22,12 @@ pub trait Ext {
     ///
     /// # Returns
     /// The number of bytes written.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn ext_greet(
         &mut self,
         fd: Fd,
         kind: GreetingKind,
         name: &str,
-    ) -> Result<Size, Errno> {
-        let _ = (fd, kind, name);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Told of a call the glue refused before it reached the system, because an argument
     /// could not be decoded (`EFAULT` for a bad pointer, `EINVAL` for an undefined enum or
     /// flags value): the guest made it, the system never saw it. Does nothing unless a
@@ -38,7 +39,7 @@ pub trait Ext {
     /// failed: a system whose blocking waits a stop cuts short fails the call and says so
     /// here, and the glue then ends the instance with `wasmtime::Trap::Interrupt` instead
     /// of handing the guest an errno it could ignore and call again. `false` by default.
-    fn stop_requested(&self) -> bool {
+    fn stop_requested(&mut self) -> bool {
         false
     }
 }

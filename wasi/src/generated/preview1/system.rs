@@ -4,6 +4,12 @@
 #![allow(clippy::too_many_arguments)]
 use super::types::*;
 /// The functions of a witx module, free of any ABI detail.
+///
+/// # Implementing
+///
+/// Every witx function is a method without a default body: `impl System for X` writes each one, and a function added to the witx fails to compile until it is written, instead of failing at run time. Only the hooks after them (`refused`, `stop_requested`, and the `sizes_for_*` of string-table functions) have defaults.
+///
+/// To write only some methods, implement [`SystemDelegate`] instead (every `SystemDelegate` is a `System`): its [`delegate`](SystemDelegate::delegate) names the system each method it does not write goes to, so a wrapper is one line per method it changes. A system that leaves functions out says so there: [`Nosys`](crate::Nosys) answers `ENOSYS` to each. `&mut S` and `Box<S>` (`Box<dyn System>` too) are systems for any `S: System` this way, and so is the tracer.
 pub trait System {
     /// Read command-line argument data.
     /// The size of the array should match that returned by `args_sizes_get`.
@@ -11,48 +17,28 @@ pub trait System {
     ///
     ///
     /// ABI-free form: `argv_buf` has exactly the size `args_sizes_get` reports; fill it with the NUL-terminated strings back to back. The glue writes the `argv` pointer table.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn args_get(&mut self, argv_buf: &mut [u8]) -> Result<(), Errno> {
-        let _ = (argv_buf,);
-        Err(Errno::Nosys)
-    }
+    fn args_get(&mut self, argv_buf: &mut [u8]) -> Result<(), Errno>;
     /// Return command-line argument data sizes.
     ///
     ///
     /// # Returns
     /// Returns the number of arguments and the size of the argument string
     /// data, or an error.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn args_sizes_get(&mut self) -> Result<(Size, Size), Errno> {
-        let _ = ();
-        Err(Errno::Nosys)
-    }
+    fn args_sizes_get(&mut self) -> Result<(Size, Size), Errno>;
     /// Read environment variable data.
     /// The sizes of the buffers should match that returned by `environ_sizes_get`.
     /// Key/value pairs are expected to be joined with `=`s, and terminated with `\0`s.
     ///
     ///
     /// ABI-free form: `environ_buf` has exactly the size `environ_sizes_get` reports; fill it with the NUL-terminated strings back to back. The glue writes the `environ` pointer table.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn environ_get(&mut self, environ_buf: &mut [u8]) -> Result<(), Errno> {
-        let _ = (environ_buf,);
-        Err(Errno::Nosys)
-    }
+    fn environ_get(&mut self, environ_buf: &mut [u8]) -> Result<(), Errno>;
     /// Return environment variable data sizes.
     ///
     ///
     /// # Returns
     /// Returns the number of environment variable arguments and the size of the
     /// environment variable data.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn environ_sizes_get(&mut self) -> Result<(Size, Size), Errno> {
-        let _ = ();
-        Err(Errno::Nosys)
-    }
+    fn environ_sizes_get(&mut self) -> Result<(Size, Size), Errno>;
     /// Return the resolution of a clock.
     /// Implementations are required to provide a non-zero value for supported clocks. For unsupported clocks,
     /// return `errno::inval`.
@@ -65,12 +51,7 @@ pub trait System {
     ///
     /// # Returns
     /// The resolution of the clock, or an error if one happened.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn clock_res_get(&mut self, id: Clockid) -> Result<Timestamp, Errno> {
-        let _ = (id,);
-        Err(Errno::Nosys)
-    }
+    fn clock_res_get(&mut self, id: Clockid) -> Result<Timestamp, Errno>;
     /// Return the time value of a clock.
     /// Note: This is similar to `clock_gettime` in POSIX.
     ///
@@ -82,16 +63,11 @@ pub trait System {
     ///
     /// # Returns
     /// The time value of the clock.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn clock_time_get(
         &mut self,
         id: Clockid,
         precision: Timestamp,
-    ) -> Result<Timestamp, Errno> {
-        let _ = (id, precision);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Timestamp, Errno>;
     /// Provide file advisory information on a file descriptor.
     /// Note: This is similar to `posix_fadvise` in POSIX.
     ///
@@ -100,19 +76,13 @@ pub trait System {
     /// - `offset`: The offset within the file to which the advisory applies.
     /// - `len`: The length of the region to which the advisory applies.
     /// - `advice`: The advice.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn fd_advise(
         &mut self,
         fd: Fd,
         offset: Filesize,
         len: Filesize,
         advice: Advice,
-    ) -> Result<(), Errno> {
-        let _ = (fd, offset, len, advice);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(), Errno>;
     /// Force the allocation of space in a file.
     /// Note: This is similar to `posix_fallocate` in POSIX.
     ///
@@ -120,103 +90,57 @@ pub trait System {
     /// # Parameters
     /// - `offset`: The offset at which to start the allocation.
     /// - `len`: The length of the area that is allocated.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn fd_allocate(
         &mut self,
         fd: Fd,
         offset: Filesize,
         len: Filesize,
-    ) -> Result<(), Errno> {
-        let _ = (fd, offset, len);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(), Errno>;
     /// Close a file descriptor.
     /// Note: This is similar to `close` in POSIX.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_close(&mut self, fd: Fd) -> Result<(), Errno> {
-        let _ = (fd,);
-        Err(Errno::Nosys)
-    }
+    fn fd_close(&mut self, fd: Fd) -> Result<(), Errno>;
     /// Synchronize the data of a file to disk.
     /// Note: This is similar to `fdatasync` in POSIX.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_datasync(&mut self, fd: Fd) -> Result<(), Errno> {
-        let _ = (fd,);
-        Err(Errno::Nosys)
-    }
+    fn fd_datasync(&mut self, fd: Fd) -> Result<(), Errno>;
     /// Get the attributes of a file descriptor.
     /// Note: This returns similar flags to `fsync(fd, F_GETFL)` in POSIX, as well as additional fields.
     ///
     ///
     /// # Returns
     /// The buffer where the file descriptor's attributes are stored.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_fdstat_get(&mut self, fd: Fd) -> Result<Fdstat, Errno> {
-        let _ = (fd,);
-        Err(Errno::Nosys)
-    }
+    fn fd_fdstat_get(&mut self, fd: Fd) -> Result<Fdstat, Errno>;
     /// Adjust the flags associated with a file descriptor.
     /// Note: This is similar to `fcntl(fd, F_SETFL, flags)` in POSIX.
     ///
     ///
     /// # Parameters
     /// - `flags`: The desired values of the file descriptor flags.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_fdstat_set_flags(&mut self, fd: Fd, flags: Fdflags) -> Result<(), Errno> {
-        let _ = (fd, flags);
-        Err(Errno::Nosys)
-    }
+    fn fd_fdstat_set_flags(&mut self, fd: Fd, flags: Fdflags) -> Result<(), Errno>;
     /// Adjust the rights associated with a file descriptor.
     /// This can only be used to remove rights, and returns `errno::notcapable` if called in a way that would attempt to add rights
     ///
     ///
     /// # Parameters
     /// - `fs_rights_base`: The desired rights of the file descriptor.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn fd_fdstat_set_rights(
         &mut self,
         fd: Fd,
         fs_rights_base: Rights,
         fs_rights_inheriting: Rights,
-    ) -> Result<(), Errno> {
-        let _ = (fd, fs_rights_base, fs_rights_inheriting);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(), Errno>;
     /// Return the attributes of an open file.
     ///
     ///
     /// # Returns
     /// The buffer where the file's attributes are stored.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_filestat_get(&mut self, fd: Fd) -> Result<Filestat, Errno> {
-        let _ = (fd,);
-        Err(Errno::Nosys)
-    }
+    fn fd_filestat_get(&mut self, fd: Fd) -> Result<Filestat, Errno>;
     /// Adjust the size of an open file. If this increases the file's size, the extra bytes are filled with zeros.
     /// Note: This is similar to `ftruncate` in POSIX.
     ///
     ///
     /// # Parameters
     /// - `size`: The desired file size.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_filestat_set_size(&mut self, fd: Fd, size: Filesize) -> Result<(), Errno> {
-        let _ = (fd, size);
-        Err(Errno::Nosys)
-    }
+    fn fd_filestat_set_size(&mut self, fd: Fd, size: Filesize) -> Result<(), Errno>;
     /// Adjust the timestamps of an open file or directory.
     /// Note: This is similar to `futimens` in POSIX.
     ///
@@ -225,19 +149,13 @@ pub trait System {
     /// - `atim`: The desired values of the data access timestamp.
     /// - `mtim`: The desired values of the data modification timestamp.
     /// - `fst_flags`: A bitmask indicating which timestamps to adjust.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn fd_filestat_set_times(
         &mut self,
         fd: Fd,
         atim: Timestamp,
         mtim: Timestamp,
         fst_flags: Fstflags,
-    ) -> Result<(), Errno> {
-        let _ = (fd, atim, mtim, fst_flags);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(), Errno>;
     /// Read from a file descriptor, without using and updating the file descriptor's offset.
     /// Note: This is similar to `preadv` in POSIX.
     ///
@@ -249,40 +167,24 @@ pub trait System {
     ///
     /// # Returns
     /// The number of bytes read.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn fd_pread(
         &mut self,
         fd: Fd,
         iovs: &mut [::std::io::IoSliceMut<'_>],
         offset: Filesize,
-    ) -> Result<Size, Errno> {
-        let _ = (fd, iovs, offset);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Return a description of the given preopened file descriptor.
     ///
     ///
     /// # Returns
     /// The buffer where the description is stored.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_prestat_get(&mut self, fd: Fd) -> Result<Prestat, Errno> {
-        let _ = (fd,);
-        Err(Errno::Nosys)
-    }
+    fn fd_prestat_get(&mut self, fd: Fd) -> Result<Prestat, Errno>;
     /// Return a description of the given preopened file descriptor.
     ///
     ///
     /// # Parameters
     /// - `path`: A buffer into which to write the preopened directory name.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_prestat_dir_name(&mut self, fd: Fd, path: &mut [u8]) -> Result<(), Errno> {
-        let _ = (fd, path);
-        Err(Errno::Nosys)
-    }
+    fn fd_prestat_dir_name(&mut self, fd: Fd, path: &mut [u8]) -> Result<(), Errno>;
     /// Write to a file descriptor, without using and updating the file descriptor's offset.
     /// Note: This is similar to `pwritev` in POSIX.
     ///
@@ -294,17 +196,12 @@ pub trait System {
     ///
     /// # Returns
     /// The number of bytes written.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn fd_pwrite(
         &mut self,
         fd: Fd,
         iovs: &[::std::io::IoSlice<'_>],
         offset: Filesize,
-    ) -> Result<Size, Errno> {
-        let _ = (fd, iovs, offset);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Read from a file descriptor.
     /// Note: This is similar to `readv` in POSIX.
     ///
@@ -315,16 +212,11 @@ pub trait System {
     ///
     /// # Returns
     /// The number of bytes read.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn fd_read(
         &mut self,
         fd: Fd,
         iovs: &mut [::std::io::IoSliceMut<'_>],
-    ) -> Result<Size, Errno> {
-        let _ = (fd, iovs);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Read directory entries from a directory.
     /// When successful, the contents of the output buffer consist of a sequence of
     /// directory entries. Each directory entry consists of a `dirent` object,
@@ -343,17 +235,12 @@ pub trait System {
     ///
     /// # Returns
     /// The number of bytes stored in the read buffer. If less than the size of the read buffer, the end of the directory has been reached.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn fd_readdir(
         &mut self,
         fd: Fd,
         buf: &mut [u8],
         cookie: Dircookie,
-    ) -> Result<Size, Errno> {
-        let _ = (fd, buf, cookie);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Atomically replace a file descriptor by renumbering another file descriptor.
     /// Due to the strong focus on thread safety, this environment does not provide
     /// a mechanism to duplicate or renumber a file descriptor to an arbitrary
@@ -366,13 +253,7 @@ pub trait System {
     ///
     /// # Parameters
     /// - `to`: The file descriptor to overwrite.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_renumber(&mut self, fd: Fd, to: Fd) -> Result<(), Errno> {
-        let _ = (fd, to);
-        Err(Errno::Nosys)
-    }
+    fn fd_renumber(&mut self, fd: Fd, to: Fd) -> Result<(), Errno>;
     /// Move the offset of a file descriptor.
     /// Note: This is similar to `lseek` in POSIX.
     ///
@@ -384,68 +265,40 @@ pub trait System {
     ///
     /// # Returns
     /// The new offset of the file descriptor, relative to the start of the file.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn fd_seek(
         &mut self,
         fd: Fd,
         offset: Filedelta,
         whence: Whence,
-    ) -> Result<Filesize, Errno> {
-        let _ = (fd, offset, whence);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Filesize, Errno>;
     /// Synchronize the data and metadata of a file to disk.
     /// Note: This is similar to `fsync` in POSIX.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_sync(&mut self, fd: Fd) -> Result<(), Errno> {
-        let _ = (fd,);
-        Err(Errno::Nosys)
-    }
+    fn fd_sync(&mut self, fd: Fd) -> Result<(), Errno>;
     /// Return the current offset of a file descriptor.
     /// Note: This is similar to `lseek(fd, 0, SEEK_CUR)` in POSIX.
     ///
     ///
     /// # Returns
     /// The current offset of the file descriptor, relative to the start of the file.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn fd_tell(&mut self, fd: Fd) -> Result<Filesize, Errno> {
-        let _ = (fd,);
-        Err(Errno::Nosys)
-    }
+    fn fd_tell(&mut self, fd: Fd) -> Result<Filesize, Errno>;
     /// Write to a file descriptor.
     /// Note: This is similar to `writev` in POSIX.
     ///
     ///
     /// # Parameters
     /// - `iovs`: List of scatter/gather vectors from which to retrieve data.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn fd_write(
         &mut self,
         fd: Fd,
         iovs: &[::std::io::IoSlice<'_>],
-    ) -> Result<Size, Errno> {
-        let _ = (fd, iovs);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Create a directory.
     /// Note: This is similar to `mkdirat` in POSIX.
     ///
     ///
     /// # Parameters
     /// - `path`: The path at which to create the directory.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn path_create_directory(&mut self, fd: Fd, path: &str) -> Result<(), Errno> {
-        let _ = (fd, path);
-        Err(Errno::Nosys)
-    }
+    fn path_create_directory(&mut self, fd: Fd, path: &str) -> Result<(), Errno>;
     /// Return the attributes of a file or directory.
     /// Note: This is similar to `stat` in POSIX.
     ///
@@ -457,17 +310,12 @@ pub trait System {
     ///
     /// # Returns
     /// The buffer where the file's attributes are stored.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn path_filestat_get(
         &mut self,
         fd: Fd,
         flags: Lookupflags,
         path: &str,
-    ) -> Result<Filestat, Errno> {
-        let _ = (fd, flags, path);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Filestat, Errno>;
     /// Adjust the timestamps of a file or directory.
     /// Note: This is similar to `utimensat` in POSIX.
     ///
@@ -478,9 +326,6 @@ pub trait System {
     /// - `atim`: The desired values of the data access timestamp.
     /// - `mtim`: The desired values of the data modification timestamp.
     /// - `fst_flags`: A bitmask indicating which timestamps to adjust.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn path_filestat_set_times(
         &mut self,
         fd: Fd,
@@ -489,10 +334,7 @@ pub trait System {
         atim: Timestamp,
         mtim: Timestamp,
         fst_flags: Fstflags,
-    ) -> Result<(), Errno> {
-        let _ = (fd, flags, path, atim, mtim, fst_flags);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(), Errno>;
     /// Create a hard link.
     /// Note: This is similar to `linkat` in POSIX.
     ///
@@ -502,9 +344,6 @@ pub trait System {
     /// - `old_path`: The source path from which to link.
     /// - `new_fd`: The working directory at which the resolution of the new path starts.
     /// - `new_path`: The destination path at which to create the hard link.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn path_link(
         &mut self,
         old_fd: Fd,
@@ -512,10 +351,7 @@ pub trait System {
         old_path: &str,
         new_fd: Fd,
         new_path: &str,
-    ) -> Result<(), Errno> {
-        let _ = (old_fd, old_flags, old_path, new_fd, new_path);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(), Errno>;
     /// Open a file or directory.
     /// The returned file descriptor is not guaranteed to be the lowest-numbered
     /// file descriptor not currently open; it is randomized to prevent
@@ -534,8 +370,6 @@ pub trait System {
     ///
     /// # Returns
     /// The file descriptor of the file that has been opened.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn path_open(
         &mut self,
         fd: Fd,
@@ -545,18 +379,7 @@ pub trait System {
         fs_rights_base: Rights,
         fs_rights_inheriting: Rights,
         fdflags: Fdflags,
-    ) -> Result<Fd, Errno> {
-        let _ = (
-            fd,
-            dirflags,
-            path,
-            oflags,
-            fs_rights_base,
-            fs_rights_inheriting,
-            fdflags,
-        );
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Fd, Errno>;
     /// Read the contents of a symbolic link.
     /// Note: This is similar to `readlinkat` in POSIX.
     ///
@@ -568,17 +391,12 @@ pub trait System {
     ///
     /// # Returns
     /// The number of bytes placed in the buffer.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn path_readlink(
         &mut self,
         fd: Fd,
         path: &str,
         buf: &mut [u8],
-    ) -> Result<Size, Errno> {
-        let _ = (fd, path, buf);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Remove a directory.
     /// Return `errno::notempty` if the directory is not empty.
     /// Note: This is similar to `unlinkat(fd, path, AT_REMOVEDIR)` in POSIX.
@@ -586,13 +404,7 @@ pub trait System {
     ///
     /// # Parameters
     /// - `path`: The path to a directory to remove.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn path_remove_directory(&mut self, fd: Fd, path: &str) -> Result<(), Errno> {
-        let _ = (fd, path);
-        Err(Errno::Nosys)
-    }
+    fn path_remove_directory(&mut self, fd: Fd, path: &str) -> Result<(), Errno>;
     /// Rename a file or directory.
     /// Note: This is similar to `renameat` in POSIX.
     ///
@@ -601,19 +413,13 @@ pub trait System {
     /// - `old_path`: The source path of the file or directory to rename.
     /// - `new_fd`: The working directory at which the resolution of the new path starts.
     /// - `new_path`: The destination path to which to rename the file or directory.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn path_rename(
         &mut self,
         fd: Fd,
         old_path: &str,
         new_fd: Fd,
         new_path: &str,
-    ) -> Result<(), Errno> {
-        let _ = (fd, old_path, new_fd, new_path);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(), Errno>;
     /// Create a symbolic link.
     /// Note: This is similar to `symlinkat` in POSIX.
     ///
@@ -621,18 +427,12 @@ pub trait System {
     /// # Parameters
     /// - `old_path`: The contents of the symbolic link.
     /// - `new_path`: The destination path at which to create the symbolic link.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn path_symlink(
         &mut self,
         old_path: &str,
         fd: Fd,
         new_path: &str,
-    ) -> Result<(), Errno> {
-        let _ = (old_path, fd, new_path);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(), Errno>;
     /// Unlink a file.
     /// Return `errno::isdir` if the path refers to a directory.
     /// Note: This is similar to `unlinkat(fd, path, 0)` in POSIX.
@@ -640,13 +440,7 @@ pub trait System {
     ///
     /// # Parameters
     /// - `path`: The path to a file to unlink.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn path_unlink_file(&mut self, fd: Fd, path: &str) -> Result<(), Errno> {
-        let _ = (fd, path);
-        Err(Errno::Nosys)
-    }
+    fn path_unlink_file(&mut self, fd: Fd, path: &str) -> Result<(), Errno>;
     /// Concurrently poll for the occurrence of a set of events.
     ///
     ///
@@ -660,16 +454,11 @@ pub trait System {
     ///
     /// # Returns
     /// The number of events stored.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn poll_oneoff(
         &mut self,
         in_: &[Subscription],
         out: &mut [Event],
-    ) -> Result<Size, Errno> {
-        let _ = (in_, out);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Terminate the process normally. An exit code of 0 indicates successful
     /// termination of the program. The meanings of other values is dependent on
     /// the environment.
@@ -680,31 +469,17 @@ pub trait System {
     ///
     ///
     /// The method returns to the glue, which then ends the instance: implementations release what they must and return.
-    fn proc_exit(&mut self, rval: Exitcode) {
-        let _ = (rval,);
-    }
+    fn proc_exit(&mut self, rval: Exitcode);
     /// Send a signal to the process of the calling thread.
     /// Note: This is similar to `raise` in POSIX.
     ///
     ///
     /// # Parameters
     /// - `sig`: The signal condition to trigger.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn proc_raise(&mut self, sig: Signal) -> Result<(), Errno> {
-        let _ = (sig,);
-        Err(Errno::Nosys)
-    }
+    fn proc_raise(&mut self, sig: Signal) -> Result<(), Errno>;
     /// Temporarily yield execution of the calling thread.
     /// Note: This is similar to `sched_yield` in POSIX.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sched_yield(&mut self) -> Result<(), Errno> {
-        let _ = ();
-        Err(Errno::Nosys)
-    }
+    fn sched_yield(&mut self) -> Result<(), Errno>;
     /// Write high-quality random data into a buffer.
     /// This function blocks when the implementation is unable to immediately
     /// provide sufficient high-quality random data.
@@ -715,13 +490,7 @@ pub trait System {
     ///
     /// # Parameters
     /// - `buf`: The buffer to fill with random data.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn random_get(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
-        let _ = (buf,);
-        Err(Errno::Nosys)
-    }
+    fn random_get(&mut self, buf: &mut [u8]) -> Result<(), Errno>;
     /// Accept a new incoming connection.
     /// Note: This is similar to `accept` in POSIX.
     ///
@@ -733,12 +502,7 @@ pub trait System {
     ///
     /// # Returns
     /// New socket connection
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sock_accept(&mut self, fd: Fd, flags: Fdflags) -> Result<Fd, Errno> {
-        let _ = (fd, flags);
-        Err(Errno::Nosys)
-    }
+    fn sock_accept(&mut self, fd: Fd, flags: Fdflags) -> Result<Fd, Errno>;
     /// Receive a message from a socket.
     /// Note: This is similar to `recv` in POSIX, though it also supports reading
     /// the data into multiple buffers in the manner of `readv`.
@@ -751,17 +515,12 @@ pub trait System {
     ///
     /// # Returns
     /// Number of bytes stored in ri_data and message flags.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_recv(
         &mut self,
         fd: Fd,
         ri_data: &mut [::std::io::IoSliceMut<'_>],
         ri_flags: Riflags,
-    ) -> Result<(Size, Roflags), Errno> {
-        let _ = (fd, ri_data, ri_flags);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(Size, Roflags), Errno>;
     /// Send a message on a socket.
     /// Note: This is similar to `send` in POSIX, though it also supports writing
     /// the data from multiple buffers in the manner of `writev`.
@@ -774,35 +533,24 @@ pub trait System {
     ///
     /// # Returns
     /// Number of bytes transmitted.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_send(
         &mut self,
         fd: Fd,
         si_data: &[::std::io::IoSlice<'_>],
         si_flags: Siflags,
-    ) -> Result<Size, Errno> {
-        let _ = (fd, si_data, si_flags);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Shut down socket send and receive channels.
     /// Note: This is similar to `shutdown` in POSIX.
     ///
     ///
     /// # Parameters
     /// - `how`: Which channels on the socket to shut down.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sock_shutdown(&mut self, fd: Fd, how: Sdflags) -> Result<(), Errno> {
-        let _ = (fd, how);
-        Err(Errno::Nosys)
-    }
-    /// The sizes `args_get` needs, which the glue asks for before calling it: `args_sizes_get` by default. Wrappers forward it without observing it: the guest did not call it.
+    fn sock_shutdown(&mut self, fd: Fd, how: Sdflags) -> Result<(), Errno>;
+    /// The sizes `args_get` needs, which the glue asks for before calling it: `args_sizes_get` by default, a delegate's own too (so that it agrees with the `args_get` it answers). The tracer forwards it to its inner system's, unobserved: the guest did not call it.
     fn sizes_for_args_get(&mut self) -> Result<(Size, Size), Errno> {
         self.args_sizes_get()
     }
-    /// The sizes `environ_get` needs, which the glue asks for before calling it: `environ_sizes_get` by default. Wrappers forward it without observing it: the guest did not call it.
+    /// The sizes `environ_get` needs, which the glue asks for before calling it: `environ_sizes_get` by default, a delegate's own too (so that it agrees with the `environ_get` it answers). The tracer forwards it to its inner system's, unobserved: the guest did not call it.
     fn sizes_for_environ_get(&mut self) -> Result<(Size, Size), Errno> {
         self.environ_sizes_get()
     }
@@ -817,7 +565,7 @@ pub trait System {
     /// failed: a system whose blocking waits a stop cuts short fails the call and says so
     /// here, and the glue then ends the instance with `wasmtime::Trap::Interrupt` instead
     /// of handing the guest an errno it could ignore and call again. `false` by default.
-    fn stop_requested(&self) -> bool {
+    fn stop_requested(&mut self) -> bool {
         false
     }
 }

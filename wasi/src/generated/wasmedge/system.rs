@@ -4,6 +4,12 @@
 #![allow(clippy::too_many_arguments)]
 use super::types::*;
 /// The WasmEdge socket functions.
+///
+/// # Implementing
+///
+/// Every witx function is a method without a default body: `impl Wasmedge for X` writes each one, and a function added to the witx fails to compile until it is written, instead of failing at run time. Only the hooks after them (`refused`, `stop_requested`, and the `sizes_for_*` of string-table functions) have defaults.
+///
+/// To write only some methods, implement [`WasmedgeDelegate`] instead (every `WasmedgeDelegate` is a `Wasmedge`): its [`delegate`](WasmedgeDelegate::delegate) names the system each method it does not write goes to, so a wrapper is one line per method it changes. A system that leaves functions out says so there: [`Nosys`](crate::Nosys) answers `ENOSYS` to each. `&mut S` and `Box<S>` (`Box<dyn Wasmedge>` too) are systems for any `S: Wasmedge` this way, and so is the tracer.
 pub trait Wasmedge {
     /// Creates a socket (`socket(2)`).
     ///
@@ -15,12 +21,7 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The new socket.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sock_open(&mut self, af: AddressFamily, socktype: SockType) -> Result<Fd, Errno> {
-        let _ = (af, socktype);
-        Err(Errno::Nosys)
-    }
+    fn sock_open(&mut self, af: AddressFamily, socktype: SockType) -> Result<Fd, Errno>;
     /// Binds a socket to an address (`bind(2)`).
     ///
     ///
@@ -31,12 +32,7 @@ pub trait Wasmedge {
     ///
     ///
     /// ABI-free form: `addr` is the buffer its descriptor (pointer and length) points at.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sock_bind(&mut self, fd: Fd, addr: &[u8], port: Port) -> Result<(), Errno> {
-        let _ = (fd, addr, port);
-        Err(Errno::Nosys)
-    }
+    fn sock_bind(&mut self, fd: Fd, addr: &[u8], port: Port) -> Result<(), Errno>;
     /// Connects a socket to an address (`connect(2)`).
     ///
     ///
@@ -47,25 +43,14 @@ pub trait Wasmedge {
     ///
     ///
     /// ABI-free form: `addr` is the buffer its descriptor (pointer and length) points at.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sock_connect(&mut self, fd: Fd, addr: &[u8], port: Port) -> Result<(), Errno> {
-        let _ = (fd, addr, port);
-        Err(Errno::Nosys)
-    }
+    fn sock_connect(&mut self, fd: Fd, addr: &[u8], port: Port) -> Result<(), Errno>;
     /// Listens for connections on a bound socket (`listen(2)`).
     ///
     ///
     /// # Parameters
     /// - `fd`: The socket.
     /// - `backlog`: The most connections waiting to be accepted.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sock_listen(&mut self, fd: Fd, backlog: u32) -> Result<(), Errno> {
-        let _ = (fd, backlog);
-        Err(Errno::Nosys)
-    }
+    fn sock_listen(&mut self, fd: Fd, backlog: u32) -> Result<(), Errno>;
     /// Accepts a connection (v1: no flags).
     ///
     ///
@@ -75,12 +60,7 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The new connection.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sock_accept_v1(&mut self, fd: Fd) -> Result<Fd, Errno> {
-        let _ = (fd,);
-        Err(Errno::Nosys)
-    }
+    fn sock_accept_v1(&mut self, fd: Fd) -> Result<Fd, Errno>;
     /// Accepts a connection (v2: preview 1's `sock_accept`).
     ///
     ///
@@ -91,12 +71,7 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The new connection.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sock_accept_v2(&mut self, fd: Fd, flags: Fdflags) -> Result<Fd, Errno> {
-        let _ = (fd, flags);
-        Err(Errno::Nosys)
-    }
+    fn sock_accept_v2(&mut self, fd: Fd, flags: Fdflags) -> Result<Fd, Errno>;
     /// Receives from a socket (v2 name for preview 1's `sock_recv`).
     ///
     ///
@@ -108,17 +83,12 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The bytes received, and the output flags.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_recv_v2(
         &mut self,
         fd: Fd,
         ri_data: &mut [::std::io::IoSliceMut<'_>],
         ri_flags: Riflags,
-    ) -> Result<(Size, Roflags), Errno> {
-        let _ = (fd, ri_data, ri_flags);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(Size, Roflags), Errno>;
     /// Sends on a socket (v2 name for preview 1's `sock_send`).
     ///
     ///
@@ -130,17 +100,12 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The bytes sent.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_send_v2(
         &mut self,
         fd: Fd,
         si_data: &[::std::io::IoSlice<'_>],
         si_flags: Siflags,
-    ) -> Result<Size, Errno> {
-        let _ = (fd, si_data, si_flags);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Receives a datagram and its sender's address (v1: the address without the port).
     ///
     ///
@@ -155,18 +120,13 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The bytes received, and the output flags.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_recv_from_v1(
         &mut self,
         fd: Fd,
         ri_data: &mut [::std::io::IoSliceMut<'_>],
         addr: &mut [u8],
         ri_flags: Riflags,
-    ) -> Result<(Size, Roflags), Errno> {
-        let _ = (fd, ri_data, addr, ri_flags);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(Size, Roflags), Errno>;
     /// Receives a datagram and its sender's address and port (v2).
     ///
     ///
@@ -181,18 +141,13 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The sender's port, the bytes received, and the output flags.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_recv_from_v2(
         &mut self,
         fd: Fd,
         ri_data: &mut [::std::io::IoSliceMut<'_>],
         addr: &mut [u8],
         ri_flags: Riflags,
-    ) -> Result<(Port, Size, Roflags), Errno> {
-        let _ = (fd, ri_data, addr, ri_flags);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(Port, Size, Roflags), Errno>;
     /// Sends a datagram to an address (`sendto(2)`).
     ///
     ///
@@ -208,8 +163,6 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The bytes sent.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_send_to(
         &mut self,
         fd: Fd,
@@ -217,10 +170,7 @@ pub trait Wasmedge {
         addr: &[u8],
         port: Port,
         si_flags: Siflags,
-    ) -> Result<Size, Errno> {
-        let _ = (fd, si_data, addr, port, si_flags);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Reads a socket option (`getsockopt(2)`). The length is in and out: the buffer's size,
     /// then the bytes written.
     ///
@@ -234,18 +184,13 @@ pub trait Wasmedge {
     ///
     ///
     /// ABI-free form: `value` is as long as the guest's length says; the method returns how many bytes of it it wrote (first, before any other result), which the glue stores back as the length.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_getsockopt(
         &mut self,
         fd: Fd,
         level: SockOptLevel,
         name: SockOptName,
         value: &mut [u8],
-    ) -> Result<Size, Errno> {
-        let _ = (fd, level, name, value);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Sets a socket option (`setsockopt(2)`).
     ///
     ///
@@ -255,19 +200,13 @@ pub trait Wasmedge {
     /// - `name`: The option.
     /// - `value`: The value.
     /// - `value_len`: Its size.
-    ///
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_setsockopt(
         &mut self,
         fd: Fd,
         level: SockOptLevel,
         name: SockOptName,
         value: &[u8],
-    ) -> Result<(), Errno> {
-        let _ = (fd, level, name, value);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(), Errno>;
     /// The socket's own address (v1: raw IP bytes, the family as 4 or 6, the port).
     ///
     ///
@@ -280,16 +219,11 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// 4 for IPv4, 6 for IPv6; then the port.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_getlocaladdr_v1(
         &mut self,
         fd: Fd,
         addr: &mut [u8],
-    ) -> Result<(IpVersion, Port), Errno> {
-        let _ = (fd, addr);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(IpVersion, Port), Errno>;
     /// The socket's own address (v2: the 128-byte block, and the port).
     ///
     ///
@@ -302,12 +236,7 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The port.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sock_getlocaladdr_v2(&mut self, fd: Fd, addr: &mut [u8]) -> Result<Port, Errno> {
-        let _ = (fd, addr);
-        Err(Errno::Nosys)
-    }
+    fn sock_getlocaladdr_v2(&mut self, fd: Fd, addr: &mut [u8]) -> Result<Port, Errno>;
     /// The peer's address (v1: raw IP bytes, the family as 4 or 6, the port).
     ///
     ///
@@ -320,16 +249,11 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// 4 for IPv4, 6 for IPv6; then the port.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_getpeeraddr_v1(
         &mut self,
         fd: Fd,
         addr: &mut [u8],
-    ) -> Result<(IpVersion, Port), Errno> {
-        let _ = (fd, addr);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<(IpVersion, Port), Errno>;
     /// The peer's address (v2: the 128-byte block, and the port).
     ///
     ///
@@ -342,12 +266,7 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The port.
-    ///
-    /// The default implementation fails with `ENOSYS`.
-    fn sock_getpeeraddr_v2(&mut self, fd: Fd, addr: &mut [u8]) -> Result<Port, Errno> {
-        let _ = (fd, addr);
-        Err(Errno::Nosys)
-    }
+    fn sock_getpeeraddr_v2(&mut self, fd: Fd, addr: &mut [u8]) -> Result<Port, Errno>;
     /// Resolves a host and a service (`getaddrinfo(3)`) into the guest's list of result
     /// records; the count filled.
     ///
@@ -366,18 +285,13 @@ pub trait Wasmedge {
     ///
     /// # Returns
     /// The number of results filled.
-    ///
-    /// The default implementation fails with `ENOSYS`.
     fn sock_getaddrinfo(
         &mut self,
         node: &[u8],
         service: &[u8],
         hints: Addrinfo,
         res: &mut [<Addrinfo as crate::abi::Chained>::Value],
-    ) -> Result<Size, Errno> {
-        let _ = (node, service, hints, res);
-        Err(Errno::Nosys)
-    }
+    ) -> Result<Size, Errno>;
     /// Told of a call the glue refused before it reached the system, because an argument
     /// could not be decoded (`EFAULT` for a bad pointer, `EINVAL` for an undefined enum or
     /// flags value): the guest made it, the system never saw it. Does nothing unless a
@@ -389,7 +303,7 @@ pub trait Wasmedge {
     /// failed: a system whose blocking waits a stop cuts short fails the call and says so
     /// here, and the glue then ends the instance with `wasmtime::Trap::Interrupt` instead
     /// of handing the guest an errno it could ignore and call again. `false` by default.
-    fn stop_requested(&self) -> bool {
+    fn stop_requested(&mut self) -> bool {
         false
     }
 }
