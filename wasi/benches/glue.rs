@@ -4,7 +4,9 @@
 //! - `baseline`: a no-op host function with `fd_write`'s signature (wasmtime's call cost alone);
 //! - `wasirun`: the generated glue in front of a System that does no I/O;
 //! - `wasmtime-wasi`: the peer's preview1 (`add_to_linker_sync`), for `args_sizes_get`, which
-//!   does no I/O there either.
+//!   does no I/O there either;
+//! - `wrapped`: the same System under three wrappers that change nothing (`SystemDelegate`
+//!   forwarding every method), whose cost should be none.
 //!
 //! The glue's cost is `wasirun - baseline`; the target is under 20 ns. `cargo bench -p
 //! wasirun-wasi` prints nanoseconds per call (median of 7 runs of 1,000,000 calls).
@@ -50,7 +52,15 @@ impl SystemDelegate for Null {
     }
 }
 
-/// Nanoseconds per call of the guest's loop `name`, median of RUNS.
+/// A wrapper that changes nothing: every call is forwarded.
+struct Pass<S>(S);
+
+impl<S: System> SystemDelegate for Pass<S> {
+    fn delegate(&mut self) -> impl System {
+        &mut self.0
+    }
+}
+
 /// Nanoseconds per call of the loop `name` in a new instance of `module`, whose memory `bind`
 /// hands to the store's data (as `wasirun` binds its one instance's memory).
 fn time<T: 'static>(
@@ -108,6 +118,14 @@ fn main() {
     let ours_write = time(&mut store, &linker, &module, "fd_write", bind);
     let ours_sizes = time(&mut store, &linker, &module, "args_sizes_get", bind);
 
+    type Wrapped = Pass<Pass<Pass<Null>>>;
+    let mut linker = Linker::<Host<Wrapped>>::new(&engine);
+    add_to_linker(&mut linker, |h| h).unwrap();
+    let mut store = Store::new(&engine, Host::new(Pass(Pass(Pass(Null)))));
+    let bind: fn(&mut Host<Wrapped>, Memory) = |h, m| h.set_memory(m);
+    let wrapped_write = time(&mut store, &linker, &module, "fd_write", bind);
+    let wrapped_sizes = time(&mut store, &linker, &module, "args_sizes_get", bind);
+
     let mut linker = Linker::<wasmtime_wasi::p1::WasiP1Ctx>::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |c| c).unwrap();
     let ctx = wasmtime_wasi::WasiCtxBuilder::new()
@@ -119,11 +137,11 @@ fn main() {
 
     println!("ns per call (median of {RUNS} x {CALLS} calls)");
     println!(
-        "fd_write        baseline {base_write:6.1}  wasirun {ours_write:6.1}  glue {:6.1}",
+        "fd_write        baseline {base_write:6.1}  wasirun {ours_write:6.1}  glue {:6.1}  wrapped {wrapped_write:6.1}",
         ours_write - base_write
     );
     println!(
-        "args_sizes_get  baseline {base_sizes:6.1}  wasirun {ours_sizes:6.1}  glue {:6.1}  wasmtime-wasi {peer_sizes:6.1}  wasirun/wasmtime-wasi {:.3}",
+        "args_sizes_get  baseline {base_sizes:6.1}  wasirun {ours_sizes:6.1}  glue {:6.1}  wrapped {wrapped_sizes:6.1}  wasmtime-wasi {peer_sizes:6.1}  wasirun/wasmtime-wasi {:.3}",
         ours_sizes - base_sizes,
         ours_sizes / peer_sizes
     );
