@@ -53,7 +53,8 @@
 //!
 //! # Bounds on what a guest controls
 //!
-//! Counts and lists the generated glue copies are bounded there (`wasirun_wasi::abi`, "Bounds").
+//! Counts and lists the generated glue copies are bounded there (`wasirun_wasi`'s crate docs,
+//! "Bounds").
 //! What the system itself takes from a guest is bounded here, whatever the size of guest
 //! memory, and answered with an errno past the bound, never an aborted host:
 //!
