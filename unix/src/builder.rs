@@ -278,6 +278,11 @@ impl Builder {
             })?;
             let readonly = dir.mode == DirMode::ReadOnly;
             let mask = rights::host_mask(readonly);
+            let st = rustix::fs::fstat(&fd).map_err(|e| Error::OpenDir {
+                path: PathBuf::from(&dir.guest),
+                source: e.into(),
+            })?;
+            table.add_root(crate::fs::stat::file_id(&st));
             table.push(Entry {
                 fd,
                 filetype: Filetype::Directory,
@@ -290,6 +295,7 @@ impl Builder {
                 flags: None,
                 sync: Fdflags::empty(),
                 preopen: Some(dir.guest.clone().into_boxed_str()),
+                root: true,
                 stream: None,
             });
         }

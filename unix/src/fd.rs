@@ -39,6 +39,7 @@ pub(crate) fn host_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
         flags: None,
         sync,
         preopen: None,
+        root: false,
         stream: None,
     })
 }

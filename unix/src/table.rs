@@ -41,6 +41,9 @@ pub(crate) struct Entry {
     pub sync: Fdflags,
     /// The guest name of a preopened directory.
     pub preopen: Option<Box<str>>,
+    /// The directory of a preopen, whether the preopen itself or opened again through it
+    /// (`.`, `a/..`): its `..` in `fd_readdir` is itself, never the host directory above.
+    pub root: bool,
     /// The `fd_readdir` stream, from the first `fd_readdir` until the fd is closed.
     pub stream: Option<Box<DirStream>>,
 }
@@ -73,6 +76,8 @@ impl Entry {
 /// The guest's descriptors.
 pub(crate) struct Table {
     slots: Vec<Option<Entry>>,
+    /// The device and inode of each preopened directory (see [`Entry::root`]).
+    roots: Vec<(u64, u64)>,
     open: usize,
     max_open: usize,
     streams: usize,
@@ -82,10 +87,21 @@ pub(crate) struct Table {
 }
 
 impl Table {
+    /// Records the device and inode of a preopened directory.
+    pub fn add_root(&mut self, id: (u64, u64)) {
+        self.roots.push(id);
+    }
+
+    /// Whether the directory with this device and inode is a preopen's.
+    pub fn is_root(&self, id: (u64, u64)) -> bool {
+        self.roots.contains(&id)
+    }
+
     /// An empty table with these caps.
     pub fn new(max_open: usize, max_streams: usize, strict: bool) -> Table {
         Table {
             slots: Vec::new(),
+            roots: Vec::new(),
             open: 0,
             max_open,
             streams: 0,
@@ -269,6 +285,7 @@ mod tests {
             flags: None,
             sync: Fdflags::empty(),
             preopen: None,
+            root: false,
             stream: None,
         }
     }

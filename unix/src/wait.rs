@@ -301,6 +301,7 @@ mod tests {
             flags: Some(flags),
             sync: Fdflags::empty(),
             preopen: None,
+            root: false,
             stream: None,
         }
     }

@@ -137,7 +137,7 @@ pub(crate) fn path_open(
         req.follow,
         sys.resolver,
     )?;
-    let filetype = super::stat::fd_filetype(file.as_fd())?;
+    let (filetype, id) = super::stat::fd_filetype_and_id(file.as_fd())?;
     let tty = filetype == Filetype::CharacterDevice && rustix::termios::isatty(&file);
     let mut base = (rights::applicable(filetype, tty)
         & rights::access_mask(readable, writable)
@@ -160,6 +160,7 @@ pub(crate) fn path_open(
         flags: Some(req.fdflags & (Fdflags::APPEND | Fdflags::NONBLOCK)),
         sync: req.fdflags & (Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC),
         preopen: None,
+        root: filetype == Filetype::Directory && sys.table.is_root(id),
         stream: None,
     };
     sys.table.insert(entry)

@@ -8,7 +8,8 @@
 //! directory does not change (POSIX promises no more for `telldir`). Cookie 0 is a rewind.
 //!
 //! At a preopened directory `..` carries the preopen's own inode, as `/..` does on Unix: the
-//! guest learns nothing of the host directory above its root.
+//! guest learns nothing of the host directory above its root. So does the same directory
+//! opened again through the preopen (`.`, `sub/..`: [`Entry::root`](crate::table::Entry)).
 //!
 //! Streams count toward [`Builder::max_open_dirs`](crate::Builder::max_open_dirs): past it,
 //! `EMFILE`.
@@ -83,7 +84,7 @@ pub(crate) fn fd_readdir(
     buf: &mut [u8],
     cookie: Dircookie,
 ) -> Result<Size, Errno> {
-    let root = sys.table.dir(fd, Rights::FD_READDIR)?.preopen.is_some();
+    let root = sys.table.dir(fd, Rights::FD_READDIR)?.root;
     let stream = sys
         .table
         .stream(fd, |entry| DirStream::open(entry.fd.as_fd()))?;

@@ -24,15 +24,22 @@ pub(crate) fn filetype(ft: FileType) -> Filetype {
 
 /// The WASI type of an open descriptor; for a socket, `SO_TYPE` tells streams from datagrams.
 pub(crate) fn fd_filetype(fd: BorrowedFd<'_>) -> rustix::io::Result<Filetype> {
+    fd_filetype_and_id(fd).map(|(filetype, _)| filetype)
+}
+
+/// [`fd_filetype`], with the file's device and inode from the same `fstat`.
+pub(crate) fn fd_filetype_and_id(fd: BorrowedFd<'_>) -> rustix::io::Result<(Filetype, (u64, u64))> {
     let stat = rustix::fs::fstat(fd)?;
-    match FileType::from_raw_mode(stat.st_mode) {
-        FileType::Socket => Ok(match rustix::net::sockopt::socket_type(fd)? {
+    let id = file_id(&stat);
+    let filetype = match FileType::from_raw_mode(stat.st_mode) {
+        FileType::Socket => match rustix::net::sockopt::socket_type(fd)? {
             SocketType::DGRAM => Filetype::SocketDgram,
             SocketType::STREAM => Filetype::SocketStream,
             _ => Filetype::Unknown,
-        }),
-        ft => Ok(filetype(ft)),
-    }
+        },
+        ft => filetype(ft),
+    };
+    Ok((filetype, id))
 }
 
 /// Converts a host `stat`. The field types vary with the architecture, hence the generic
@@ -48,6 +55,11 @@ pub(crate) fn filestat(st: &Stat) -> Filestat {
         mtim: time(st.st_mtime, st.st_mtime_nsec),
         ctim: time(st.st_ctime, st.st_ctime_nsec),
     }
+}
+
+/// A file's device and inode: what tells one file from another.
+pub(crate) fn file_id(st: &Stat) -> (u64, u64) {
+    (wide(st.st_dev), wide(st.st_ino))
 }
 
 fn wide<T: TryInto<u64>>(v: T) -> u64 {

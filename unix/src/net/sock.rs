@@ -41,6 +41,7 @@ pub(crate) fn accept(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> Result<Fd,
         flags: Some(flags),
         sync: Fdflags::empty(),
         preopen: None,
+        root: false,
         stream: None,
     };
     sys.table.insert(entry)
