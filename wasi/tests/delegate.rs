@@ -2,11 +2,13 @@
 //! delegates the rest, stacked under the tracer and run by a WAT guest; `Box<S>`,
 //! `Box<dyn System>`, `&mut S` and a wrapper of an unsized system are systems too.
 
-use std::io::{IoSlice, Write};
-use std::sync::{Arc, Mutex};
+use std::io::IoSlice;
 use wasirun_wasi::trace::TraceOptions;
 use wasirun_wasi::*;
 use wasmtime::{Engine, Linker, Module, Store};
+
+mod common;
+use common::Shared;
 
 /// Keeps what fd 1 gets and has one argument, `w`; every other function answers `ENOSYS`.
 #[derive(Default)]
@@ -105,20 +107,6 @@ fn run<S: System + 'static>(system: S) -> (S, [i32; 6]) {
 /// What the guest sees through `Sevens<Base>`: the wrapper's random bytes, the base's write
 /// and argument, and `ENOSYS` for what neither implements.
 const THROUGH_SEVENS: [i32; 6] = [0, 0, Errno::Nosys as i32, 0, 0x0707_0707, b'w' as i32];
-
-/// A sink the test can read back.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[test]
 fn a_wrapper_changes_one_method_and_delegates_the_rest_under_the_tracer() {

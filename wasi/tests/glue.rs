@@ -2,11 +2,13 @@
 //! results, EFAULT/EINVAL on bad input, no heap allocation in the glue, golden trace lines.
 
 use std::cell::Cell;
-use std::io::{IoSlice, IoSliceMut, Write};
-use std::sync::{Arc, Mutex};
+use std::io::{IoSlice, IoSliceMut};
 use wasirun_wasi::trace::{Format, TraceOptions};
 use wasirun_wasi::*;
 use wasmtime::{Engine, Instance, Linker, Module, Store};
+
+mod common;
+use common::Shared;
 
 /// Counts this thread's heap allocations.
 struct Counting;
@@ -246,20 +248,6 @@ fn the_glue_does_not_allocate() {
         assert_eq!(read.call(&mut store, ()).unwrap(), 0);
     }
     assert_eq!(allocations() - before, 0, "fd_write/fd_read allocated");
-}
-
-/// A sink the test can read back.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 fn traced(format: Format) -> String {

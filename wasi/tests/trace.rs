@@ -3,12 +3,13 @@
 //! arrays of names; the summary's counts, with lines and without.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use wasirun_wasi::dirent::DirentWriter;
 use wasirun_wasi::trace::{Format, Stat, Summary, TraceOptions};
 use wasirun_wasi::*;
 use wasmtime::{Engine, Instance, Linker, Module, Store};
+
+mod common;
+use common::Shared;
 
 /// A directory of four entries on fd 3; everything path_open asks for is fd 4.
 struct Dir;
@@ -116,20 +117,6 @@ const CALLS: [&str; 9] = [
     "readdir_from_2",
     "readdir_badf",
 ];
-
-/// A sink the test can read back.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Runs `calls` on a Dir wrapped by `tracer`.
 fn run<S: System + 'static>(tracer: S, calls: &[&str]) {
