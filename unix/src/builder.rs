@@ -10,7 +10,7 @@ use crate::{Policy, Role, Spec};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use std::path::{Path, PathBuf};
-use wasirun_wasi::{Fdflags, Filetype, Rights};
+use wasirun_wasi::Filetype;
 
 /// Errors while setting a system up.
 #[derive(Debug, thiserror::Error)]
@@ -283,20 +283,12 @@ impl Builder {
                 source: e.into(),
             })?;
             table.add_root(crate::fs::stat::file_id(&st));
+            let (rights, inheriting) = (rights::DIR & mask, rights::DIR_INHERITING & mask);
             table.push(Entry {
-                fd,
-                filetype: Filetype::Directory,
-                rights: rights::DIR & mask,
-                inheriting: rights::DIR_INHERITING & mask,
-                dropped: Rights::empty(),
-                dropped_inheriting: Rights::empty(),
                 readonly,
-                stdio: false,
-                flags: None,
-                sync: Fdflags::empty(),
                 preopen: Some(dir.guest.clone().into_boxed_str()),
                 root: true,
-                stream: None,
+                ..Entry::new(fd, Filetype::Directory, rights, inheriting)
             });
         }
         for fd in &self.sockets {
@@ -352,7 +344,7 @@ fn dup(fd: BorrowedFd<'_>) -> rustix::io::Result<OwnedFd> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasirun_wasi::{Fd, System};
+    use wasirun_wasi::{Fd, Fdflags, System};
 
     fn host_flags() -> Vec<OFlags> {
         [

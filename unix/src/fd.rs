@@ -27,20 +27,10 @@ pub(crate) fn host_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
         }
         _ => Rights::empty(),
     };
+    let rights = rights::applicable(filetype, tty) & rights::access_mask(readable, writable);
     Ok(Entry {
-        fd,
-        filetype,
-        rights: rights::applicable(filetype, tty) & rights::access_mask(readable, writable),
-        inheriting,
-        dropped: Rights::empty(),
-        dropped_inheriting: Rights::empty(),
-        readonly: false,
-        stdio: false,
-        flags: None,
         sync,
-        preopen: None,
-        root: false,
-        stream: None,
+        ..Entry::new(fd, filetype, rights, inheriting)
     })
 }
 

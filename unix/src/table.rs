@@ -49,6 +49,28 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
+    /// An entry for `fd` with these rights, and nothing else set: no rights given up, not
+    /// beneath a read-only preopen, not stdio, flags the host shares (`None`), no sync flags,
+    /// not a preopen nor its directory, no directory stream. Callers set what differs with
+    /// struct update syntax, so that a new field has one default.
+    pub fn new(fd: OwnedFd, filetype: Filetype, rights: Rights, inheriting: Rights) -> Entry {
+        Entry {
+            fd,
+            filetype,
+            rights,
+            inheriting,
+            dropped: Rights::empty(),
+            dropped_inheriting: Rights::empty(),
+            readonly: false,
+            stdio: false,
+            flags: None,
+            sync: Fdflags::empty(),
+            preopen: None,
+            root: false,
+            stream: None,
+        }
+    }
+
     /// Whether this is a directory (for the `*at` calls).
     pub fn is_dir(&self) -> bool {
         self.filetype == Filetype::Directory
@@ -273,21 +295,12 @@ mod tests {
     fn entry() -> Entry {
         let fd =
             rustix::fs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).unwrap();
-        Entry {
+        Entry::new(
             fd,
-            filetype: Filetype::CharacterDevice,
-            rights: Rights::FD_READ,
-            inheriting: Rights::empty(),
-            dropped: Rights::empty(),
-            dropped_inheriting: Rights::empty(),
-            readonly: false,
-            stdio: false,
-            flags: None,
-            sync: Fdflags::empty(),
-            preopen: None,
-            root: false,
-            stream: None,
-        }
+            Filetype::CharacterDevice,
+            Rights::FD_READ,
+            Rights::empty(),
+        )
     }
 
     #[test]

@@ -289,20 +289,10 @@ mod tests {
             true => Fdflags::NONBLOCK,
             false => Fdflags::empty(),
         };
+        let rights = Rights::FD_READ | Rights::FD_WRITE;
         Entry {
-            fd,
-            filetype: Filetype::Unknown,
-            rights: Rights::FD_READ | Rights::FD_WRITE,
-            inheriting: Rights::empty(),
-            dropped: Rights::empty(),
-            dropped_inheriting: Rights::empty(),
-            readonly: false,
-            stdio: false,
             flags: Some(flags),
-            sync: Fdflags::empty(),
-            preopen: None,
-            root: false,
-            stream: None,
+            ..Entry::new(fd, Filetype::Unknown, rights, Rights::empty())
         }
     }
 

@@ -149,19 +149,13 @@ pub(crate) fn path_open(
         inheriting &= req.inheriting;
     }
     let entry = Entry {
-        fd: file,
-        filetype,
-        rights: base,
-        inheriting,
         dropped: dir.dropped_inheriting,
         dropped_inheriting: dir.dropped_inheriting,
         readonly: dir.readonly,
-        stdio: false,
         flags: Some(req.fdflags & (Fdflags::APPEND | Fdflags::NONBLOCK)),
         sync: req.fdflags & (Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC),
-        preopen: None,
         root: filetype == Filetype::Directory && sys.table.is_root(id),
-        stream: None,
+        ..Entry::new(file, filetype, base, inheriting)
     };
     sys.table.insert(entry)
 }

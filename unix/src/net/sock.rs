@@ -30,19 +30,11 @@ pub(crate) fn accept(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> Result<Fd,
         base &= listener.inheriting;
     }
     let entry = Entry {
-        fd: socket,
-        filetype,
-        rights: base,
-        inheriting: listener.inheriting,
         dropped: listener.dropped_inheriting,
         dropped_inheriting: listener.dropped_inheriting,
         readonly: listener.readonly,
-        stdio: false,
         flags: Some(flags),
-        sync: Fdflags::empty(),
-        preopen: None,
-        root: false,
-        stream: None,
+        ..Entry::new(socket, filetype, base, listener.inheriting)
     };
     sys.table.insert(entry)
 }
