@@ -11,6 +11,7 @@ pub mod glue;
 pub mod links;
 pub mod model;
 pub mod names;
+pub mod record;
 pub mod system;
 pub mod tracer;
 pub mod types;
@@ -258,6 +259,22 @@ pub fn generate_package(
         use super::{#tr, #dl};
         #trace_def
     };
+    let record_def = record::emit_recorder(target, &lowered)?;
+    let record_file = quote! {
+        #![doc = " The recorder: a delegate of the system it wraps, logging every call."]
+        #![allow(clippy::too_many_arguments)]
+        use super::types::*;
+        use super::{#tr, #dl};
+        #record_def
+    };
+    let replay_def = record::emit_replayer(target, &lowered)?;
+    let replay_file = quote! {
+        #![doc = " The replayer: the trait answered from a log."]
+        #![allow(clippy::too_many_arguments)]
+        use super::types::*;
+        use super::#tr;
+        #replay_def
+    };
     let module_doc = format!(
         " The witx package `{package}` (module `{}`): types, the [`{tr}`] trait and its \
          [`{dl}`] for wrappers, the wasmtime glue ([`add_to_linker`]) and the tracer's \
@@ -271,6 +288,8 @@ pub fn generate_package(
         mod delegate;
         mod glue;
         mod trace;
+        mod record;
+        mod replay;
         pub use system::#tr;
         pub use delegate::#dl;
         pub use glue::{IMPORTS, MODULE, add_imports_to_linker, add_to_linker};
@@ -283,6 +302,8 @@ pub fn generate_package(
         ("delegate.rs", delegate_file),
         ("glue.rs", glue_file),
         ("trace.rs", trace_file),
+        ("record.rs", record_file),
+        ("replay.rs", replay_file),
     ] {
         let path = PathBuf::from(package).join(name);
         let contents = render(&path.display().to_string(), source, tokens)?;

@@ -170,6 +170,7 @@ mod generated;
 pub mod glue;
 mod host;
 mod nosys;
+pub mod record;
 pub mod sockaddr;
 pub mod trace;
 

@@ -6,6 +6,8 @@ mod system;
 mod delegate;
 mod glue;
 mod trace;
+mod record;
+mod replay;
 pub use system::Ext;
 pub use delegate::ExtDelegate;
 pub use glue::{IMPORTS, MODULE, add_imports_to_linker, add_to_linker};
