@@ -1,20 +1,23 @@
 //! The guest's resource limits: memory, tables and instances through wasmtime's
-//! [`StoreLimits`], time through epoch interruption (`--timeout`) and fuel (`--fuel`).
+//! [`StoreLimits`], time through a watchdog thread (`--timeout`) and fuel (`--fuel`).
 //!
 //! A timeout is one thread, the [`Watchdog`]: it sleeps until the deadline, then stops the
 //! guest through the Unix system's [`StopHandle`], as [`signals`] does for SIGINT, SIGTERM and
-//! SIGHUP. The handle bumps the engine's epoch once, which traps the guest at its next loop
-//! header or function entry (the store's deadline is one epoch away, so the compiled checks
-//! cost a load and a compare, and nothing ticks while the guest runs), and wakes a guest blocked
-//! in a host call (`poll_oneoff`, a read, an accept), whose call then traps. Either way the
-//! guest unwinds and its store is dropped, and with it the system: host descriptors closed,
-//! stdio flags put back. wasirun then reports why it stopped the guest ([`Stopper::failure`]).
+//! SIGHUP. The handle wakes a guest blocked in a host call (`poll_oneoff`, a read, an accept)
+//! and makes that call, and any later one, trap; the guest unwinds and its store is dropped,
+//! and with it the system: host descriptors closed, stdio flags put back. wasirun then reports
+//! why it stopped the guest ([`Stopper::failure`]).
 //!
-//! The process ends by itself only as a last resort ([`Stopper::last_resort`]): if the guest
-//! has not unwound [`GRACE`] after the stop, because it runs wasm compiled without epoch checks
-//! (a signal without `--timeout`: the checks cost up to 15% on compute) or is in a call nothing
-//! wakes (a name lookup in the system resolver), wasirun puts the parent's stdio file status
-//! flags back as they were when it started, and exits with the same message and status.
+//! A guest running its own code makes no host call to trap in, and its code has no epoch
+//! checks: they would cost it up to 15% on compute (`cargo bench --bench limits`) for every
+//! run, timed out or not. Such a guest is ended with the process, [`GRACE`] after the stop
+//! ([`Stopper::last_resort`]), as is one in a call nothing wakes (a name lookup in the system
+//! resolver): wasirun puts the parent's stdio file status flags back as they were when it
+//! started, says its [`Farewell`] (the `--trace-summary` table), and exits with the same message
+//! and status as an unwound guest. Nothing is lost that an unwound guest would have kept: the
+//! guest's output and the trace are written unbuffered, and the kernel closes the host
+//! descriptors. Embedders, who cannot end their process, get epoch checks instead
+//! ([`StopHandle::arm`]).
 
 pub mod signals;
 
@@ -22,7 +25,7 @@ use crate::status::{Failure, Status};
 use rustix::fd::BorrowedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use wasirun_unix::StopHandle;
@@ -150,22 +153,45 @@ pub fn claim_exit() -> bool {
     !EXITING.swap(true, Ordering::SeqCst)
 }
 
+/// What wasirun says once, after the guest and before the process ends, whichever thread ends
+/// it: the guest's thread after the run, or a [last resort](Stopper::last_resort).
+#[derive(Clone, Default)]
+pub struct Farewell(Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>);
+
+impl Farewell {
+    /// A farewell that runs `say`.
+    pub fn new(say: impl FnOnce() + Send + 'static) -> Self {
+        Farewell(Arc::new(Mutex::new(Some(Box::new(say)))))
+    }
+
+    /// Says it, unless it was said already (a second caller waits for the first to finish).
+    pub fn say(&self) {
+        let say = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(say) = say {
+            say();
+        }
+    }
+}
+
 /// This run's way to stop the guest: the system's handle, the first reason it was used for,
-/// and the stdio flags a last resort puts back.
+/// and what a last resort puts back and says.
 #[derive(Clone)]
 pub struct Stopper {
     handle: StopHandle,
     reason: Arc<OnceLock<Reason>>,
     stdio: StdioFlags,
+    farewell: Farewell,
 }
 
 impl Stopper {
-    /// A stopper for the guest `handle` stops.
-    pub fn new(handle: StopHandle, stdio: StdioFlags) -> Self {
+    /// A stopper for the guest `handle` stops; a last resort puts `stdio` back and says
+    /// `farewell`.
+    pub fn new(handle: StopHandle, stdio: StdioFlags, farewell: Farewell) -> Self {
         Stopper {
             handle,
             reason: Arc::new(OnceLock::new()),
             stdio,
+            farewell,
         }
     }
 
@@ -173,12 +199,6 @@ impl Stopper {
     pub fn stop(&self, reason: Reason) {
         let _ = self.reason.set(reason);
         self.handle.stop();
-    }
-
-    /// Arms the guest's store: its epoch deadline traps once the guest is stopped
-    /// ([`StopHandle::arm`]).
-    pub fn arm<T>(&self, store: &mut wasmtime::Store<T>) {
-        self.handle.arm(store);
     }
 
     /// Why the guest was stopped, if it was.
@@ -197,14 +217,15 @@ impl Stopper {
         }
     }
 
-    /// After a stop the guest has not unwound from: puts the parent's stdio flags back,
-    /// reports the stop and exits, unless the guest's thread is exiting already.
+    /// After a stop the guest has not unwound from: puts the parent's stdio flags back, says
+    /// the farewell, reports the stop and exits, unless the guest's thread is exiting already.
     pub fn last_resort(&self) {
         let Some(reason) = self.reason() else { return };
         if !claim_exit() {
             return;
         }
         self.stdio.restore();
+        self.farewell.say();
         let failure = Self::failure(reason);
         eprintln!("{failure}");
         std::process::exit(failure.status.code());
@@ -298,6 +319,20 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("x").is_err());
         assert!(parse_size("99999999999T").is_err());
+    }
+
+    #[test]
+    fn a_farewell_is_said_once_whoever_says_it() {
+        let said = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&said);
+        let farewell = Farewell::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let other = farewell.clone();
+        std::thread::spawn(move || other.say()).join().unwrap();
+        farewell.say();
+        assert_eq!(said.load(Ordering::SeqCst), 1);
+        Farewell::default().say();
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::cache::{self, Cache};
 use crate::cli::{self, Cli, Sockets, TraceFormat};
-use crate::limits::{self, Limits, StdioFlags, Stopper, Watchdog};
+use crate::limits::{self, Farewell, Limits, StdioFlags, Stopper, Watchdog};
 use crate::status::{Failure, Status, one_line};
 use std::io::Write;
 use std::num::NonZeroUsize;
@@ -48,6 +48,14 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
         None
     };
     let summary = cli.trace_summary.then(Summary::new);
+    // The table is said once, after the guest: here, or by a last resort that ends the process.
+    let farewell = match &summary {
+        Some(summary) => {
+            let (summary, trace) = (summary.clone(), trace.clone());
+            Farewell::new(move || print_summary(&summary, trace.as_ref()))
+        }
+        None => Farewell::default(),
+    };
     if let Some(why) = not_a_module(&wasm) {
         return Err(Failure::new(
             Status::InvalidModule,
@@ -83,7 +91,7 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
                     },
                     string_size: cli.trace_string_size,
                 };
-                start(&engine, &module, cli, &mut builder, |system| {
+                start(&engine, &module, cli, &mut builder, &farewell, |system| {
                     let tracer = Tracer::with_sink(system, sink.clone(), options);
                     match summary {
                         Some(summary) => tracer.summarize(summary.clone()),
@@ -91,14 +99,16 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
                     }
                 })
             }
-            (None, Some(summary)) => start(&engine, &module, cli, &mut builder, |system| {
-                Tracer::summary_only(system, summary.clone())
+            (None, Some(summary)) => {
+                start(&engine, &module, cli, &mut builder, &farewell, |system| {
+                    Tracer::summary_only(system, summary.clone())
+                })
+            }
+            (None, None) => start(&engine, &module, cli, &mut builder, &farewell, |system| {
+                system
             }),
-            (None, None) => start(&engine, &module, cli, &mut builder, |system| system),
         });
-    if let Some(summary) = summary {
-        print_summary(&summary, trace.as_ref());
-    }
+    farewell.say();
     // The entry is renamed into place whole or not at all; waiting only keeps a short-lived
     // guest from leaving its temporary file behind.
     if let Some(stored) = stored {
@@ -213,9 +223,10 @@ fn print_summary(summary: &Summary, trace: Option<&Sink>) {
 
 /// The engine: Cranelift optimizing for speed, functions compiled in parallel, traps caught
 /// by signal handlers, wasm backtraces on (with file and line numbers when
-/// `WASMTIME_BACKTRACE_DETAILS=1`, as wasmtime does); memory64 only with `--memory64`, epoch
-/// checks only with `--timeout`, fuel counting only with `--fuel` (each changes the compiled
-/// code, and so the cache key).
+/// `WASMTIME_BACKTRACE_DETAILS=1`, as wasmtime does); memory64 only with `--memory64`, fuel
+/// counting only with `--fuel` (each changes the compiled code, and so the cache key). No epoch
+/// checks, even with `--timeout`: a stopped guest running its own code is ended with the
+/// process (see [`limits`]), so a timeout costs the guest nothing.
 fn engine(cli: &Cli) -> Result<Engine, Failure> {
     let max_wasm_stack = usize::try_from(cli.max_wasm_stack).unwrap_or(usize::MAX);
     let mut config = Config::new();
@@ -230,7 +241,6 @@ fn engine(cli: &Cli) -> Result<Engine, Failure> {
         .max_wasm_stack(max_wasm_stack)
         // Preview 1's ABI takes 32-bit pointers; a 64-bit memory only reserves more host memory.
         .wasm_memory64(cli.memory64)
-        .epoch_interruption(cli.timeout.is_some())
         .consume_fuel(cli.fuel.is_some())
         // Only async calls use this stack, and wasirun makes none; but wasmtime refuses a
         // max_wasm_stack above it when its async feature is on (another crate may turn it on).
@@ -294,7 +304,8 @@ fn check_entry(module: &Module, invoke: Option<&str>) -> Result<(), String> {
 }
 
 /// Links `module` with WASI, then makes the preopened sockets and the system (`wrap` puts the
-/// tracer around it), instantiates the module and calls `_start`.
+/// tracer around it), instantiates the module and calls `_start`; a last resort that ends the
+/// process says `farewell` first.
 ///
 /// Unless `--sockets none` or `path_open`, the WasmEdge socket functions the module imports are
 /// linked too, each in the form its import's arity asks for. Imports that preview 1 answers
@@ -304,6 +315,7 @@ fn start<S: System + Wasmedge + 'static>(
     module: &Module,
     cli: &Cli,
     builder: &mut Builder,
+    farewell: &Farewell,
     wrap: impl FnOnce(UnixSystem) -> S,
 ) -> Result<i32, Failure> {
     let sockets = cli.sockets;
@@ -332,7 +344,7 @@ fn start<S: System + Wasmedge + 'static>(
     preopen_sockets(cli, builder)?;
     let stdio = StdioFlags::save();
     let system = build_system(builder)?;
-    let stopper = Stopper::new(system.stop_handle(), stdio);
+    let stopper = Stopper::new(system.stop_handle(), stdio, farewell.clone());
     limits::signals::install(stopper.clone()).map_err(|e| {
         Failure::new(
             Status::Internal,
@@ -340,7 +352,6 @@ fn start<S: System + Wasmedge + 'static>(
         )
     })?;
     let mut store = new_store(engine, cli, wrap(system))?;
-    stopper.arm(&mut store);
     // From here the guest runs (a start function runs as it is instantiated).
     let _watchdog = match cli.timeout {
         Some(timeout) => Some(Watchdog::start(&stopper, timeout).map_err(|e| {

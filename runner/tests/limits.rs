@@ -166,6 +166,27 @@ fn timeout_stops_a_loop_with_124_and_restores_stdio() {
     assert_times_out_and_restores_stdout(&[], &data("spin_nonblock.wat"));
 }
 
+/// A guest timed out in its own code is ended with the process, yet says all a guest that
+/// unwinds says: the `--trace-summary` table (the calls it made before it spun), then the
+/// timeout, exactly once each.
+#[test]
+fn timeout_of_a_spinning_guest_still_prints_the_trace_summary() {
+    let out = run(&[
+        "--timeout",
+        "200ms",
+        "--trace-summary",
+        &data("spin_nonblock.wat"),
+    ]);
+    assert_eq!(out.status, 124, "{out:?}");
+    assert_eq!(out.stderr.matches("% time ").count(), 1, "{out:?}");
+    assert!(out.stderr.contains(" fd_fdstat_set_flags\n"), "{out:?}");
+    assert!(
+        out.stderr
+            .ends_with("\nwasirun: the guest ran past --timeout 200ms\n"),
+        "{out:?}"
+    );
+}
+
 #[test]
 fn timeout_stops_a_guest_blocked_in_a_read_and_restores_stdio() {
     assert_times_out_and_restores_stdout(&[], &data("block.wat"));
@@ -282,10 +303,10 @@ fn sigterm_stops_a_guest_blocked_in_sock_accept() {
     );
 }
 
-/// With `--timeout` the code has epoch checks, and a signal unwinds a guest running wasm; without
-/// them, the last resort ends it all the same.
+/// A guest running its own code has no host call to trap in (wasirun compiles no epoch checks,
+/// with or without `--timeout`): the last resort ends it, with the same status and message.
 #[test]
-fn sigterm_stops_a_guest_running_wasm_with_and_without_epoch_checks() {
+fn sigterm_stops_a_guest_running_wasm_with_and_without_a_timeout() {
     let spin = data("spin_nonblock.wat");
     assert_signal_stops(
         &["--timeout", "1h"],
