@@ -2,6 +2,7 @@
 //! core-wasm signature. The glue turns guest pointers into checked slices and values (bad ones
 //! become `EFAULT`/`EINVAL`), calls the trait, and writes results back.
 
+use crate::conventions::Conventions;
 use crate::model::{Func, Param, Ret};
 use crate::names::snake;
 use crate::types::rust_type;
@@ -27,15 +28,20 @@ fn wasm_ty(t: WasmType) -> TokenStream {
 
 /// Emits the glue for `funcs` of the witx module `module`: one `link_<function>` per function,
 /// the `IMPORTS` table of the names each answers (see [`crate::links`]), `add_to_linker` and
-/// `add_imports_to_linker`.
-pub fn emit(target: &Target, module: &str, funcs: &[Func]) -> Result<TokenStream, Error> {
+/// `add_imports_to_linker`, following the package's `conventions`.
+pub fn emit(
+    target: &Target,
+    module: &str,
+    funcs: &[Func],
+    conventions: &Conventions,
+) -> Result<TokenStream, Error> {
     let rt = &target.runtime;
     let tr = &target.trait_ident;
-    let links = crate::links::link_names(funcs)?;
+    let links = crate::links::link_names(funcs, &conventions.versions)?;
     let linkers = funcs
         .iter()
         .map(|f| {
-            let body = emit_func(target, f)?;
+            let body = emit_func(target, f, conventions)?;
             let link = format_ident!("link_{}", f.name);
             let doc = format!(" Registers `{}` as `name`.", f.name);
             Ok(quote! {
@@ -142,7 +148,7 @@ fn raw(raws: &mut Vec<Ident>, name: String) -> Ident {
     ident
 }
 
-fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
+fn emit_func(target: &Target, f: &Func, conventions: &Conventions) -> Result<TokenStream, Error> {
     let rt = &target.runtime;
     let method = snake(&f.name);
     let mut raws: Vec<Ident> = Vec::new();
@@ -249,7 +255,14 @@ fn emit_func(target: &Target, f: &Func) -> Result<TokenStream, Error> {
                     format_ident!("{}_len_at", name),
                     format_ident!("{}_len", name),
                 );
-                pre.push(quote!(let (#at, #len) = #rt::abi::inout_len(mem, #len_ptr)?;));
+                let literal = match conventions.literal_inout_len {
+                    Some(l) => {
+                        let l = proc_macro2::Literal::i32_unsuffixed(l as i32);
+                        quote!(Some(#l))
+                    }
+                    None => quote!(None),
+                };
+                pre.push(quote!(let (#at, #len) = #rt::abi::inout_len(mem, #len_ptr, #literal)?;));
                 borrows.push(quote!(let #v = borrows.bytes_mut(#ptr, #len)?;));
                 args.push(quote!(#v));
                 post.push(quote!(#rt::abi::store_inout_len(mem, #at, written)?;));

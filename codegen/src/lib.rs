@@ -5,7 +5,34 @@
 //! The pipeline: [`witx::load`] reads a package, [`model::lower`] groups each function's core-wasm
 //! parameters into ABI-free values, and the emitters in [`types`], [`system`], [`delegate`],
 //! [`glue`] and [`tracer`] write Rust with `quote`, which [`prettyplease`] formats.
+//!
+//! # What a new extension needs
+//!
+//! The generator knows no package by name: [`model`] recognises every parameter shape by its
+//! types (a list of pointer + size records is iovecs whatever it is called, a guest-linked list
+//! is linked through its record's last member, a string table's sizes come from the nearest
+//! function returning a pair of sizes, ...), and what witx cannot say lives in the package's
+//! own `conventions.toml` ([`conventions`]: WasmEdge's `_v1`/`_v2` versions and its literal
+//! in/out length). So a new extension needs:
+//!
+//! 1. its witx, one module in `witx/<package>/` (`use` preview 1's typenames to share them:
+//!    shared types are imported, not copied), then `cargo xtask codegen`;
+//! 2. a `conventions.toml` beside it only if its guests call it in ways witx cannot describe
+//!    (names carrying ABI versions, a length "pointer" that is the length itself);
+//! 3. an implementation of its trait (or of its `<Trait>Delegate`, delegating the rest to
+//!    `Nosys`), linked with its `add_imports_to_linker` where the embedder builds the linker
+//!    (the runner's `runner/src/link.rs`);
+//! 4. for a list the guest links ([`model::Param::Chain`]), an `abi::Chained` impl for its
+//!    record, saying what the system fills in (as `wasi/src/sockaddr.rs` does for `addrinfo`).
+//!
+//! Only a genuinely new parameter shape needs a generator edit: a [`model::Param`] variant
+//! recognised by types in [`model::lower`], and its arm in each emitter's exhaustive match
+//! ([`system::method_params`] and its docs, [`glue`]'s `emit_func`, [`tracer`]'s
+//! `emit_method`), with any runtime helper the glue calls in `wasi/src/abi.rs`; the compiler
+//! points at each arm. `codegen/tests/shapes.rs` shows each shape recognised under foreign
+//! names.
 
+pub mod conventions;
 pub mod delegate;
 pub mod glue;
 pub mod links;
@@ -39,6 +66,14 @@ pub enum Error {
         func: String,
         /// What it found.
         what: String,
+    },
+    /// A package's `conventions.toml` could not be parsed.
+    #[error("witx package {package}: conventions.toml: {message}")]
+    Conventions {
+        /// The package folder.
+        package: String,
+        /// What is wrong, and on which line.
+        message: String,
     },
     /// A package must hold exactly one module.
     #[error("witx package {0}: expected exactly one module")]
@@ -242,7 +277,8 @@ pub fn generate_package(
         use super::#tr;
         #delegate_def
     };
-    let glue_def = glue::emit(target, module.name.as_str(), &lowered)?;
+    let conventions = conventions::Conventions::load(dir, package)?;
+    let glue_def = glue::emit(target, module.name.as_str(), &lowered, &conventions)?;
     let glue_file = quote! {
         #![doc = " The wasmtime glue: core-wasm functions that check guest pointers and call the trait."]
         #![allow(clippy::too_many_arguments, clippy::redundant_closure_call, unused_parens)]

@@ -1,6 +1,13 @@
 //! The ABI-free view of a witx function: how its core-wasm parameters group into the values a
 //! `System` method takes, and what it returns. The trait, the glue and the tracer are all emitted
 //! from this one model, so they cannot disagree.
+//!
+//! Every shape is recognised by the types of the parameters (and of the records they point
+//! to), never by a function, parameter, member or type name: a package whose types have the
+//! shape gets the same lowering whatever it calls them. Where witx cannot say a relation with
+//! types alone, the rule is positional and documented on the [`Param`] it makes (a list
+//! record's link is its last member; a string table's sizes come from the nearest function
+//! that returns a pair of sizes).
 
 use crate::Error;
 use witx::{BuiltinType, InterfaceFunc, Module, Type, TypeRef};
@@ -14,7 +21,9 @@ pub enum Param {
     Str { name: String },
     /// Bytes: `(list u8)`, or `(@witx pointer u8)` followed by its `$size`, as `&[u8]`/`&mut [u8]`.
     Bytes { name: String, mutable: bool },
-    /// A `(list $iovec)` or `(list $ciovec)`, as `&mut [IoSliceMut]` / `&[IoSlice]`.
+    /// A list of buffer descriptors: records of exactly a pointer to bytes and its size
+    /// (preview 1's `(list $iovec)` and `(list $ciovec)`), as `&mut [IoSliceMut]` when the
+    /// record's pointer is a `pointer`, `&[IoSlice]` when it is a `const_pointer`.
     Iovecs { name: String, mutable: bool },
     /// Pointers to records that share one count parameter (`poll_oneoff`'s `in`, `out`,
     /// `nsubscriptions`): each becomes a slice of that length, copied in or out.
@@ -23,8 +32,10 @@ pub enum Param {
         len_name: String,
     },
     /// `(@witx pointer (@witx pointer u8))` followed by `(@witx pointer u8)`: a table of
-    /// NUL-terminated strings (`args_get`). The method fills one `&mut [u8]` buffer whose size the
-    /// module's `*_sizes_get` function reports; the glue writes the pointer table.
+    /// NUL-terminated strings (`args_get`). The method fills one `&mut [u8]` buffer whose size
+    /// the table's sizes function reports: the nearest function of the module, after this one
+    /// (else before), that takes nothing and returns a pair of sizes, the count and the bytes
+    /// (`args_sizes_get`). The glue writes the pointer table.
     StringTable {
         table_name: String,
         buf_name: String,
@@ -40,8 +51,9 @@ pub enum Param {
     /// One `(@witx const_pointer $record)` on its own: the record, copied in by value.
     Record { name: String, tref: TypeRef },
     /// `(@witx pointer (@witx pointer $record))` followed by a `$size`: a list the guest
-    /// allocated, linked through the record's `next` member, of at most that many records
-    /// (`sock_getaddrinfo`'s results). The method fills a slice of the ABI-free values that
+    /// allocated, of at most that many records (`sock_getaddrinfo`'s results), linked through
+    /// the record's last member, a pointer or a `u32` (witx cannot name a record inside itself,
+    /// so the link cannot be typed as a pointer to its own record). The method fills a slice of the ABI-free values that
     /// `abi::Chained` gives the record; the first `$size` result says how many it filled.
     Chain {
         name: String,
@@ -79,17 +91,16 @@ pub struct Func {
     /// The exact core-wasm signature: parameter types, then result types.
     pub wasm_params: Vec<witx::WasmType>,
     pub wasm_results: Vec<witx::WasmType>,
+    /// The first ok value of the type the function's lengths have (`$size`): the count that
+    /// bounds what its output buffers hold.
+    pub count: Option<usize>,
 }
 
 impl Func {
-    /// The first ok value that is a `$size` count, which bounds what output buffers hold.
+    /// The first ok value that is a count, of the type of the function's lengths, which
+    /// bounds what output buffers hold.
     pub fn count_result(&self) -> Option<usize> {
-        match &self.ret {
-            Ret::Expected { ok } => ok
-                .iter()
-                .position(|t| matches!(t, TypeRef::Name(n) if n.name.as_str() == "size")),
-            Ret::NoReturn => None,
-        }
+        self.count
     }
 
     /// The parameter whose length is in and out, if any.
@@ -119,36 +130,76 @@ fn is_size(t: &TypeRef) -> bool {
     matches!(&**t.type_(), Type::Builtin(BuiltinType::U32 { .. }))
 }
 
-/// A record of exactly a pointer to bytes and its size.
-fn is_buffer_descriptor(t: &TypeRef) -> bool {
-    let Type::Record(r) = &**t.type_() else {
-        return false;
-    };
-    matches!(r.members.as_slice(), [buf, len]
-        if matches!(&**buf.tref.type_(), Type::Pointer(b) if is_u8(b)) && is_size(&len.tref))
+/// Whether two types are one: the same named type (witx names are unique in a document), or
+/// equal anonymous ones.
+fn same_type(a: &TypeRef, b: &TypeRef) -> bool {
+    match (a, b) {
+        (TypeRef::Name(a), TypeRef::Name(b)) => std::rc::Rc::ptr_eq(a, b),
+        _ => a == b,
+    }
 }
 
-/// The offset of a record's `next` member, when it has one that can hold a guest address.
-fn next_offset(t: &TypeRef) -> Option<usize> {
+/// A buffer descriptor, a record of exactly a pointer to bytes and its size: whether the
+/// pointer lets the bytes be written (`pointer`, not `const_pointer`), and the size's type.
+fn buffer_descriptor(t: &TypeRef) -> Option<(bool, TypeRef)> {
     let Type::Record(r) = &**t.type_() else {
         return None;
     };
-    let layout = r.member_layout();
-    r.members.iter().zip(layout).find_map(|(m, l)| {
-        let address = matches!(
-            &**m.tref.type_(),
-            Type::Pointer(_) | Type::ConstPointer(_) | Type::Builtin(BuiltinType::U32 { .. })
-        );
-        (m.name.as_str() == "next" && address).then_some(l.offset)
-    })
+    let [buf, len] = r.members.as_slice() else {
+        return None;
+    };
+    let mutable = match &**buf.tref.type_() {
+        Type::Pointer(b) if is_u8(b) => true,
+        Type::ConstPointer(b) if is_u8(b) => false,
+        _ => return None,
+    };
+    is_size(&len.tref).then(|| (mutable, len.tref.clone()))
 }
 
-fn is_iovec(t: &TypeRef) -> Option<bool> {
-    match t {
-        TypeRef::Name(n) if n.name.as_str() == "iovec" => Some(true),
-        TypeRef::Name(n) if n.name.as_str() == "ciovec" => Some(false),
-        _ => None,
-    }
+fn is_buffer_descriptor(t: &TypeRef) -> bool {
+    buffer_descriptor(t).is_some()
+}
+
+/// The offset of a list record's link, its last member, when that can hold a guest address.
+fn link_offset(t: &TypeRef) -> Option<usize> {
+    let Type::Record(r) = &**t.type_() else {
+        return None;
+    };
+    let last = r.member_layout().pop()?;
+    matches!(
+        &**last.member.tref.type_(),
+        Type::Pointer(_) | Type::ConstPointer(_) | Type::Builtin(BuiltinType::U32 { .. })
+    )
+    .then_some(last.offset)
+}
+
+/// Whether `f` answers a string table's sizes: no parameters, a pair of sizes.
+fn is_sizes_func(f: &InterfaceFunc) -> bool {
+    let [r] = f.results.as_slice() else {
+        return false;
+    };
+    let Type::Variant(v) = &**r.tref.type_() else {
+        return false;
+    };
+    let Some((Some(ok), _)) = v.as_expected() else {
+        return false;
+    };
+    let pair = matches!(&**ok.type_(), Type::Record(t) if t.is_tuple()
+        && matches!(t.members.as_slice(), [a, b] if is_size(&a.tref) && is_size(&b.tref)));
+    f.params.is_empty() && !f.noreturn && pair
+}
+
+/// The sizes function of the string table `fname` fills: the nearest sizes-shaped function
+/// after it in the module, else the nearest before it.
+fn sizes_func(module: &Module, fname: &str) -> Option<String> {
+    let funcs: Vec<_> = module.funcs().collect();
+    let at = funcs.iter().position(|f| f.name.as_str() == fname)?;
+    let after = funcs[at + 1..].iter();
+    let before = funcs[..at].iter().rev();
+    after
+        .chain(before)
+        .find(|f| is_sizes_func(f))
+        .map(|f| f.name.as_str().to_string())
 }
 
 /// Groups `func`'s witx parameters into trait parameters.
@@ -159,6 +210,8 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
         what: what.to_string(),
     };
     let mut params = Vec::new();
+    // The types of the parameters' lengths, which the count result has.
+    let mut lens = Vec::new();
     let ps = &func.params;
     let mut i = 0;
     while i < ps.len() {
@@ -173,18 +226,21 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
                         name,
                         mutable: false,
                     });
-                } else if let Some(mutable) = is_iovec(elem) {
+                } else if let Some((mutable, len)) = buffer_descriptor(elem) {
                     params.push(Param::Iovecs { name, mutable });
+                    lens.push(len);
                 } else {
                     return Err(unsupported(
-                        "a list of anything but char, u8, iovec, ciovec",
+                        "a list of anything but char, u8 and buffer descriptors (records of a \
+                         pointer to bytes and its size)",
                     ));
                 }
                 i += 1;
             }
             Type::Pointer(_) | Type::ConstPointer(_) => {
-                let (param, used) = pointer_param(module, fname, ps, i)?;
+                let (param, used, len) = pointer_param(module, fname, ps, i)?;
                 params.push(param);
+                lens.extend(len);
                 i += used;
             }
             Type::Record(r) if r.bitflags_repr().is_none() => {
@@ -237,6 +293,10 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
         }
     };
 
+    let count = match &ret {
+        Ret::Expected { ok } => ok.iter().position(|t| lens.iter().any(|l| same_type(l, t))),
+        Ret::NoReturn => None,
+    };
     let (wasm_params, wasm_results) = func.wasm_signature();
     Ok(Func {
         name: fname.to_string(),
@@ -245,17 +305,18 @@ pub fn lower(module: &Module, func: &InterfaceFunc) -> Result<Func, Error> {
         ret,
         wasm_params,
         wasm_results,
+        count,
     })
 }
 
 /// Lowers the pointer parameter `ps[i]` (with what follows it, when it takes a count or a
-/// length): the trait parameter, and how many witx parameters it took.
+/// length): the trait parameter, how many witx parameters it took, and the type of its length.
 fn pointer_param(
     module: &Module,
     fname: &str,
     ps: &[witx::InterfaceFuncParam],
     i: usize,
-) -> Result<(Param, usize), Error> {
+) -> Result<(Param, usize, Option<TypeRef>), Error> {
     let unsupported = |what: &str| Error::Unsupported {
         func: fname.to_string(),
         what: what.to_string(),
@@ -271,10 +332,10 @@ fn pointer_param(
     if let Type::Pointer(pp) = inner_ty {
         if !is_u8(pp) {
             let max = next.filter(|n| is_size(&n.tref));
-            let (Some(max), Some(offset)) = (max, next_offset(pp)) else {
+            let (Some(max), Some(offset)) = (max, link_offset(pp)) else {
                 return Err(unsupported(
-                    "a pointer to pointers to records without a `next` member and \
-                     a count after it",
+                    "a pointer to pointers to records whose last member is no link (a pointer \
+                     or u32), or without a count after it",
                 ));
             };
             return Ok((
@@ -285,37 +346,36 @@ fn pointer_param(
                     next_offset: offset,
                 },
                 2,
+                Some(max.tref.clone()),
             ));
         }
-        let buf_ok =
-            next.is_some_and(|n| matches!(&**n.tref.type_(), Type::Pointer(b) if is_u8(b)));
-        let sizes_func = fname.strip_suffix("_get").map(|s| format!("{s}_sizes_get"));
-        let sizes_ok = sizes_func
-            .as_ref()
-            .is_some_and(|s| module.func(&witx::Id::new(s)).is_some());
-        if !buf_ok || !sizes_ok {
+        let buf = next.filter(|n| matches!(&**n.tref.type_(), Type::Pointer(b) if is_u8(b)));
+        let (Some(buf), Some(sizes_func)) = (buf, sizes_func(module, fname)) else {
             return Err(unsupported(
-                "a pointer to pointers that is not a string table (X_get + X_sizes_get)",
+                "a pointer to pointers that is not a string table (a pointer to bytes after \
+                 it, and a function returning a pair of sizes)",
             ));
-        }
+        };
         return Ok((
             Param::StringTable {
                 table_name: name,
-                buf_name: next
-                    .map(|n| n.name.as_str().to_string())
-                    .unwrap_or_default(),
-                sizes_func: sizes_func.unwrap_or_default(),
+                buf_name: buf.name.as_str().to_string(),
+                sizes_func,
             },
             2,
+            None,
         ));
     }
-    if is_buffer_descriptor(inner) {
-        return Ok((Param::Buffer { name, mutable }, 1));
+    if let Some((writable, len)) = buffer_descriptor(inner) {
+        let mutable = mutable && writable;
+        return Ok((Param::Buffer { name, mutable }, 1, Some(len)));
     }
-    let len_by_pointer =
-        next.is_some_and(|n| matches!(&**n.tref.type_(), Type::Pointer(l) if is_size(l)));
-    if is_u8(inner) && mutable && len_by_pointer {
-        return Ok((Param::BytesInOut { name }, 2));
+    let len_by_pointer = next.and_then(|n| match &**n.tref.type_() {
+        Type::Pointer(l) if is_size(l) => Some(l.clone()),
+        _ => None,
+    });
+    if is_u8(inner) && mutable && len_by_pointer.is_some() {
+        return Ok((Param::BytesInOut { name }, 2, len_by_pointer));
     }
     let followed_by_size = next.is_some_and(|n| is_size(&n.tref));
     let record = matches!(inner_ty, Type::Record(_)) && inner.named();
@@ -330,6 +390,7 @@ fn pointer_param(
                 tref: inner.clone(),
             },
             1,
+            None,
         ));
     }
     // A run of pointers followed by one size.
@@ -370,5 +431,5 @@ fn pointer_param(
             len_name: len.name.as_str().to_string(),
         }
     };
-    Ok((param, j + 1 - i))
+    Ok((param, j + 1 - i, Some(len.tref.clone())))
 }

@@ -208,17 +208,20 @@ pub fn descriptor(mem: &[u8], ptr: i32) -> Result<(i32, i32), Errno> {
     Ok((u32::load(mem, at)? as i32, u32::load(mem, at + 4)? as i32))
 }
 
-/// The address that a length "pointer" 4 stands for: Go guests built on the stealthrocket
-/// `net` package pass `sock_getsockopt` the literal size 4 where WasmEdge guests pass a pointer
-/// to the size. No real guest puts its size word at address 4 (the first page holds the
-/// module's data or nothing), so 4 is read as the literal.
-const LITERAL_LEN: i32 = 4;
-
-/// An in/out length: where it is (`None` for the literal 4, see above) and its value.
+/// An in/out length: where it is and its value. `literal` is the package's
+/// `literal_inout_len` convention (`witx/<package>/conventions.toml`): a `ptr` equal to it is
+/// the length itself, not its address (`None` for where). WasmEdge's is 4: Go guests built on
+/// the stealthrocket `net` package pass `sock_getsockopt` the literal size 4 where WasmEdge
+/// guests pass a pointer to the size, and no real guest puts its size word at address 4 (the
+/// first page holds the module's data or nothing).
 #[inline]
-pub fn inout_len(mem: &[u8], ptr: i32) -> Result<(Option<usize>, i32), Errno> {
-    if ptr == LITERAL_LEN {
-        return Ok((None, LITERAL_LEN));
+pub fn inout_len(
+    mem: &[u8],
+    ptr: i32,
+    literal: Option<i32>,
+) -> Result<(Option<usize>, i32), Errno> {
+    if Some(ptr) == literal {
+        return Ok((None, ptr));
     }
     let at = out_at::<u32>(mem, ptr)?;
     Ok((Some(at), u32::load(mem, at)? as i32))
@@ -613,6 +616,20 @@ mod tests {
         assert_eq!(region(&mem, 12, 8, 1), Err(Errno::Fault));
         assert_eq!(region(&mem, -1, 1, 1), Err(Errno::Fault));
         assert_eq!(array_at::<u64>(&mem, 0, i32::MAX), Err(Errno::Fault));
+    }
+
+    #[test]
+    fn an_inout_length_is_literal_only_by_convention() {
+        let mut mem = [0u8; 16];
+        mem[4..8].copy_from_slice(&12u32.to_le_bytes());
+        // Without the convention, 4 is the address of the length, stored back.
+        assert_eq!(inout_len(&mem, 4, None), Ok((Some(4), 12)));
+        store_inout_len(&mut mem, Some(4), 3).unwrap();
+        assert_eq!(mem[4..8], 3u32.to_le_bytes());
+        // With it (WasmEdge's 4), 4 is the length itself, and nothing is stored.
+        assert_eq!(inout_len(&mem, 4, Some(4)), Ok((None, 4)));
+        assert_eq!(inout_len(&mem, 8, Some(4)), Ok((Some(8), 0)));
+        assert_eq!(inout_len(&mem, 14, Some(4)), Err(Errno::Fault));
     }
 
     #[test]

@@ -941,6 +941,7 @@ fn link_sock_getsockopt<T: 'static, S: Wasmedge + 'static>(
                     let (value_len_at, value_len) = crate::abi::inout_len(
                         mem,
                         value_len_ptr,
+                        Some(4),
                     )?;
                     #[allow(clippy::let_unit_value)]
                     let written = {
