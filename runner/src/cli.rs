@@ -30,6 +30,9 @@ without its directory.
 --dir and --dir-ro preopen directories as fds 3, 4, ... in command-line order;
 GUEST is the name the guest sees (fd_prestat_dir_name). A --dir-ro directory
 and everything below it cannot be created, written, renamed or removed.
+--mount-tar reads a tar archive into memory and preopens it after the
+directories: the guest reads it and writes into memory, never the archive;
+nothing in it leads out (.., symlinks: EPERM).
 --env is repeatable, a later value for the same NAME wins; with --env-inherit
 the host's environment comes first and --env overrides it.
 --enforce-rights refuses (ENOTCAPABLE) calls that an fd's WASI rights do not
@@ -79,8 +82,8 @@ Exit status:
   0      _start returned, or the guest called proc_exit(0)
   N      the guest called proc_exit(N) (the system keeps the low 8 bits)
   2      bad command line
-  64     a --dir or --dir-ro directory cannot be opened, or a --listen or
-         --dial socket cannot be made
+  64     a --dir or --dir-ro directory cannot be opened, a --mount-tar
+         archive read, or a --listen or --dial socket made
   65     invalid module: not WebAssembly (binary or text), does not validate,
          or has no `_start` function (it is not a WASI command)
   66     the module file cannot be read
@@ -141,6 +144,11 @@ pub struct Cli {
     #[arg(long = "dir-ro", value_name = "HOST[::GUEST]",
           value_parser = OsStringValueParser::new().try_map(parse_dir))]
     dirs_ro: Vec<Dir>,
+
+    /// Preopen the tar ARCHIVE as directory GUEST, in memory (changes stay there)
+    #[arg(long = "mount-tar", value_name = "ARCHIVE::GUEST",
+          value_parser = OsStringValueParser::new().try_map(parse_mount))]
+    pub mount_tar: Vec<Dir>,
 
     /// Set a guest environment variable (NAME alone: the host's value)
     #[arg(long = "env", value_name = "NAME[=VALUE]",
@@ -552,6 +560,14 @@ fn parse_dir(s: OsString) -> Result<Dir, String> {
     })
 }
 
+/// `ARCHIVE::GUEST` for `--mount-tar`: both parts needed (an archive's name is no guest path).
+fn parse_mount(s: OsString) -> Result<Dir, String> {
+    if !s.as_bytes().windows(2).any(|w| w == b"::") {
+        return Err("expected ARCHIVE::GUEST".into());
+    }
+    parse_dir(s).map_err(|e| e.replace("host directory", "archive"))
+}
+
 /// A `--listen` or `--dial` value that parses (the socket is made later, in order).
 fn check_socket(s: &str, role: wasirun_unix::Role) -> Result<String, String> {
     wasirun_unix::Spec::parse_flag(s, role)
@@ -710,6 +726,23 @@ mod tests {
         assert_eq!((d.host, d.guest.as_str()), (PathBuf::from("/"), "/"));
         assert!(parse_dir(OsString::from("::x")).is_err());
         assert!(parse_dir(OsString::from("x::")).is_err());
+    }
+
+    #[test]
+    fn mount_values() {
+        let m = parse_mount(OsString::from("app.tar::/app")).unwrap();
+        assert_eq!(
+            (m.host, m.guest.as_str()),
+            (PathBuf::from("app.tar"), "/app")
+        );
+        assert_eq!(
+            parse_mount(OsString::from("app.tar")).err().unwrap(),
+            "expected ARCHIVE::GUEST"
+        );
+        assert_eq!(
+            parse_mount(OsString::from("::/app")).err().unwrap(),
+            "the archive is empty"
+        );
     }
 
     #[test]

@@ -14,7 +14,8 @@ use std::io::Write;
 use std::num::NonZeroUsize;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::{Arc, Mutex};
-use wasirun_unix::{Builder, DirMode, Policy, UnixSystem};
+use wasirun_unix::mem::{MemFs, Mounted, Tree};
+use wasirun_unix::{Builder, DirMode, Policy, SocketUrls, UnixSystem};
 use wasirun_wasi::trace::{Format, Sink, Summary, TraceOptions};
 use wasirun_wasi::{Host, I32Exit, System, Tracer, Wasmedge, preview1, wasmedge};
 use wasmtime::{
@@ -141,6 +142,16 @@ fn unix_builder(cli: &Cli) -> Result<Builder, Failure> {
         b.preopen_dir(&d.host, d.guest.clone(), mode)
             .map_err(|e| Failure::new(Status::Dir, e.to_string()))?;
     }
+    b.policy(policy(cli)?);
+    b.max_open_files(cli.max_open_files)
+        .max_open_dirs(cli.max_open_dirs)
+        .enforce_rights(cli.enforce_rights)
+        .nonblocking_stdio(cli.non_blocking_stdio);
+    Ok(b)
+}
+
+/// Where the guest may connect and what it may bind, as the command line allows.
+fn policy(cli: &Cli) -> Result<Policy, Failure> {
     let mut policy = Policy::default();
     if cli.allow_network {
         policy.allow_all();
@@ -158,13 +169,47 @@ fn unix_builder(cli: &Cli) -> Result<Builder, Failure> {
             .allow_bind(rule)
             .map_err(|e| Failure::new(Status::Usage, e.to_string()))?;
     }
-    b.policy(policy)
-        .path_open_sockets(cli.sockets == Sockets::PathOpen);
-    b.max_open_files(cli.max_open_files)
-        .max_open_dirs(cli.max_open_dirs)
-        .enforce_rights(cli.enforce_rights)
-        .nonblocking_stdio(cli.non_blocking_stdio);
-    Ok(b)
+    Ok(policy)
+}
+
+/// The `--mount-tar` archives, read into a file system in memory; `None` without any.
+fn mounts(cli: &Cli) -> Result<Option<MemFs>, Failure> {
+    if cli.mount_tar.is_empty() {
+        return Ok(None);
+    }
+    let mut mem = MemFs::new().enforce_rights(cli.enforce_rights);
+    for m in &cli.mount_tar {
+        let tree = Tree::from_tar(&m.host, mem.max_bytes())
+            .map_err(|e| Failure::new(Status::Dir, format!("--mount-tar: {e}")))?;
+        mem.mount(tree, m.guest.clone(), DirMode::ReadWrite);
+    }
+    Ok(Some(mem))
+}
+
+/// What the guest runs on: the Unix system, with the `--mount-tar` mounts beside it
+/// ([`Mounted`]) and, for `--sockets path_open`, [`SocketUrls`] around it. One type for every
+/// stack, so that the linker and the glue are compiled once; the one virtual call per WASI
+/// call it costs is a few nanoseconds.
+type Layered = Box<dyn LayeredSystem>;
+
+/// The packages a layered system serves.
+trait LayeredSystem: System + Wasmedge + Send {}
+
+impl<S: System + Wasmedge + Send> LayeredSystem for S {}
+
+/// Stacks on `system` what the command line asks for (see [`Layered`]).
+fn layers(cli: &Cli, system: UnixSystem, mem: Option<MemFs>) -> Result<Layered, Failure> {
+    let urls = cli.sockets == Sockets::PathOpen;
+    Ok(match (mem, urls) {
+        (None, false) => Box::new(system),
+        (None, true) => Box::new(SocketUrls::new(system, policy(cli)?)),
+        (Some(mem), false) => Box::new(Mounted::new(system, mem)),
+        (Some(mem), true) => {
+            let stop = system.stop_handle();
+            let mounted = Mounted::new(system, mem);
+            Box::new(SocketUrls::with_stop(mounted, policy(cli)?, stop))
+        }
+    })
 }
 
 /// Makes the `--listen` and `--dial` sockets, in command-line order.
@@ -316,7 +361,7 @@ fn start<S: System + Wasmedge + 'static>(
     cli: &Cli,
     builder: &mut Builder,
     farewell: &Farewell,
-    wrap: impl FnOnce(UnixSystem) -> S,
+    wrap: impl FnOnce(Layered) -> S,
 ) -> Result<i32, Failure> {
     let sockets = cli.sockets;
     let mut linker = Linker::<Guest<S>>::new(engine);
@@ -336,11 +381,12 @@ fn start<S: System + Wasmedge + 'static>(
         Ok(pre) => pre,
         Err(e) => {
             // Naming the import needs a store; the system without its sockets serves.
-            let system = wrap(build_system(builder)?);
+            let system = wrap(Box::new(build_system(builder)?));
             let mut store = new_store(engine, cli, system)?;
             return Err(instantiate_failure(&linker, &mut store, module, e, cli));
         }
     };
+    let mem = mounts(cli)?;
     preopen_sockets(cli, builder)?;
     let stdio = StdioFlags::save();
     let system = build_system(builder)?;
@@ -351,7 +397,7 @@ fn start<S: System + Wasmedge + 'static>(
             format!("cannot handle SIGINT, SIGTERM and SIGHUP: {e}"),
         )
     })?;
-    let mut store = new_store(engine, cli, wrap(system))?;
+    let mut store = new_store(engine, cli, wrap(layers(cli, system, mem)?))?;
     // From here the guest runs (a start function runs as it is instantiated).
     let _watchdog = match cli.timeout {
         Some(timeout) => Some(Watchdog::start(&stopper, timeout).map_err(|e| {

@@ -411,6 +411,68 @@ fn a_missing_dir_exits_64() {
     }
 }
 
+/// A tar archive in `dir` holding `files` (name, contents).
+fn archive(dir: &Path, files: &[(&str, &str)]) -> String {
+    let path = dir.join("app.tar");
+    let mut b = tar::Builder::new(fs::File::create(&path).unwrap());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        b.append_data(&mut h, name, data.as_bytes()).unwrap();
+    }
+    b.finish().unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn mount_tar_preopens_the_archive_in_memory() {
+    let dir = scratch("mount-tar");
+    let tar = archive(&dir, &[("a.txt", "a"), ("sub/b.txt", "b")]);
+    let out = run(&["--mount-tar", &format!("{tar}::/app"), &hello()]);
+    assert_ok(&out);
+    let names: Vec<&str> = out.stdout.lines().skip(1).collect();
+    assert!(names.starts_with(&[".", "..", "a.txt", "sub"]), "{out:?}");
+}
+
+#[test]
+fn mounts_come_after_the_dirs_and_before_the_sockets() {
+    let dir = scratch("mount-order");
+    let tar = archive(&dir, &[("a.txt", "a")]);
+    let data_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+    let out = run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--mount-tar",
+        &format!("{tar}::/app"),
+        "--dir",
+        data_dir,
+        &data("fdstat.wat"),
+    ]);
+    assert_ok(&out);
+    assert_eq!(out.stdout, "3:3\n4:3\n5:6\n", "directory, mount, socket");
+}
+
+#[test]
+fn a_bad_mount_tar_is_one_line() {
+    let module = data("return.wat");
+    let dir = scratch("mount-bad");
+    let garbage = dir.join("garbage.tar");
+    fs::write(&garbage, vec![0x5a; 1536]).unwrap();
+    let garbage = format!("{}::/app", garbage.display());
+    let out = run(&["--mount-tar", &garbage, &module]);
+    assert_error(&out, 64, "--mount-tar: cannot read");
+    let out = run(&["--mount-tar", "/nonexistent/app.tar::/app", &module]);
+    assert_error(&out, 64, "/nonexistent/app.tar");
+    for (value, what) in [
+        ("app.tar", "ARCHIVE::GUEST"),
+        ("::/app", "archive is empty"),
+    ] {
+        let out = run(&["--mount-tar", value, &module]);
+        assert_error(&out, 2, what);
+    }
+}
+
 #[test]
 fn an_uncreatable_trace_file_exits_73() {
     let out = run(&["--trace-file", "/nonexistent/trace", &data("return.wat")]);

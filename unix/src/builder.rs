@@ -82,7 +82,6 @@ pub struct Builder {
     dirs: Vec<Preopen>,
     sockets: Vec<OwnedFd>,
     policy: Policy,
-    path_open_sockets: bool,
     max_open_files: usize,
     max_open_dirs: usize,
     enforce_rights: bool,
@@ -98,7 +97,6 @@ impl Default for Builder {
             dirs: Vec::new(),
             sockets: Vec::new(),
             policy: Policy::default(),
-            path_open_sockets: false,
             max_open_files: 1024,
             max_open_dirs: 1024,
             enforce_rights: false,
@@ -233,13 +231,6 @@ impl Builder {
         self
     }
 
-    /// Lets `path_open` make sockets from URLs such as `tcp+listen://127.0.0.1:8080` (see
-    /// [`Spec::parse_url`]) instead of opening files by those names; off by default.
-    pub fn path_open_sockets(&mut self, on: bool) -> &mut Self {
-        self.path_open_sockets = on;
-        self
-    }
-
     /// Builds the system. The builder keeps its preopened directories and can build again.
     pub fn build(&mut self) -> Result<UnixSystem, Error> {
         let args = Strings::new(&self.args, "an argument")?;
@@ -305,7 +296,6 @@ impl Builder {
         }
         let net = crate::system::Net {
             policy: self.policy.clone(),
-            path_open: self.path_open_sockets,
         };
         let stop = Stop::new().map_err(|e| Error::Stop(e.into()))?;
         Ok(UnixSystem::new(

@@ -2,7 +2,7 @@
 
 use crate::rights;
 use crate::system::UnixSystem;
-use crate::table::Entry;
+use crate::table::{Entry, Host};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::OFlags;
 use wasirun_wasi::{Errno, Fd, Fdflags, Fdstat, Prestat, PrestatDir, Rights};
@@ -28,10 +28,11 @@ pub(crate) fn host_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
         _ => Rights::empty(),
     };
     let rights = rights::applicable(filetype, tty) & rights::access_mask(readable, writable);
-    Ok(Entry {
+    let host = Host {
         sync,
-        ..Entry::new(fd, filetype, rights, inheriting)
-    })
+        ..Host::from(fd)
+    };
+    Ok(Entry::new(host, filetype, rights, inheriting))
 }
 
 /// `fd_close`: the entry, and with it the host descriptor and any directory stream, goes away.
@@ -40,7 +41,7 @@ pub(crate) fn close(sys: &mut UnixSystem, fd: Fd) -> Result<(), Errno> {
     sys.table.remove(fd).map(drop)
 }
 
-/// `fd_renumber`: see [`Table::renumber`](crate::table::Table::renumber) for the rules.
+/// `fd_renumber`: see [`Table::renumber`](crate::fdtable::Table::renumber) for the rules.
 pub(crate) fn renumber(sys: &mut UnixSystem, fd: Fd, to: Fd) -> Result<(), Errno> {
     sys.table.renumber(fd, to)
 }
@@ -93,22 +94,14 @@ pub(crate) fn fdstat_set_flags(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> 
 
 /// `fd_fdstat_set_rights`: rights only ever shrink; asking for one the fd does not have is
 /// `ENOTCAPABLE`, in both modes. What the guest gives up is refused from then on in both modes
-/// too (see [`rights`]): a program that drops a right asks to lose it.
+/// too (see [`Entry::set_rights`](crate::fdtable::Entry::set_rights)).
 pub(crate) fn fdstat_set_rights(
     sys: &mut UnixSystem,
     fd: Fd,
     base: Rights,
     inheriting: Rights,
 ) -> Result<(), Errno> {
-    let entry = sys.table.entry_mut(fd)?;
-    if !entry.rights.contains(base) || !entry.inheriting.contains(inheriting) {
-        return Err(Errno::Notcapable);
-    }
-    entry.dropped |= entry.rights - base;
-    entry.dropped_inheriting |= entry.inheriting - inheriting;
-    entry.rights = base;
-    entry.inheriting = inheriting;
-    Ok(())
+    sys.table.entry_mut(fd)?.set_rights(base, inheriting)
 }
 
 /// `fd_prestat_get`: the length of a preopen's guest name; `EBADF` for any other fd, which is

@@ -19,7 +19,8 @@
 //! [`UnixSystem`]'s `impl System` (in `system.rs`) is a table of contents: every WASI function is
 //! one line that names the module doing the work.
 //!
-//! - `table.rs`: the fd table (numbers, caps, renumbering) and `rights.rs`: what each fd may do.
+//! - [`fdtable`]: the fd table any system can use (numbers, caps, renumbering, preopens) and
+//!   [`rights`]: what each fd may do; `table.rs`: the Unix entries and what only Unix keeps.
 //! - `sandbox/`: the one path resolver (`openat2(RESOLVE_BENEATH)`, or a walk in user space).
 //! - `fd.rs`: descriptor-level calls (close, renumber, fdstat, prestat).
 //! - `fs/`: files (`file.rs`), `path_open` (`open.rs`), the other `path_*` calls (`path.rs`),
@@ -28,6 +29,8 @@
 //! - `stop.rs`: [`StopHandle`], which stops the guest from another thread, and the wake
 //!   descriptor every blocking wait watches; `wait.rs`: reads, writes, accepts and connects
 //!   that block the way the guest asked, yet wake for a stop.
+//! - [`mem`]: an in-memory file system, the second system on [`fdtable`], and [`mem::Mounted`],
+//!   which stacks it on this one in one fd space.
 //! - `net/`: sockets: the preview 1 calls, preopened and `path_open` sockets, the WasmEdge
 //!   extension, and the network policy.
 //!
@@ -72,14 +75,16 @@
 mod builder;
 mod clock;
 mod fd;
+pub mod fdtable;
 mod fs;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod mem;
 mod net;
 mod poll;
 mod proc;
 mod random;
-mod rights;
+pub mod rights;
 mod sandbox;
 mod stop;
 mod system;
@@ -89,6 +94,7 @@ mod wait;
 pub use builder::{Builder, DirMode, Error};
 pub use net::policy::{Policy, RuleError};
 pub use net::spec::{Family, Proto, Role, Spec, SpecError};
+pub use net::urls::{AddFd, SocketUrls};
 pub use sandbox::Resolver;
 pub use stop::StopHandle;
 pub use system::UnixSystem;

@@ -1,8 +1,9 @@
-//! Rights: what each descriptor may do, and the one check every call makes.
+//! Rights: what each descriptor may do, and the one check every call makes, for any system
+//! built on [`fdtable`](crate::fdtable).
 //!
 //! Rights are tracked as the witx describes them: base rights for the fd itself, inheriting
 //! rights as the ceiling for fds opened through a directory, `fd_fdstat_set_rights` only ever
-//! narrowing. [`fd_fdstat_get`](crate::fd) reports them.
+//! narrowing ([`Entry::set_rights`]). `fd_fdstat_get` reports them.
 //!
 //! What is *refused* depends on the mode:
 //!
@@ -15,15 +16,15 @@
 //!   that drops a right asks to lose it. Inheriting rights it drops on a directory are dropped
 //!   from every fd opened beneath it. (wasmtime answers `ENOTSUP` to every
 //!   `fd_fdstat_set_rights`.)
-//! - With [`Builder::enforce_rights`](crate::Builder::enforce_rights) (wasi-go, Node), any call
+//! - With [`Builder::enforce_rights`](crate::Builder::enforce_rights) ([`Table::strict`](crate::fdtable::Table::strict); wasi-go, Node), any call
 //!   the base rights do not allow is `ENOTCAPABLE`, and `path_open` may only ask for rights the
 //!   directory can pass on.
 
-use crate::table::Entry;
-use wasirun_wasi::{Errno, Filetype, Rights};
+use crate::fdtable::Entry;
+use wasirun_wasi::{Errno, Fdflags, Filetype, Oflags, Rights};
 
 /// What a regular file allows.
-pub(crate) const FILE: Rights = Rights::FD_DATASYNC
+pub const FILE: Rights = Rights::FD_DATASYNC
     .union(Rights::FD_READ)
     .union(Rights::FD_SEEK)
     .union(Rights::FD_FDSTAT_SET_FLAGS)
@@ -39,7 +40,7 @@ pub(crate) const FILE: Rights = Rights::FD_DATASYNC
 
 /// What a directory allows: the path calls, listing, and its own attributes; none of the
 /// [`FILE_DATA`] calls.
-pub(crate) const DIR: Rights = Rights::PATH_CREATE_DIRECTORY
+pub const DIR: Rights = Rights::PATH_CREATE_DIRECTORY
     .union(Rights::PATH_CREATE_FILE)
     .union(Rights::PATH_LINK_SOURCE)
     .union(Rights::PATH_LINK_TARGET)
@@ -60,7 +61,7 @@ pub(crate) const DIR: Rights = Rights::PATH_CREATE_DIRECTORY
 /// The calls on a file's data and flags, which a directory refuses with `EBADF` in both modes, as
 /// wasmtime does (its `preview1_dir_fd_op_failures` test asks for it), even where Linux would
 /// answer (`fsync` and `lseek` work on a directory there, `read` is `EISDIR`).
-const FILE_DATA: Rights = Rights::FD_READ
+pub const FILE_DATA: Rights = Rights::FD_READ
     .union(Rights::FD_WRITE)
     .union(Rights::FD_SEEK)
     .union(Rights::FD_TELL)
@@ -72,10 +73,10 @@ const FILE_DATA: Rights = Rights::FD_READ
     .union(Rights::FD_FDSTAT_SET_FLAGS);
 
 /// What a directory passes on: anything a file or directory below it may do.
-pub(crate) const DIR_INHERITING: Rights = DIR.union(FILE);
+pub const DIR_INHERITING: Rights = DIR.union(FILE);
 
 /// What a pipe, FIFO or other stream allows.
-pub(crate) const STREAM: Rights = Rights::FD_READ
+pub const STREAM: Rights = Rights::FD_READ
     .union(Rights::FD_WRITE)
     .union(Rights::FD_FDSTAT_SET_FLAGS)
     .union(Rights::FD_FILESTAT_GET)
@@ -83,7 +84,7 @@ pub(crate) const STREAM: Rights = Rights::FD_READ
     .union(Rights::POLL_FD_READWRITE);
 
 /// What a socket allows.
-pub(crate) const SOCKET: Rights = STREAM
+pub const SOCKET: Rights = STREAM
     .union(Rights::SOCK_SHUTDOWN)
     .union(Rights::SOCK_ACCEPT);
 
@@ -96,7 +97,7 @@ const CHAR_DEVICE: Rights =
 const TTY: Rights = CHAR_DEVICE.difference(Rights::FD_SEEK.union(Rights::FD_TELL));
 
 /// Rights that change the file system, withheld beneath a read-only preopen.
-pub(crate) const WRITE: Rights = Rights::FD_WRITE
+pub const WRITE: Rights = Rights::FD_WRITE
     .union(Rights::FD_ALLOCATE)
     .union(Rights::FD_FILESTAT_SET_SIZE)
     .union(Rights::FD_FILESTAT_SET_TIMES)
@@ -119,7 +120,7 @@ pub(crate) const WRITE: Rights = Rights::FD_WRITE
 const MUTATING: Rights = WRITE.difference(Rights::FD_WRITE);
 
 /// The rights a descriptor of this type can have at all.
-pub(crate) fn applicable(filetype: Filetype, tty: bool) -> Rights {
+pub fn applicable(filetype: Filetype, tty: bool) -> Rights {
     match filetype {
         Filetype::RegularFile | Filetype::BlockDevice => FILE,
         Filetype::Directory => DIR,
@@ -132,7 +133,7 @@ pub(crate) fn applicable(filetype: Filetype, tty: bool) -> Rights {
 
 /// The rights a descriptor's access mode allows: no reading without `O_RDONLY`/`O_RDWR`, no
 /// writing or sizing without `O_WRONLY`/`O_RDWR`.
-pub(crate) fn access_mask(readable: bool, writable: bool) -> Rights {
+pub fn access_mask(readable: bool, writable: bool) -> Rights {
     let mut mask = Rights::all();
     if !readable {
         mask.remove(Rights::FD_READ);
@@ -145,12 +146,49 @@ pub(crate) fn access_mask(readable: bool, writable: bool) -> Rights {
 
 /// The rights the host lets through: everything, or nothing that writes beneath a read-only
 /// preopen.
-pub(crate) fn host_mask(readonly: bool) -> Rights {
+pub fn host_mask(readonly: bool) -> Rights {
     if readonly {
         Rights::all().difference(WRITE)
     } else {
         Rights::all()
     }
+}
+
+/// What `path_open` needs the directory to allow (base rights): opening, and creating and
+/// truncating when `oflags` asks for them.
+pub fn path_open_needs(oflags: Oflags) -> Rights {
+    let mut needed = Rights::PATH_OPEN;
+    if oflags.contains(Oflags::CREAT) {
+        needed |= Rights::PATH_CREATE_FILE;
+    }
+    if oflags.contains(Oflags::TRUNC) {
+        needed |= Rights::PATH_FILESTAT_SET_SIZE;
+    }
+    needed
+}
+
+/// What `path_open` needs the directory to be able to pass on (inheriting rights, checked
+/// under [`Table::strict`](crate::fdtable::Table::strict)): the rights asked for, and the sync
+/// rights the sync flags imply (witx: `FD_DATASYNC` covers `DSYNC`, `FD_SYNC` covers `RSYNC`
+/// and `SYNC`).
+pub fn path_open_passes(base: Rights, inheriting: Rights, fdflags: Fdflags) -> Rights {
+    let mut needed = base | inheriting;
+    if fdflags.contains(Fdflags::DSYNC) {
+        needed |= Rights::FD_DATASYNC;
+    }
+    if fdflags.intersects(Fdflags::RSYNC | Fdflags::SYNC) {
+        needed |= Rights::FD_SYNC;
+    }
+    needed
+}
+
+/// Whether `path_open` opens for reading and for writing, from the `FD_READ` and `FD_WRITE`
+/// base rights asked for, as wasmtime does; with neither, read only, so that the open
+/// succeeds where it can.
+pub fn path_open_access(base: Rights) -> (bool, bool) {
+    let write = base.contains(Rights::FD_WRITE);
+    let read = base.contains(Rights::FD_READ) || !write;
+    (read, write)
 }
 
 /// The calls that need a position in the file, which a stream (pipe, socket) has not: `ESPIPE`,
@@ -162,7 +200,7 @@ const POSITIONED: Rights = Rights::FD_SEEK.union(Rights::FD_TELL);
 /// calls on a directory, `ESPIPE` for positions on a stream), then what the host withholds
 /// (`EPERM` beneath a read-only preopen), then the rights (`ENOTCAPABLE`).
 #[inline]
-pub(crate) fn check(entry: &Entry, needed: Rights, strict: bool) -> Result<(), Errno> {
+pub fn check<T>(entry: &Entry<T>, needed: Rights, strict: bool) -> Result<(), Errno> {
     if entry.is_dir() && needed.intersects(FILE_DATA) {
         return Err(Errno::Badf);
     }

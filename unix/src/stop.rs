@@ -132,6 +132,11 @@ impl StopHandle {
         StopHandle { stop }
     }
 
+    /// The stop itself, for the waits of wrappers in this crate.
+    pub(crate) fn shared(&self) -> &Stop {
+        &self.stop
+    }
+
     /// Tells the guest to stop, and returns without waiting for it to. It is not
     /// async-signal-safe: a signal handler should write to a pipe that a thread reads and
     /// calls this.

@@ -35,8 +35,6 @@ pub struct UnixSystem {
 pub(crate) struct Net {
     /// Where it may connect, what it may bind.
     pub policy: Policy,
-    /// Whether `path_open` makes sockets from URLs.
-    pub path_open: bool,
 }
 
 impl UnixSystem {

@@ -290,10 +290,11 @@ mod tests {
             false => Fdflags::empty(),
         };
         let rights = Rights::FD_READ | Rights::FD_WRITE;
-        Entry {
+        let host = crate::table::Host {
             flags: Some(flags),
-            ..Entry::new(fd, Filetype::Unknown, rights, Rights::empty())
-        }
+            ..crate::table::Host::from(fd)
+        };
+        Entry::new(host, Filetype::Unknown, rights, Rights::empty())
     }
 
     /// The path macOS and FreeBSD take for every read and write on a pipe, and Linux for

@@ -6,7 +6,7 @@ use rustix::fd::OwnedFd;
 use rustix::net::{AddressFamily, SocketType};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
-use wasirun_unix::{Builder, Policy, StopHandle, UnixSystem};
+use wasirun_unix::{Builder, Policy, SocketUrls, StopHandle, UnixSystem};
 use wasirun_wasi::{Host, preview1, wasmedge};
 use wasmtime::{Config, Engine, Linker, Module, Store, Trap, Val};
 
@@ -47,14 +47,14 @@ const WAT: &str = r#"(module
 
 /// Calls the export `name` with `arg` (if any) on a thread of its own, stops the guest 50 ms
 /// later, and asserts that the call fails with `Trap::Interrupt` within 2 s of the stop.
-fn assert_stops(system: UnixSystem, name: &'static str, arg: Option<i32>) {
+fn assert_stops(system: SocketUrls<UnixSystem>, name: &'static str, arg: Option<i32>) {
     assert_stops_with(system, name, arg, b"", true);
 }
 
 /// [`assert_stops`], with `path` at 512 in the guest's memory, on an engine with or without
 /// epoch checks.
 fn assert_stops_with(
-    system: UnixSystem,
+    system: SocketUrls<UnixSystem>,
     name: &'static str,
     arg: Option<i32>,
     path: &[u8],
@@ -63,11 +63,11 @@ fn assert_stops_with(
     let path = path.to_vec();
     let engine = Engine::new(Config::new().epoch_interruption(epochs)).unwrap();
     let module = Module::new(&engine, WAT).unwrap();
-    let mut linker = Linker::<Host<UnixSystem>>::new(&engine);
+    let mut linker = Linker::<Host<SocketUrls<UnixSystem>>>::new(&engine);
     wasirun_wasi::add_to_linker(&mut linker, |h| h).unwrap();
     linker.allow_shadowing(true);
     wasmedge::add_imports_to_linker(&mut linker, &module, preview1::IMPORTS, |h| h).unwrap();
-    let stop: StopHandle = system.stop_handle();
+    let stop: StopHandle = system.inner().stop_handle();
     let mut store = Store::new(&engine, Host::new(system));
     stop.arm(&mut store);
     let guest = std::thread::spawn(move || {
@@ -97,14 +97,12 @@ fn assert_stops_with(
     assert!(stop.is_stopped());
 }
 
-fn system() -> UnixSystem {
+/// A system that makes `path_open` sockets, and may connect and bind anywhere.
+fn system() -> SocketUrls<UnixSystem> {
     let mut policy = Policy::default();
     policy.allow_all();
-    Builder::new()
-        .policy(policy)
-        .path_open_sockets(true)
-        .build()
-        .unwrap()
+    let system = Builder::new().policy(policy.clone()).build().unwrap();
+    SocketUrls::new(system, policy)
 }
 
 #[test]
@@ -121,7 +119,7 @@ fn a_guest_in_a_day_long_poll_oneoff_is_stopped() {
 fn a_guest_reading_a_pipe_nobody_writes_is_stopped() {
     let mut system = system();
     let (read, _write) = rustix::pipe::pipe().unwrap();
-    let fd = system.add_fd(read).unwrap();
+    let fd = system.inner_mut().add_fd(read).unwrap();
     assert_stops(system, "read", Some(fd.0 as i32));
 }
 
@@ -129,7 +127,7 @@ fn a_guest_reading_a_pipe_nobody_writes_is_stopped() {
 fn a_guest_in_a_blocking_accept_is_stopped() {
     let mut system = system();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let fd = system.add_fd(OwnedFd::from(listener)).unwrap();
+    let fd = system.inner_mut().add_fd(OwnedFd::from(listener)).unwrap();
     assert_stops(system, "accept", Some(fd.0 as i32));
 }
 
@@ -172,6 +170,6 @@ fn a_guest_in_a_path_open_dial_that_hangs_is_stopped() {
 fn a_guest_looping_on_ready_reads_without_epoch_checks_is_stopped() {
     let mut system = system();
     let zero = std::fs::File::open("/dev/zero").unwrap();
-    let fd = system.add_fd(OwnedFd::from(zero)).unwrap();
+    let fd = system.inner_mut().add_fd(OwnedFd::from(zero)).unwrap();
     assert_stops_with(system, "read_loop", Some(fd.0 as i32), b"", false);
 }

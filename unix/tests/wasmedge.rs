@@ -7,8 +7,12 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use wasirun_unix::{Builder, Policy, UnixSystem};
-use wasirun_wasi::{Errno, Host, preview1, wasmedge};
+use wasirun_unix::{Builder, Policy, SocketUrls};
+use wasirun_wasi::{Errno, Host, System, Wasmedge, preview1, wasmedge};
+
+/// Both packages, so that a guest runs on a plain system or one wrapped in [`SocketUrls`].
+trait Both: System + Wasmedge {}
+impl<S: System + Wasmedge> Both for S {}
 use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, Val};
 
 /// Imports: name and core-wasm parameter types.
@@ -63,7 +67,7 @@ fn wat(funcs: &[(&str, &str)]) -> String {
 }
 
 struct Guest {
-    store: Store<Host<UnixSystem>>,
+    store: Store<Host<Box<dyn Both>>>,
     instance: Instance,
     memory: Memory,
     next: u32,
@@ -80,15 +84,15 @@ const SOL_SOCKET: u32 = 0;
 const IPPROTO_TCP: u32 = 6;
 
 impl Guest {
-    fn new(system: UnixSystem) -> Guest {
+    fn new(system: impl Both + 'static) -> Guest {
         Guest::importing(FUNCS, system)
     }
 
     /// A guest importing `funcs`: all but preview 1's must be linked from the WasmEdge glue.
-    fn importing(funcs: &[(&str, &str)], system: UnixSystem) -> Guest {
+    fn importing(funcs: &[(&str, &str)], system: impl Both + 'static) -> Guest {
         let engine = Engine::default();
         let module = Module::new(&engine, wat(funcs)).unwrap();
-        let mut linker = Linker::<Host<UnixSystem>>::new(&engine);
+        let mut linker = Linker::<Host<Box<dyn Both>>>::new(&engine);
         wasirun_wasi::add_to_linker(&mut linker, |h| h).unwrap();
         linker.allow_shadowing(true);
         let linked =
@@ -104,7 +108,7 @@ impl Guest {
             })
             .count();
         assert_eq!(linked, funcs.len() - preview1);
-        let mut store = Store::new(&engine, Host::new(system));
+        let mut store = Store::new(&engine, Host::new(Box::new(system) as Box<dyn Both>));
         let instance = linker.instantiate(&mut store, &module).unwrap();
         let memory = instance.get_memory(&mut store, "memory").unwrap();
         Guest {
@@ -116,13 +120,8 @@ impl Guest {
     }
 
     fn open(policy: Policy) -> Guest {
-        Guest::new(
-            Builder::new()
-                .policy(policy)
-                .path_open_sockets(true)
-                .build()
-                .unwrap(),
-        )
+        let system = Builder::new().policy(policy.clone()).build().unwrap();
+        Guest::new(SocketUrls::new(system, policy))
     }
 
     fn call(&mut self, name: &str, args: &[Val]) -> Result<(), Errno> {

@@ -3,7 +3,7 @@
 use crate::rights;
 use crate::sandbox;
 use crate::system::UnixSystem;
-use crate::table::Entry;
+use crate::table::{Entry, Host};
 use rustix::fd::AsFd;
 use rustix::fs::OFlags;
 use wasirun_wasi::{Errno, Fd, Fdflags, Filetype, Oflags, Rights};
@@ -23,38 +23,19 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    /// What the directory must allow (base rights): opening, creating, truncating.
+    /// What the directory must allow: [`rights::path_open_needs`].
     fn dir_rights(&self) -> Rights {
-        let mut needed = Rights::PATH_OPEN;
-        if self.oflags.contains(Oflags::CREAT) {
-            needed |= Rights::PATH_CREATE_FILE;
-        }
-        if self.oflags.contains(Oflags::TRUNC) {
-            needed |= Rights::PATH_FILESTAT_SET_SIZE;
-        }
-        needed
+        rights::path_open_needs(self.oflags)
     }
 
-    /// What the directory must be able to pass on (inheriting rights): the rights asked for,
-    /// and the sync rights the sync flags imply (witx: `FD_DATASYNC` covers `DSYNC`, `FD_SYNC`
-    /// covers `RSYNC` and `SYNC`).
+    /// What the directory must be able to pass on: [`rights::path_open_passes`].
     fn inherited_rights(&self) -> Rights {
-        let mut needed = self.base | self.inheriting;
-        if self.fdflags.contains(Fdflags::DSYNC) {
-            needed |= Rights::FD_DATASYNC;
-        }
-        if self.fdflags.intersects(Fdflags::RSYNC | Fdflags::SYNC) {
-            needed |= Rights::FD_SYNC;
-        }
-        needed
+        rights::path_open_passes(self.base, self.inheriting, self.fdflags)
     }
 
-    /// The access mode, from the `FD_READ` and `FD_WRITE` rights asked for, as wasmtime does;
-    /// with neither, read only, so that the open succeeds where it can.
+    /// Whether to open for reading, writing: [`rights::path_open_access`].
     fn access(&self) -> (bool, bool) {
-        let write = self.base.contains(Rights::FD_WRITE);
-        let read = self.base.contains(Rights::FD_READ) || !write;
-        (read, write)
+        rights::path_open_access(self.base)
     }
 
     /// The host `open` flags.
@@ -96,8 +77,8 @@ const RSYNC: OFlags = OFlags::SYNC;
 ///   asked for, with `O_CLOEXEC | O_NOCTTY`; the kernel then says `EISDIR` for a directory
 ///   opened for writing and `ENOTDIR` for a non-directory opened with `DIRECTORY`.
 /// - Beneath a read-only preopen, creating, truncating or opening for writing is `EPERM`.
-/// - With [`Builder::path_open_sockets`](crate::Builder::path_open_sockets), a socket URL
-///   (`tcp+listen://HOST:PORT`...) makes a socket instead: see `net/socket.rs`.
+/// - Only files: socket URLs (`tcp+listen://HOST:PORT`...) are names like any other here;
+///   the [`SocketUrls`](crate::SocketUrls) wrapper makes sockets of them before they get here.
 /// - The new fd's rights are what its type and access mode allow (narrowed to what was asked
 ///   under `enforce_rights`), its inheriting rights those of the directory (or what was asked).
 ///   Inheriting rights the directory gave up are given up below it too, in both modes.
@@ -107,9 +88,6 @@ pub(crate) fn path_open(
     path: &str,
     req: Request,
 ) -> Result<Fd, Errno> {
-    if let Some(socket) = crate::net::socket::path_open(sys, path, req.fdflags) {
-        return socket;
-    }
     let strict = sys.table.strict;
     let dir = sys.table.dir(fd, req.dir_rights())?;
     let o = req.oflags;
@@ -139,23 +117,16 @@ pub(crate) fn path_open(
     )?;
     let (filetype, id) = super::stat::fd_filetype_and_id(file.as_fd())?;
     let tty = filetype == Filetype::CharacterDevice && rustix::termios::isatty(&file);
-    let mut base = (rights::applicable(filetype, tty)
-        & rights::access_mask(readable, writable)
-        & rights::host_mask(dir.readonly))
-        - dir.dropped_inheriting;
-    let mut inheriting = dir.inheriting;
-    if strict {
-        base &= req.base;
-        inheriting &= req.inheriting;
-    }
-    let entry = Entry {
-        dropped: dir.dropped_inheriting,
-        dropped_inheriting: dir.dropped_inheriting,
-        readonly: dir.readonly,
+    let allowed = rights::applicable(filetype, tty) & rights::access_mask(readable, writable);
+    let host = Host {
         flags: Some(req.fdflags & (Fdflags::APPEND | Fdflags::NONBLOCK)),
         sync: req.fdflags & (Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC),
+        ..Host::from(file)
+    };
+    let asked = (req.base, req.inheriting);
+    let entry = Entry {
         root: filetype == Filetype::Directory && sys.table.is_root(id),
-        ..Entry::new(file, filetype, base, inheriting)
+        ..Entry::beneath(dir, host, filetype, allowed, asked, strict)
     };
     sys.table.insert(entry)
 }

@@ -33,7 +33,7 @@ pub(crate) struct DirStream {
 impl DirStream {
     /// A stream of its own over the directory (`Dir::read_from` opens `.` again, so the fd's
     /// own offset is untouched).
-    fn open(fd: rustix::fd::BorrowedFd<'_>) -> Result<DirStream, Errno> {
+    pub(crate) fn open(fd: rustix::fd::BorrowedFd<'_>) -> Result<DirStream, Errno> {
         Ok(DirStream {
             dir: Dir::read_from(fd)?,
             next: 0,

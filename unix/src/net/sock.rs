@@ -5,7 +5,7 @@
 
 use crate::rights;
 use crate::system::UnixSystem;
-use crate::table::Entry;
+use crate::table::{Entry, Host};
 use rustix::fd::AsFd;
 use rustix::net::{RecvFlags, ReturnFlags, Shutdown, SocketAddrAny};
 use std::io::{IoSlice, IoSliceMut};
@@ -25,17 +25,13 @@ pub(crate) fn accept(sys: &mut UnixSystem, fd: Fd, flags: Fdflags) -> Result<Fd,
     let nonblock = flags.contains(Fdflags::NONBLOCK);
     let socket = crate::wait::accept(&sys.stop, listener, nonblock)?;
     let filetype = crate::fs::stat::fd_filetype(socket.as_fd())?;
-    let mut base = rights::applicable(filetype, false) - listener.dropped_inheriting;
-    if sys.table.strict {
-        base &= listener.inheriting;
-    }
-    let entry = Entry {
-        dropped: listener.dropped_inheriting,
-        dropped_inheriting: listener.dropped_inheriting,
-        readonly: listener.readonly,
+    let host = Host {
         flags: Some(flags),
-        ..Entry::new(socket, filetype, base, listener.inheriting)
+        ..Host::from(socket)
     };
+    let allowed = rights::applicable(filetype, false);
+    let asked = (listener.inheriting, listener.inheriting);
+    let entry = Entry::beneath(listener, host, filetype, allowed, asked, sys.table.strict);
     sys.table.insert(entry)
 }
 

@@ -1,10 +1,9 @@
 //! Making sockets the host asked for (`--listen`, `--dial`) or the guest did (`path_open`
-//! socket URLs): `socket(2)`, the options, then `bind(2)` + `listen(2)` or `connect(2)`.
+//! socket URLs, [`SocketUrls`](crate::SocketUrls)): `socket(2)`, the options, then `bind(2)` + `listen(2)` or `connect(2)`.
 
 use super::policy::Policy;
 use super::spec::{Proto, Role, Spec};
 use crate::stop::Stop;
-use crate::system::UnixSystem;
 use rustix::event::PollFlags;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
@@ -39,31 +38,6 @@ pub fn open(spec: &Spec, role: Role, guest: Option<(&Policy, &Stop)>) -> std::io
         }
     }
     Err(last)
-}
-
-/// `path_open` of a socket URL (see [`Spec::parse_url`]), when the host enabled them: `None`
-/// when `path` is not one, so that it opens as a file. The directory fd plays no part (any
-/// number, even one not open, will do). A bad URL is `EINVAL`, a refused address `EACCES`.
-/// `NONBLOCK` in `fdflags` is the same as `nonblock=1`.
-pub(crate) fn path_open(
-    sys: &mut UnixSystem,
-    path: &str,
-    fdflags: wasirun_wasi::Fdflags,
-) -> Option<Result<wasirun_wasi::Fd, wasirun_wasi::Errno>> {
-    if !sys.net.path_open {
-        return None;
-    }
-    let (role, mut spec) = match Spec::parse_url(path)? {
-        Ok(parsed) => parsed,
-        Err(_) => return Some(Err(wasirun_wasi::Errno::Inval)),
-    };
-    spec.nonblock |= fdflags.contains(wasirun_wasi::Fdflags::NONBLOCK);
-    Some((|| {
-        sys.table.reserve()?;
-        let fd = open(&spec, role, Some((&sys.net.policy, &sys.stop)))?;
-        let entry = crate::fd::host_entry(fd)?;
-        sys.table.insert(entry)
-    })())
 }
 
 /// One address: `stop` is the guest's, `None` for the host's sockets.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use wasirun_unix::{Builder, DirMode, Resolver, UnixSystem};
-use wasirun_wasi::{Errno, Host, add_to_linker};
+use wasirun_wasi::{Errno, Host, System, add_to_linker};
 use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, Val};
 
 /// Every import: name and core wasm parameter types (all return an errno, but `proc_exit`).
@@ -101,9 +101,9 @@ fn engine_and_module() -> &'static (Engine, Module) {
 /// Where arguments go in guest memory; everything below is left alone.
 const SCRATCH: u32 = 0x1000;
 
-/// An instance of the test module over a `UnixSystem`.
-pub struct Guest {
-    pub store: Store<Host<UnixSystem>>,
+/// An instance of the test module over a `UnixSystem`, or any other system.
+pub struct Guest<S: 'static = UnixSystem> {
+    pub store: Store<Host<S>>,
     instance: Instance,
     memory: Memory,
     next: u32,
@@ -113,9 +113,20 @@ pub struct Guest {
 pub type Iov = (u32, u32);
 
 impl Guest {
-    pub fn new(system: UnixSystem) -> Guest {
+    pub fn system(&mut self) -> &mut UnixSystem {
+        self.store.data_mut().system_mut()
+    }
+
+    /// Hands a host descriptor to the guest; its guest fd.
+    pub fn add_fd(&mut self, fd: impl Into<std::os::fd::OwnedFd>) -> u32 {
+        self.system().add_fd(fd.into()).unwrap().0
+    }
+}
+
+impl<S: System + 'static> Guest<S> {
+    pub fn new(system: S) -> Guest<S> {
         let (engine, module) = engine_and_module();
-        let mut linker = Linker::<Host<UnixSystem>>::new(engine);
+        let mut linker = Linker::<Host<S>>::new(engine);
         add_to_linker(&mut linker, |h| h).unwrap();
         let mut store = Store::new(engine, Host::new(system));
         let instance = linker.instantiate(&mut store, module).unwrap();
@@ -126,15 +137,6 @@ impl Guest {
             memory,
             next: SCRATCH,
         }
-    }
-
-    pub fn system(&mut self) -> &mut UnixSystem {
-        self.store.data_mut().system_mut()
-    }
-
-    /// Hands a host descriptor to the guest; its guest fd.
-    pub fn add_fd(&mut self, fd: impl Into<std::os::fd::OwnedFd>) -> u32 {
-        self.system().add_fd(fd.into()).unwrap().0
     }
 
     /// Calls export `name`; the errno as a `Result`. Resets the scratch area.

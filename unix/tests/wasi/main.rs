@@ -6,6 +6,7 @@ mod guest;
 mod escape;
 mod fds;
 mod files;
+mod mem;
 mod paths;
 mod poll;
 mod process;
