@@ -47,6 +47,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use witx::Representable;
 
 /// What can go wrong while generating.
 #[derive(Debug, thiserror::Error)]
@@ -175,8 +176,14 @@ fn render(what: &str, source: &str, tokens: TokenStream) -> Result<String, Error
 /// Generates every package under `root` for the `wasirun-wasi` crate itself. Returns the files
 /// and, by witx name, the types each package defined (what an extension outside the crate
 /// imports instead of redefining).
+///
+/// A package uses the type an earlier package defined under the same name only where the
+/// witx representations are equal ([`witx::Representable`]): an extension that `use`s preview
+/// 1's typenames shares them all, while another version of preview 1 (preview 0, whose
+/// `filestat` and `whence` differ) shares what is unchanged and defines the rest itself. The
+/// first package to define a name keeps it.
 pub fn generate_crate(root: &Path) -> Result<(Vec<GeneratedFile>, DefinedTypes), Error> {
-    let mut known = BTreeMap::new();
+    let mut known: BTreeMap<String, (TokenStream, std::rc::Rc<witx::NamedType>)> = BTreeMap::new();
     let mut owned = BTreeMap::new();
     let mut files = Vec::new();
     for dir in packages(root)? {
@@ -185,16 +192,32 @@ pub fn generate_crate(root: &Path) -> Result<(Vec<GeneratedFile>, DefinedTypes),
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_string();
+        let doc = witx::load(&witx_files(&dir)?).map_err(|e| Error::Witx {
+            package: package.clone(),
+            message: e.report(),
+        })?;
+        let same = |name: &str, earlier: &witx::NamedType| {
+            doc.typename(&witx::Id::new(name))
+                .is_some_and(|t| t.representable(earlier) == witx::RepEquality::Eq)
+        };
         let target = Target {
             runtime: quote!(crate),
             trait_ident: Ident::new(&trait_name(&package), Span::call_site()),
-            known_types: known.clone(),
+            known_types: known
+                .iter()
+                .filter(|(name, (_, earlier))| same(name, earlier))
+                .map(|(name, (path, _))| (name.clone(), path.clone()))
+                .collect(),
         };
         let source = format!("witx/{package}");
         let (package_files, defined) = generate_package(&dir, &package, &source, &target)?;
         let module = Ident::new(&package, Span::call_site());
         for name in &defined {
-            known.insert(name.clone(), quote!(crate::#module::types));
+            if let Some(t) = doc.typename(&witx::Id::new(name)) {
+                known
+                    .entry(name.clone())
+                    .or_insert((quote!(crate::#module::types), t));
+            }
         }
         files.extend(package_files);
         owned.insert(package, defined);

@@ -173,6 +173,7 @@ mod nosys;
 pub mod record;
 pub mod sockaddr;
 pub mod trace;
+mod unstable;
 
 pub use bitflags;
 pub use generated::*;
@@ -182,4 +183,5 @@ pub use nosys::Nosys;
 pub use preview1::types::*;
 pub use preview1::{System, SystemDelegate, add_to_linker};
 pub use trace::Tracer;
+pub use unstable::Unstable;
 pub use wasmedge::{Wasmedge, WasmedgeDelegate};
