@@ -1,20 +1,32 @@
-//! The Unix system against the peer, wasmtime-wasi's preview1, on the same engine in the same
-//! run: a guest loop calls one WASI function N times on a real file in a temp dir.
+//! The Unix system against the peer, wasmtime-wasi's preview1, on the same engine, and against
+//! the same syscalls made natively, in the same run: a guest loop calls one WASI function N
+//! times on a real file in a temp dir (or on a loopback TCP connection); the native loop makes
+//! the syscall(s) the call comes down to. The three take turns in each of the rounds.
 //!
 //! The peer gets its best settings: the sync linker (`add_to_linker_sync`) and
 //! `allow_blocking_current_thread(true)` set before `preopened_dir`, so file calls run inline
 //! instead of through tokio's `spawn_blocking`.
 //!
-//! `cargo bench -p wasirun --bench syscalls` prints nanoseconds per call (median of 5 runs) and
-//! the ratio wasirun / wasmtime-wasi (below 1 is faster).
+//! `cargo bench -p wasirun --bench syscalls` prints a Markdown table: nanoseconds per call
+//! (median of 5 rounds), the ratios wasirun / wasmtime-wasi and wasirun / native (below 1 is
+//! faster), and the allocations per call of each host (a counting global allocator).
 
+use std::alloc::{GlobalAlloc, Layout, System as SystemAlloc};
+use std::ffi::CString;
+use std::fs::File;
+use std::mem::MaybeUninit;
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::thread::yield_now;
+use std::time::Instant;
 use wasirun_unix::{Builder, DirMode};
 use wasirun_wasi::{Host, add_to_linker};
-use wasmtime::{Engine, Linker, Memory, Module, Store};
+use wasmtime::{Engine, Linker, Memory, Module, Store, TypedFunc};
 
 mod common;
-use common::{RUNS, median_ns};
+use common::{RUNS, median};
 
 /// Exports `setup` (opens `bench.txt` under fd 3 and keeps the fd at address 0) and one loop per
 /// function, each taking the number of calls.
@@ -33,6 +45,8 @@ const WAT: &str = r#"
   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "sched_yield" (func $sched_yield (result i32)))
   (import "wasi_snapshot_preview1" "fd_readdir" (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_send" (func $sock_send (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_recv" (func $sock_recv (param i32 i32 i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_filestat_get" (func $path_filestat_get (param i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 16) "bench.txt")
@@ -113,53 +127,391 @@ const WAT: &str = r#"
         (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 4)))
       (drop (call $fd_close (i32.load (i32.const 4))))
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  ;; 64 bytes sent on fd 4, one end of a loopback TCP connection, and received on fd 5, the
+  ;; other end (wasirun only: the peer has no way to be handed sockets).
+  (func (export "sock_send_recv") (param $n i32)
+    (loop $l
+      (drop (call $sock_send (i32.const 4) (i32.const 32) (i32.const 1) (i32.const 0) (i32.const 60)))
+      (drop (call $sock_recv (i32.const 5) (i32.const 32) (i32.const 1) (i32.const 0) (i32.const 60) (i32.const 64)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
 )
 "#;
 
-const LOOPS: &[(&str, i32)] = &[
-    ("fd_pread", 200_000),
-    ("fd_pwrite", 200_000),
-    ("fd_seek", 500_000),
-    ("fd_filestat_get", 200_000),
-    ("fd_fdstat_get", 1_000_000),
-    ("poll_oneoff_zero_clock", 200_000),
+/// A guest loop: its export, the calls per timed run, what the native loop does per call, and
+/// the native loop.
+struct Loop {
+    name: &'static str,
+    calls: i32,
+    native_does: &'static str,
+    native: fn(&mut Native),
+}
+
+const LOOPS: &[Loop] = &[
+    Loop {
+        name: "fd_pread",
+        calls: 200_000,
+        native_does: "pread",
+        native: |n| n.pread(),
+    },
+    Loop {
+        name: "fd_pwrite",
+        calls: 200_000,
+        native_does: "pwrite",
+        native: |n| n.pwrite(),
+    },
+    Loop {
+        name: "fd_seek",
+        calls: 500_000,
+        native_does: "lseek",
+        native: |n| n.lseek(),
+    },
+    Loop {
+        name: "fd_filestat_get",
+        calls: 200_000,
+        native_does: "fstat",
+        native: |n| n.fstat(),
+    },
+    Loop {
+        name: "fd_fdstat_get",
+        calls: 1_000_000,
+        native_does: "fcntl(F_GETFL)",
+        native: |n| n.getfl(),
+    },
+    Loop {
+        name: "poll_oneoff_zero_clock",
+        calls: 200_000,
+        native_does: "ppoll, no fds, 0 ns",
+        native: |n| n.ppoll_zero(),
+    },
     // On the open file, always ready: the cost per subscription.
-    ("poll_oneoff_1_fd", 200_000),
-    ("poll_oneoff_64_fds", 20_000),
-    ("fd_readdir", 100_000),
-    ("clock_time_get", 1_000_000),
-    ("random_get", 200_000),
+    Loop {
+        name: "poll_oneoff_1_fd",
+        calls: 200_000,
+        native_does: "poll, 1 fd",
+        native: |n| n.poll(1),
+    },
+    Loop {
+        name: "poll_oneoff_64_fds",
+        calls: 20_000,
+        native_does: "poll, 64 fds",
+        native: |n| n.poll(64),
+    },
+    Loop {
+        name: "fd_readdir",
+        calls: 100_000,
+        native_does: "lseek + getdents64",
+        native: |n| n.readdir(),
+    },
+    Loop {
+        name: "clock_time_get",
+        calls: 1_000_000,
+        native_does: "clock_gettime (vDSO)",
+        native: |n| n.clock(),
+    },
+    Loop {
+        name: "random_get",
+        calls: 200_000,
+        native_does: "getrandom",
+        native: |n| n.random(),
+    },
     // A real sched_yield(2) here, an empty call in wasmtime-wasi: what the faithful choice
     // costs (docs/compatibility.md says why we make it).
-    ("sched_yield", 200_000),
-    ("path_filestat_get", 100_000),
-    ("path_open_close", 50_000),
+    Loop {
+        name: "sched_yield",
+        calls: 200_000,
+        native_does: "sched_yield",
+        native: |_| yield_now(),
+    },
+    Loop {
+        name: "path_filestat_get",
+        calls: 100_000,
+        native_does: "fstatat",
+        native: |n| n.statat(),
+    },
+    Loop {
+        name: "path_open_close",
+        calls: 50_000,
+        native_does: "openat + close",
+        native: |n| n.open_close(),
+    },
+    Loop {
+        name: "sock_send_recv",
+        calls: 100_000,
+        native_does: "send + recv",
+        native: |n| n.send_recv(),
+    },
 ];
 
-/// Nanoseconds per call of each loop, in an instance of `module` whose memory `bind` hands to
-/// the store's data (as `wasirun` binds its one instance's memory).
-fn measure<T: 'static>(
-    mut store: Store<T>,
-    linker: &Linker<T>,
-    module: &Module,
-    bind: fn(&mut T, Memory),
-) -> Vec<f64> {
-    let instance = linker.instantiate(&mut store, module).unwrap();
-    let memory = instance.get_memory(&mut store, "memory").unwrap();
-    bind(store.data_mut(), memory);
-    let setup = instance
-        .get_typed_func::<(), i32>(&mut store, "setup")
-        .unwrap();
-    assert_eq!(setup.call(&mut store, ()).unwrap(), 0, "setup failed");
-    LOOPS
-        .iter()
-        .map(|(name, calls)| {
-            let f = instance
-                .get_typed_func::<i32, ()>(&mut store, name)
-                .unwrap();
-            median_ns(*calls, |k| f.call(&mut store, k).unwrap())
+/// The loops the peer cannot run.
+const WASIRUN_ONLY: &[&str] = &["sock_send_recv"];
+
+/// Counts every allocation the bench makes, the host's included: allocations per call are the
+/// count across a timed run over its calls.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; counting has no effect on the memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { SystemAlloc.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        // SAFETY: as alloc.
+        unsafe { SystemAlloc.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        // SAFETY: as alloc.
+        unsafe { SystemAlloc.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as alloc.
+        unsafe { SystemAlloc.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// A guest instance with its loops (`None` for those it cannot run).
+struct Guest<T: 'static> {
+    store: Store<T>,
+    loops: Vec<Option<TypedFunc<i32, ()>>>,
+}
+
+impl<T: 'static> Guest<T> {
+    /// Instantiates `module` and runs its setup; `bind` hands the memory to the store's data
+    /// (as `wasirun` binds its one instance's memory).
+    fn new(
+        mut store: Store<T>,
+        linker: &Linker<T>,
+        module: &Module,
+        bind: fn(&mut T, Memory),
+        skip: &[&str],
+    ) -> Self {
+        let instance = linker.instantiate(&mut store, module).unwrap();
+        let memory = instance.get_memory(&mut store, "memory").unwrap();
+        bind(store.data_mut(), memory);
+        let setup = instance
+            .get_typed_func::<(), i32>(&mut store, "setup")
+            .unwrap();
+        assert_eq!(setup.call(&mut store, ()).unwrap(), 0, "setup failed");
+        let loops = LOOPS
+            .iter()
+            .map(|l| {
+                (!skip.contains(&l.name))
+                    .then(|| instance.get_typed_func(&mut store, l.name).unwrap())
+            })
+            .collect();
+        Guest { store, loops }
+    }
+
+    /// Runs loop `i` for `calls` calls; false if this guest cannot.
+    fn run(&mut self, i: usize, calls: i32) -> bool {
+        match &self.loops[i] {
+            Some(f) => {
+                f.call(&mut self.store, calls).unwrap();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The same calls made natively: the bench's own descriptors on the same file and directory,
+/// and a loopback connection of its own.
+struct Native {
+    file: File,
+    dir: File,
+    name: CString,
+    send: TcpStream,
+    recv: TcpStream,
+    buf: [u8; 4096],
+    fds: Vec<libc::pollfd>,
+}
+
+impl Native {
+    fn new(dir: &Path) -> Self {
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .open(dir.join("bench.txt"))
+            .unwrap();
+        let fds = vec![
+            libc::pollfd {
+                fd: file.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            64
+        ];
+        let (send, recv) = loopback();
+        Native {
+            file,
+            dir: File::open(dir).unwrap(),
+            name: CString::new("bench.txt").unwrap(),
+            send,
+            recv,
+            buf: [0; 4096],
+            fds,
+        }
+    }
+
+    fn fd(&self) -> i32 {
+        self.file.as_raw_fd()
+    }
+
+    fn pread(&mut self) {
+        // SAFETY: 64 bytes into a buffer of 4096.
+        let n = unsafe { libc::pread(self.fd(), self.buf.as_mut_ptr().cast(), 64, 0) };
+        assert_eq!(n, 64);
+    }
+
+    fn pwrite(&mut self) {
+        // SAFETY: 64 bytes from a buffer of 4096.
+        let n = unsafe { libc::pwrite(self.fd(), self.buf.as_ptr().cast(), 64, 0) };
+        assert_eq!(n, 64);
+    }
+
+    fn lseek(&mut self) {
+        // SAFETY: no memory is passed.
+        assert_eq!(unsafe { libc::lseek(self.fd(), 0, libc::SEEK_SET) }, 0);
+    }
+
+    fn fstat(&mut self) {
+        let mut st = MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: st is a stat buffer.
+        assert_eq!(unsafe { libc::fstat(self.fd(), st.as_mut_ptr()) }, 0);
+    }
+
+    fn getfl(&mut self) {
+        // SAFETY: no memory is passed.
+        assert!(unsafe { libc::fcntl(self.fd(), libc::F_GETFL) } >= 0);
+    }
+
+    fn ppoll_zero(&mut self) {
+        let zero = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: no fds; the timeout outlives the call.
+        let n = unsafe { libc::ppoll(std::ptr::null_mut(), 0, &zero, std::ptr::null()) };
+        assert_eq!(n, 0);
+    }
+
+    fn poll(&mut self, n: usize) {
+        // SAFETY: n <= 64 pollfds.
+        let ready = unsafe { libc::poll(self.fds.as_mut_ptr(), n as libc::nfds_t, -1) };
+        assert_eq!(ready, n as i32);
+    }
+
+    fn readdir(&mut self) {
+        let fd = self.dir.as_raw_fd();
+        // SAFETY: no memory is passed to lseek; getdents64 fills at most 4096 bytes of buf.
+        let n = unsafe {
+            libc::lseek(fd, 0, libc::SEEK_SET);
+            libc::syscall(libc::SYS_getdents64, fd, self.buf.as_mut_ptr(), 4096)
+        };
+        assert!(n > 0);
+    }
+
+    fn clock(&mut self) {
+        let mut ts = MaybeUninit::<libc::timespec>::uninit();
+        // SAFETY: ts is a timespec.
+        assert_eq!(
+            unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, ts.as_mut_ptr()) },
+            0
+        );
+    }
+
+    fn random(&mut self) {
+        // SAFETY: 16 bytes into a buffer of 4096.
+        assert_eq!(
+            unsafe { libc::getrandom(self.buf.as_mut_ptr().cast(), 16, 0) },
+            16
+        );
+    }
+
+    fn statat(&mut self) {
+        let mut st = MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: a NUL-terminated name and a stat buffer.
+        let r =
+            unsafe { libc::fstatat(self.dir.as_raw_fd(), self.name.as_ptr(), st.as_mut_ptr(), 0) };
+        assert_eq!(r, 0);
+    }
+
+    fn open_close(&mut self) {
+        // SAFETY: a NUL-terminated name; the fd it returns is closed here.
+        unsafe {
+            let fd = libc::openat(
+                self.dir.as_raw_fd(),
+                self.name.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            );
+            assert!(fd >= 0);
+            libc::close(fd);
+        }
+    }
+
+    fn send_recv(&mut self) {
+        // SAFETY: 64 bytes from and into a buffer of 4096.
+        unsafe {
+            let sent = libc::send(self.send.as_raw_fd(), self.buf.as_ptr().cast(), 64, 0);
+            assert_eq!(sent, 64);
+            let got = libc::recv(self.recv.as_raw_fd(), self.buf.as_mut_ptr().cast(), 64, 0);
+            assert!(got > 0);
+        }
+    }
+}
+
+/// Both ends of a loopback TCP connection, the sending one without Nagle's delay (it would
+/// hold each small send for the other end's delayed ACK).
+fn loopback() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let send = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    send.set_nodelay(true).unwrap();
+    let (recv, _) = listener.accept().unwrap();
+    (send, recv)
+}
+
+/// One side's figures for a loop: nanoseconds and allocations per call.
+#[derive(Clone, Copy)]
+struct Figures {
+    ns: f64,
+    allocations: f64,
+}
+
+/// Times `run` (which makes `calls` calls and returns false if it cannot) in each of `RUNS`
+/// rounds, every side once per round, taking turns so that the load on the machine falls on
+/// all alike; the median per side, `None` for a side that cannot run.
+fn interleaved<const N: usize>(
+    calls: i32,
+    run: &mut [&mut dyn FnMut(i32) -> bool; N],
+) -> [Option<Figures>; N] {
+    let able: Vec<bool> = run.iter_mut().map(|r| r(100)).collect();
+    let mut ns = vec![Vec::new(); N];
+    let mut allocations = [0u64; N];
+    for _ in 0..RUNS {
+        for (k, r) in run.iter_mut().enumerate() {
+            if able[k] {
+                let before = ALLOCATIONS.load(Relaxed);
+                let start = Instant::now();
+                r(calls);
+                ns[k].push(start.elapsed().as_nanos() as f64 / f64::from(calls));
+                allocations[k] += ALLOCATIONS.load(Relaxed) - before;
+            }
+        }
+    }
+    std::array::from_fn(|k| {
+        able[k].then(|| Figures {
+            ns: median(std::mem::take(&mut ns[k])),
+            allocations: allocations[k] as f64 / (f64::from(calls) * RUNS as f64),
         })
-        .collect()
+    })
 }
 
 fn main() {
@@ -169,33 +521,73 @@ fn main() {
     let engine = Engine::default();
     let module = Module::new(&engine, WAT).unwrap();
 
+    let (send, recv) = loopback();
     let system = Builder::new()
         .arg("bench")
         .preopen_dir(&dir, "/", DirMode::ReadWrite)
         .unwrap()
+        .preopen_socket_fd(send)
+        .preopen_socket_fd(recv)
         .build()
         .unwrap();
     let mut linker = Linker::new(&engine);
     add_to_linker(&mut linker, |h| h).unwrap();
-    let ours = measure(
+    let mut ours = Guest::new(
         Store::new(&engine, Host::new(system)),
         &linker,
         &module,
         |h, m| h.set_memory(m),
+        &[],
     );
 
     let peer = peer(&dir);
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |c| c).unwrap();
-    let theirs = measure(Store::new(&engine, peer), &linker, &module, |_, _| {});
-
-    println!("ns per call, median of {RUNS} runs; ratio < 1: wasirun is faster");
-    println!(
-        "{:<20} {:>10} {:>14} {:>8}",
-        "function", "wasirun", "wasmtime-wasi", "ratio"
+    let mut theirs = Guest::new(
+        Store::new(&engine, peer),
+        &linker,
+        &module,
+        |_, _| {},
+        WASIRUN_ONLY,
     );
-    for (((name, _), a), b) in LOOPS.iter().zip(&ours).zip(&theirs) {
-        println!("{name:<20} {a:>10.1} {b:>14.1} {:>8.3}", a / b);
+    let mut native = Native::new(&dir);
+
+    println!("ns per call, median of {RUNS} interleaved runs; allocations per call (the host's)");
+    println!();
+    println!(
+        "| call | wasirun | wasmtime-wasi | native | wasirun / wasmtime-wasi | wasirun / native | allocations wasirun / wasmtime-wasi |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (i, l) in LOOPS.iter().enumerate() {
+        let [a, b, n] = interleaved(
+            l.calls,
+            &mut [
+                &mut |k| ours.run(i, k),
+                &mut |k| theirs.run(i, k),
+                &mut |k| {
+                    for _ in 0..k {
+                        (l.native)(&mut native);
+                    }
+                    true
+                },
+            ],
+        );
+        let (a, n) = (a.unwrap(), n.unwrap());
+        let ns = |f: Option<Figures>| f.map_or("-".into(), |f| format!("{:.0}", f.ns));
+        let ratio = |f: Option<Figures>| f.map_or("-".into(), |f| format!("{:.2}", a.ns / f.ns));
+        let allocs = |f: Option<Figures>| f.map_or("-".into(), |f| format!("{:.2}", f.allocations));
+        println!(
+            "| `{}` | {} | {} | {} ({}) | {} | {} | {} / {} |",
+            l.name,
+            ns(Some(a)),
+            ns(b),
+            ns(Some(n)),
+            l.native_does,
+            ratio(b),
+            ratio(Some(n)),
+            allocs(Some(a)),
+            allocs(b),
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
