@@ -1,16 +1,22 @@
-//! [`Builder`]: the host's choices (arguments, environment, preopens, limits) before a run.
+//! [`Builder`]: the host's choices (arguments, environment, stdio, clocks, randomness,
+//! preopens, sockets, limits) before a run.
 
+use crate::clock::{Clock, Clocks};
 use crate::proc::Strings;
+use crate::random::Random;
 use crate::rights;
 use crate::sandbox::Resolver;
+use crate::stdio::{Pumps, Stdio, dup};
 use crate::stop::Stop;
 use crate::system::UnixSystem;
 use crate::table::{Entry, Table};
 use crate::{Policy, Role, Spec};
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
-use wasirun_wasi::Filetype;
+use std::sync::{Arc, Mutex};
+use wasirun_wasi::{Clockid, Filetype};
 
 /// Errors while setting a system up.
 #[derive(Debug, thiserror::Error)]
@@ -75,10 +81,48 @@ struct Preopen {
     mode: DirMode,
 }
 
-/// Builds a [`UnixSystem`].
+/// Builds a [`UnixSystem`]: everything the guest gets, chosen by the embedder.
+///
+/// By default the guest has no arguments, no environment, the host's stdin, stdout and stderr,
+/// the host's clocks and random generator, no preopened directory or socket, and may make no
+/// network connection. Each setter returns the builder, so calls chain; [`build`](Self::build)
+/// can be called again for another system with the same choices.
+///
+/// ```
+/// use std::net::TcpListener;
+/// use wasirun_unix::{Builder, Capture, DirMode, Policy, SeededRandom, Stdio};
+///
+/// let dir = std::env::temp_dir();
+/// let out = Capture::new();
+/// let mut policy = Policy::default();
+/// policy.allow_connect("localhost:80")?;
+/// let mut builder = Builder::new();
+/// builder
+///     .args(["app.wasm", "--verbose"])
+///     .env("LANG", "C.UTF-8")
+///     .stdin(Stdio::null())
+///     .stdout(Stdio::writer(out.clone()))
+///     // Reproducible runs: time stands still at 2026-01-01 and randomness is seeded.
+///     .clock(wasirun_wasi::Clockid::Realtime, || 1_767_225_600_000_000_000)
+///     .random(SeededRandom::new(42))
+///     .preopen_dir(&dir, "/tmp", DirMode::ReadOnly)?
+///     .preopen_socket_fd(TcpListener::bind("127.0.0.1:0")?)
+///     .policy(policy)
+///     .max_open_files(64);
+/// let system = builder.build()?;
+/// # drop(system);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// The system is a [`System`](wasirun_wasi::System) like any other: wrap it (for instance in a
+/// [`Tracer`](wasirun_wasi::Tracer) writing to any `Write`), then link and run it with the
+/// `wasirun` crate's `Command`, or with [`wasirun_wasi::add_to_linker`].
 pub struct Builder {
     args: Vec<Vec<u8>>,
     env: Vec<Vec<u8>>,
+    stdio: [Stdio; 3],
+    clocks: Vec<(Clockid, Arc<Mutex<dyn Clock>>)>,
+    random: Option<Arc<Mutex<dyn Random>>>,
     dirs: Vec<Preopen>,
     sockets: Vec<OwnedFd>,
     policy: Policy,
@@ -94,6 +138,9 @@ impl Default for Builder {
         Builder {
             args: Vec::new(),
             env: Vec::new(),
+            stdio: Default::default(),
+            clocks: Vec::new(),
+            random: None,
             dirs: Vec::new(),
             sockets: Vec::new(),
             policy: Policy::default(),
@@ -107,8 +154,9 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// An empty builder: no args, no env, no preopens, 1024 open files and directory streams
-    /// at most, rights enforced as wasmtime does, blocking stdio.
+    /// An empty builder: no args, no env, no preopens, the host's stdio, clocks and random
+    /// generator, 1024 open files and directory streams at most, rights enforced as wasmtime
+    /// does, blocking stdio.
     pub fn new() -> Self {
         Self::default()
     }
@@ -156,6 +204,69 @@ impl Builder {
         self
     }
 
+    /// Appends each of `args` as [`arg`](Self::arg) does.
+    pub fn args<A: Into<Vec<u8>>>(&mut self, args: impl IntoIterator<Item = A>) -> &mut Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets each of `vars` as [`env`](Self::env) does.
+    pub fn envs<N: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &mut self,
+        vars: impl IntoIterator<Item = (N, V)>,
+    ) -> &mut Self {
+        for (name, value) in vars {
+            self.env(name, value);
+        }
+        self
+    }
+
+    /// Sets every variable of the host process's environment, as it is now (later
+    /// [`env`](Self::env) calls override them).
+    pub fn inherit_env(&mut self) -> &mut Self {
+        for (name, value) in std::env::vars_os() {
+            self.env(name.into_vec(), value.into_vec());
+        }
+        self
+    }
+
+    /// The guest's stdin (fd 0): [`Stdio::inherit`] unless set.
+    pub fn stdin(&mut self, stdio: Stdio) -> &mut Self {
+        self.stdio[0] = stdio;
+        self
+    }
+
+    /// The guest's stdout (fd 1): [`Stdio::inherit`] unless set.
+    pub fn stdout(&mut self, stdio: Stdio) -> &mut Self {
+        self.stdio[1] = stdio;
+        self
+    }
+
+    /// The guest's stderr (fd 2): [`Stdio::inherit`] unless set.
+    pub fn stderr(&mut self, stdio: Stdio) -> &mut Self {
+        self.stdio[2] = stdio;
+        self
+    }
+
+    /// Replaces the clock `id` (realtime, monotonic, or a CPU-time clock) with `clock` for
+    /// `clock_time_get` and `clock_res_get`, say a fixed or stepping clock for repeatable runs;
+    /// any `FnMut() -> Timestamp` closure is one. `poll_oneoff` still waits in host time (a
+    /// 10 ms sleep takes 10 ms), measuring absolute deadlines from this clock. Systems built
+    /// from this builder share it.
+    pub fn clock(&mut self, id: Clockid, clock: impl Clock + 'static) -> &mut Self {
+        self.clocks.retain(|(c, _)| *c != id);
+        self.clocks.push((id, Arc::new(Mutex::new(clock))));
+        self
+    }
+
+    /// Replaces the source of `random_get`'s bytes (by default a CSPRNG seeded from the
+    /// host): [`SeededRandom`](crate::SeededRandom) or any `FnMut(&mut [u8])` closure. Systems
+    /// built from this builder share it.
+    pub fn random(&mut self, random: impl Random + 'static) -> &mut Self {
+        self.random = Some(Arc::new(Mutex::new(random)));
+        self
+    }
+
     /// Sets an environment variable; a later value for the same name wins.
     pub fn env(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> &mut Self {
         let name = name.as_ref();
@@ -189,6 +300,30 @@ impl Builder {
             guest: guest.into(),
             mode,
         });
+        Ok(self)
+    }
+
+    /// Preopens a directory the embedder opened (a `std::fs::File` of a directory, an
+    /// `OwnedFd`, a `cap_std` directory converted into one) under the name `guest`, as
+    /// [`preopen_dir`](Self::preopen_dir) does with a path. `Error::OpenDir` when it is not a
+    /// directory.
+    pub fn preopen_dir_fd(
+        &mut self,
+        dir: impl Into<OwnedFd>,
+        guest: impl Into<String>,
+        mode: DirMode,
+    ) -> Result<&mut Self, Error> {
+        let fd = dir.into();
+        let guest = guest.into();
+        let not_dir = |source: std::io::Error| Error::OpenDir {
+            path: PathBuf::from(&guest),
+            source,
+        };
+        let st = rustix::fs::fstat(&fd).map_err(|e| not_dir(e.into()))?;
+        if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
+            return Err(not_dir(rustix::io::Errno::NOTDIR.into()));
+        }
+        self.dirs.push(Preopen { fd, guest, mode });
         Ok(self)
     }
 
@@ -237,22 +372,20 @@ impl Builder {
         let env = Strings::new(&self.env, "an environment entry")?;
         let mut table = Table::new(self.max_open_files, self.max_open_dirs, self.enforce_rights);
         let mut restore = Vec::new();
-        let host_stdio = [
-            rustix::stdio::stdin(),
-            rustix::stdio::stdout(),
-            rustix::stdio::stderr(),
-        ];
-        let stdio = |e: rustix::io::Errno| Error::Stdio(e.into());
-        // The open file descriptions are the host's too: whatever the guest does to their flags
-        // (NONBLOCK, APPEND) is undone when the system is dropped. All three flags are read
-        // before any is changed: stdout and stderr often share one description.
+        let mut pumps = Pumps::default();
+        let stdio = |e: std::io::Error| Error::Stdio(e);
+        // The open file descriptions the host shares (inherited streams, descriptors handed
+        // in): whatever the guest does to their flags (NONBLOCK, APPEND) is undone when the
+        // system is dropped. All the flags are read before any is changed: stdout and stderr
+        // often share one description.
         let mut fds = Vec::with_capacity(3);
-        for host in host_stdio {
-            let fd = dup_stdio(host).map_err(stdio)?;
-            let flags = rustix::fs::fcntl_getfl(&fd).map_err(stdio)?;
-            restore.push((dup(fd.as_fd()).map_err(stdio)?, flags));
-            fds.push(fd);
+        for (n, stream) in self.stdio.iter().enumerate() {
+            let made = crate::stdio::make(n, stream).map_err(stdio)?;
+            restore.extend(made.restore);
+            pumps.0.extend(made.pump);
+            fds.push(made.fd);
         }
+        let stdio = |e: rustix::io::Errno| Error::Stdio(e.into());
         for fd in fds {
             if self.nonblocking_stdio {
                 let flags = rustix::fs::fcntl_getfl(&fd).map_err(stdio)?;
@@ -298,37 +431,25 @@ impl Builder {
             policy: self.policy.clone(),
         };
         let stop = Stop::new().map_err(|e| Error::Stop(e.into()))?;
+        let mut clocks = Clocks::default();
+        for (id, clock) in &self.clocks {
+            clocks.set(*id, Arc::clone(clock));
+        }
         Ok(UnixSystem::new(
             table,
             args,
             env,
             self.resolver,
-            restore,
             net,
             stop,
+            crate::system::Injected {
+                clocks,
+                random: self.random.clone(),
+                pumps,
+                restore,
+            },
         ))
     }
-}
-
-/// A descriptor of our own for a host stdio stream, numbered 3 or more so that it never takes
-/// the place of a closed 0, 1 or 2: closing it leaves the host's stream alone. A closed host
-/// stream becomes `/dev/null`.
-fn dup_stdio(host: BorrowedFd<'_>) -> rustix::io::Result<OwnedFd> {
-    match dup(host) {
-        Err(rustix::io::Errno::BADF) => {
-            let null = rustix::fs::open(
-                "/dev/null",
-                OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOCTTY,
-                Mode::empty(),
-            )?;
-            dup(null.as_fd())
-        }
-        other => other,
-    }
-}
-
-fn dup(fd: BorrowedFd<'_>) -> rustix::io::Result<OwnedFd> {
-    rustix::io::fcntl_dupfd_cloexec(fd, 3)
 }
 
 #[cfg(test)]

@@ -25,7 +25,10 @@
 //! - `fd.rs`: descriptor-level calls (close, renumber, fdstat, prestat).
 //! - `fs/`: files (`file.rs`), `path_open` (`open.rs`), the other `path_*` calls (`path.rs`),
 //!   stat and times (`stat.rs`), directory listings (`readdir.rs`).
-//! - `clock.rs`, `random.rs`, `proc.rs` (args, environment, exit), `poll.rs`.
+//! - `clock.rs`, `random.rs` (the host's, or the embedder's [`Clock`] and [`Random`]),
+//!   `proc.rs` (args, environment, exit), `poll.rs`.
+//! - `stdio.rs`: what fds 0-2 are made of ([`Stdio`]: the host's, `/dev/null`, any descriptor,
+//!   or any `Read`/`Write` through a pipe and a pump thread, [`Capture`] to keep it in memory).
 //! - `stop.rs`: [`StopHandle`], which stops the guest from another thread, and the wake
 //!   descriptor every blocking wait watches; `wait.rs`: reads, writes, accepts and connects
 //!   that block the way the guest asked, yet wake for a stop.
@@ -86,15 +89,19 @@ mod proc;
 mod random;
 pub mod rights;
 mod sandbox;
+mod stdio;
 mod stop;
 mod system;
 mod table;
 mod wait;
 
 pub use builder::{Builder, DirMode, Error};
+pub use clock::Clock;
 pub use net::policy::{Policy, RuleError};
 pub use net::spec::{Family, Proto, Role, Spec, SpecError};
 pub use net::urls::{AddFd, SocketUrls};
+pub use random::{Random, SeededRandom};
 pub use sandbox::Resolver;
+pub use stdio::{Capture, Stdio};
 pub use stop::StopHandle;
 pub use system::UnixSystem;

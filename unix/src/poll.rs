@@ -2,8 +2,10 @@
 //!
 //! - Zero subscriptions is `EINVAL` (there is nothing to wake up for), as in wasmtime.
 //! - Clock subscriptions on the realtime and monotonic clocks, relative or absolute, become
-//!   one deadline on the monotonic clock; the CPU-time clocks cannot be waited on (`EINVAL`,
-//!   as in wasmtime). The precision is ignored.
+//!   one deadline on the host's monotonic clock; the CPU-time clocks cannot be waited on
+//!   (`EINVAL`, as in wasmtime). The precision is ignored. An absolute deadline on a clock
+//!   the embedder replaced ([`Builder::clock`](crate::Builder::clock)) is measured from that
+//!   clock's `now`, read once per call; the wait itself is in host time.
 //! - A descriptor that is not open, or lacks the rights under `enforce_rights`, gives an event
 //!   carrying the error (`EBADF`, `ENOTCAPABLE`), not a failed call.
 //! - Regular files are always ready, as `poll(2)` says of them; a read event carries the bytes
@@ -19,7 +21,7 @@
 //! Past that they are allocated fallibly (`ENOMEM`), at most one per subscription, whose count
 //! the glue bounds (`wasirun_wasi::abi::RECORDS_MAX`).
 
-use crate::clock;
+use crate::clock::{self, Clocks};
 use crate::rights;
 use crate::stop::Stop;
 use crate::system::UnixSystem;
@@ -49,24 +51,25 @@ pub(crate) fn poll_oneoff(
     if sys.stop.requested() {
         return Err(Errno::Intr);
     }
+    let start = Start::now(subs, &mut sys.clocks)?;
     let (table, stop) = (&sys.table, &*sys.stop);
     // A placeholder for the unused pollfd slots: any descriptor a subscription names.
     let Some(any) = subs.iter().find_map(|s| pollable(table, s)) else {
         let mut fds = [PollFd::from_borrowed_fd(stop.fd(), PollFlags::empty())];
-        return Poll::new(subs, out).run(table, stop, &mut fds, &mut []);
+        return Poll::new(subs, out).run(start, table, stop, &mut fds, &mut []);
     };
     if subs.len() <= INLINE {
         let mut fds: [PollFd<'_>; INLINE + 1] =
             std::array::from_fn(|_| PollFd::from_borrowed_fd(any, PollFlags::empty()));
         let mut which = [0usize; INLINE];
-        Poll::new(subs, out).run(table, stop, &mut fds, &mut which)
+        Poll::new(subs, out).run(start, table, stop, &mut fds, &mut which)
     } else {
         let mut fds = filled(
             subs.len() + 1,
             PollFd::from_borrowed_fd(any, PollFlags::empty()),
         )?;
         let mut which = filled(subs.len(), 0usize)?;
-        Poll::new(subs, out).run(table, stop, &mut fds, &mut which)
+        Poll::new(subs, out).run(start, table, stop, &mut fds, &mut which)
     }
 }
 
@@ -134,12 +137,12 @@ impl<'a> Poll<'a> {
     /// has a slot for every descriptor subscription and one for the stop descriptor.
     fn run<'t>(
         mut self,
+        start: Start,
         table: &'t Table,
         stop: &'t Stop,
         fds: &mut [PollFd<'t>],
         which: &mut [usize],
     ) -> Result<Size, Errno> {
-        let start = Start::now(self.subs)?;
         let mut npoll = 0;
         // The earliest deadline, on the monotonic clock.
         let mut wake: Option<Timestamp> = None;
@@ -266,44 +269,57 @@ impl<'a> Poll<'a> {
     }
 }
 
-/// The clocks when the call started: every deadline is turned into one on the monotonic clock
-/// from these, once, so that they do not move while we wait. An absolute realtime deadline thus
-/// becomes "that much later than now", as in wasmtime: a change to the realtime clock while we
-/// wait is not seen.
+/// The clocks when the call started: every deadline is turned into one on the host's monotonic
+/// clock from these, once, so that they do not move while we wait. An absolute realtime deadline
+/// thus becomes "that much later than now", as in wasmtime: a change to the realtime clock while
+/// we wait is not seen.
 struct Start {
+    /// The host's monotonic clock.
     monotonic: Timestamp,
+    /// The guest's realtime clock, read only when a subscription has an absolute realtime
+    /// deadline, the one kind that needs it (0 otherwise, never read).
     realtime: Timestamp,
+    /// The guest's monotonic clock when the embedder replaced it and a subscription has an
+    /// absolute monotonic deadline; `None` when that deadline is the host's own time.
+    guest_monotonic: Option<Timestamp>,
 }
 
 impl Start {
-    /// The clocks now; the realtime one only when `subs` has an absolute realtime deadline,
-    /// the one kind that needs it (0 otherwise, never read).
-    fn now(subs: &[Subscription]) -> Result<Start, Errno> {
-        let realtime = subs.iter().any(|s| {
-            matches!(s.u, SubscriptionU::Clock(c) if c.id == Clockid::Realtime
-                && c.flags.contains(Subclockflags::SUBSCRIPTION_CLOCK_ABSTIME))
-        });
+    /// The clocks now, each read only when a deadline in `subs` needs it.
+    fn now(subs: &[Subscription], clocks: &mut Clocks) -> Result<Start, Errno> {
+        let absolute = |id: Clockid| {
+            subs.iter().any(|s| {
+                matches!(s.u, SubscriptionU::Clock(c) if c.id == id
+                    && c.flags.contains(Subclockflags::SUBSCRIPTION_CLOCK_ABSTIME))
+            })
+        };
+        let guest_monotonic = if !clocks.is_host(Clockid::Monotonic) && absolute(Clockid::Monotonic)
+        {
+            Some(clocks.time_get(Clockid::Monotonic, 0)?)
+        } else {
+            None
+        };
         Ok(Start {
             monotonic: clock::now(ClockId::Monotonic)?,
-            realtime: if realtime {
-                clock::now(ClockId::Realtime)?
+            realtime: if absolute(Clockid::Realtime) {
+                clocks.time_get(Clockid::Realtime, 0)?
             } else {
                 0
             },
+            guest_monotonic,
         })
     }
 
-    /// A clock subscription's deadline on the monotonic clock.
+    /// A clock subscription's deadline on the host's monotonic clock.
     fn deadline(&self, c: &SubscriptionClock) -> Result<Timestamp, Errno> {
         let absolute = c.flags.contains(Subclockflags::SUBSCRIPTION_CLOCK_ABSTIME);
+        let from = |now: Timestamp| self.monotonic.saturating_add(c.timeout.saturating_sub(now));
         match (c.id, absolute) {
             (Clockid::Realtime | Clockid::Monotonic, false) => {
                 Ok(self.monotonic.saturating_add(c.timeout))
             }
-            (Clockid::Monotonic, true) => Ok(c.timeout),
-            (Clockid::Realtime, true) => Ok(self
-                .monotonic
-                .saturating_add(c.timeout.saturating_sub(self.realtime))),
+            (Clockid::Monotonic, true) => Ok(self.guest_monotonic.map_or(c.timeout, from)),
+            (Clockid::Realtime, true) => Ok(from(self.realtime)),
             (Clockid::ProcessCputimeId | Clockid::ThreadCputimeId, _) => Err(Errno::Inval),
         }
     }

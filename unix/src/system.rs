@@ -2,12 +2,14 @@
 //! does the work.
 
 use crate::Policy;
+use crate::clock::Clocks;
 use crate::net::sock;
 use crate::proc::Strings;
 use crate::sandbox::Resolver;
+use crate::stdio::Pumps;
 use crate::stop::{Stop, StopHandle};
 use crate::table::Table;
-use crate::{clock, fd, fs, poll, proc, random};
+use crate::{fd, fs, poll, proc, random};
 use rustix::fd::OwnedFd;
 use rustix::fs::OFlags;
 use std::io::{IoSlice, IoSliceMut};
@@ -20,6 +22,13 @@ use wasirun_wasi::*;
 /// dropped.
 pub struct UnixSystem {
     pub(crate) table: Table,
+    /// The clocks `clock_time_get` reads.
+    pub(crate) clocks: Clocks,
+    /// `random_get`'s source when not the host's.
+    random: Option<random::Shared>,
+    /// The threads that empty in-memory stdout and stderr: dropped after the table, whose
+    /// closing ends them (see `stdio.rs`).
+    _pumps: Pumps,
     pub(crate) args: Strings,
     pub(crate) env: Strings,
     pub(crate) resolver: Resolver,
@@ -29,6 +38,15 @@ pub struct UnixSystem {
     pub(crate) stop: Arc<Stop>,
     /// The host's stdio descriptions, with the flags to put back on drop.
     restore: Vec<(OwnedFd, OFlags)>,
+}
+
+/// What the embedder chose beside the table: clocks, randomness, and for stdio the pumps and
+/// the host flags to put back.
+pub(crate) struct Injected {
+    pub clocks: Clocks,
+    pub random: Option<random::Shared>,
+    pub pumps: Pumps,
+    pub restore: Vec<(OwnedFd, OFlags)>,
 }
 
 /// What the guest may do with sockets it makes itself.
@@ -43,19 +61,22 @@ impl UnixSystem {
         args: Strings,
         env: Strings,
         resolver: Resolver,
-        restore: Vec<(OwnedFd, OFlags)>,
         net: Net,
         stop: Arc<Stop>,
+        injected: Injected,
     ) -> Self {
         UnixSystem {
             table,
+            clocks: injected.clocks,
+            random: injected.random,
+            _pumps: injected.pumps,
             args,
             env,
             resolver,
             exit_code: None,
             net,
             stop,
-            restore,
+            restore: injected.restore,
         }
     }
 
@@ -102,10 +123,10 @@ impl System for UnixSystem {
         Ok(self.env.sizes())
     }
     fn clock_res_get(&mut self, id: Clockid) -> Result<Timestamp, Errno> {
-        clock::res_get(id)
+        self.clocks.res_get(id)
     }
     fn clock_time_get(&mut self, id: Clockid, precision: Timestamp) -> Result<Timestamp, Errno> {
-        clock::time_get(id, precision)
+        self.clocks.time_get(id, precision)
     }
     fn fd_advise(
         &mut self,
@@ -277,7 +298,7 @@ impl System for UnixSystem {
         proc::sched_yield()
     }
     fn random_get(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
-        random::get(buf)
+        random::get(self.random.as_ref(), buf)
     }
     fn sock_accept(&mut self, fd: Fd, flags: Fdflags) -> Result<Fd, Errno> {
         sock::accept(self, fd, flags)
