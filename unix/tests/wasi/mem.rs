@@ -34,7 +34,6 @@ fn archive(dir: &TempDir) -> std::path::PathBuf {
     link("etc/welcome", "motd");
     link("etc/out", "../../../../etc/passwd");
     link("abs", "/etc/passwd");
-    drop(link);
     b.finish().unwrap();
     path
 }
