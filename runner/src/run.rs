@@ -16,8 +16,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::{Arc, Mutex};
 use wasirun_unix::mem::{MemFs, Mounted, Tree};
 use wasirun_unix::{Builder, DirMode, Policy, SocketUrls, UnixSystem};
+use wasirun_wasi::preview0::{self, Preview0};
 use wasirun_wasi::trace::{Format, Sink, Summary, TraceOptions};
-use wasirun_wasi::{Host, I32Exit, System, Tracer, Wasmedge, preview1, wasmedge};
+use wasirun_wasi::{Host, I32Exit, System, Tracer, Unstable, Wasmedge, preview1, wasmedge};
 use wasmtime::{
     Config, Engine, ExternType, Linker, Module, OptLevel, Store, StoreLimits, Strategy, Trap, Val,
     ValType, WasmBacktrace, WasmBacktraceDetails,
@@ -352,16 +353,20 @@ fn check_entry(module: &Module, invoke: Option<&str>) -> Result<(), String> {
 /// tracer around it), instantiates the module and calls `_start`; a last resort that ends the
 /// process says `farewell` first.
 ///
+/// Preview 0 (`wasi_unstable`, old binaries) is linked beside preview 1 and served by the same
+/// Unix system through [`Unstable`], inside the tracer, so its calls are traced with preview 0's
+/// values.
+///
 /// Unless `--sockets none` or `path_open`, the WasmEdge socket functions the module imports are
 /// linked too, each in the form its import's arity asks for. Imports that preview 1 answers
 /// (same name and arity: `sock_accept` with 3 parameters, `sock_recv`...) stay preview 1's.
-fn start<S: System + Wasmedge + 'static>(
+fn start<S: System + Preview0 + Wasmedge + 'static>(
     engine: &Engine,
     module: &Module,
     cli: &Cli,
     builder: &mut Builder,
     farewell: &Farewell,
-    wrap: impl FnOnce(Layered) -> S,
+    wrap: impl FnOnce(Unstable<Layered>) -> S,
 ) -> Result<i32, Failure> {
     let sockets = cli.sockets;
     let mut linker = Linker::<Guest<S>>::new(engine);
@@ -372,6 +377,7 @@ fn start<S: System + Wasmedge + 'static>(
         )
     };
     wasirun_wasi::add_to_linker(&mut linker, |g: &mut Guest<S>| &mut g.host).map_err(define)?;
+    preview0::add_to_linker(&mut linker, |g| &mut g.host).map_err(define)?;
     if matches!(sockets, Sockets::Auto | Sockets::Wasmedge) {
         linker.allow_shadowing(true);
         wasmedge::add_imports_to_linker(&mut linker, module, preview1::IMPORTS, |g| &mut g.host)
@@ -381,7 +387,7 @@ fn start<S: System + Wasmedge + 'static>(
         Ok(pre) => pre,
         Err(e) => {
             // Naming the import needs a store; the system without its sockets serves.
-            let system = wrap(Box::new(build_system(builder)?));
+            let system = wrap(Unstable::new(Box::new(build_system(builder)?)));
             let mut store = new_store(engine, cli, system)?;
             return Err(instantiate_failure(&linker, &mut store, module, e, cli));
         }
@@ -397,7 +403,7 @@ fn start<S: System + Wasmedge + 'static>(
             format!("cannot handle SIGINT, SIGTERM and SIGHUP: {e}"),
         )
     })?;
-    let mut store = new_store(engine, cli, wrap(layers(cli, system, mem)?))?;
+    let mut store = new_store(engine, cli, wrap(Unstable::new(layers(cli, system, mem)?)))?;
     // From here the guest runs (a start function runs as it is instantiated).
     let _watchdog = match cli.timeout {
         Some(timeout) => Some(Watchdog::start(&stopper, timeout).map_err(|e| {
