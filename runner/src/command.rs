@@ -4,7 +4,8 @@
 use crate::error::Error;
 use crate::store::{self, Guest, Options};
 use std::path::Path;
-use wasirun_wasi::{I32Exit, System, Wasmedge};
+use wasirun_wasi::preview0::Preview0;
+use wasirun_wasi::{I32Exit, System, Unstable, Wasmedge};
 use wasmtime::{Engine, ExternType, Instance, InstancePre, Linker, Module, Store, Trap, Val};
 
 /// The function a command is run through.
@@ -81,8 +82,9 @@ impl Command {
     }
 
     /// Links every package ([`add_to_linker`](crate::add_to_linker)) for a store of
-    /// [`Guest<S>`], and checks every import is defined with its type.
-    pub fn link<S: System + Wasmedge + 'static>(
+    /// [`Guest<S>`], and checks every import is defined with its type. A preview 1 system
+    /// serves preview 0 too in [`Unstable`]: `link::<Unstable<UnixSystem>>`.
+    pub fn link<S: System + Preview0 + Wasmedge + 'static>(
         &self,
         options: &Options,
     ) -> Result<Linked<S>, Error> {
@@ -91,7 +93,7 @@ impl Command {
 
     /// [`link`](Self::link), with what `extra` defines in the linker too (the functions of
     /// another witx package, say), after every package of wasirun's.
-    pub fn link_with<S: System + Wasmedge + 'static>(
+    pub fn link_with<S: System + Preview0 + Wasmedge + 'static>(
         &self,
         options: &Options,
         extra: impl FnOnce(&mut Linker<Guest<S>>) -> wasmtime::Result<()>,
@@ -121,11 +123,13 @@ impl Command {
         })
     }
 
-    /// Links with the default [`Options`] and runs `_start` on `system`: the guest's exit
-    /// status (0 when `_start` returns, else what it passed to `proc_exit`). The system is
-    /// dropped before this returns (host descriptors closed, in-memory stdout complete).
+    /// Links with the default [`Options`] and runs `_start` on `system` (serving preview 0
+    /// through [`Unstable`]): the guest's exit status (0 when `_start` returns, else what it
+    /// passed to `proc_exit`). The system is dropped before this returns (host descriptors
+    /// closed, in-memory stdout complete).
     pub fn run<S: System + Wasmedge + 'static>(&self, system: S) -> Result<i32, Error> {
-        self.link(&Options::default())?.run(system)
+        self.link::<Unstable<S>>(&Options::default())?
+            .run(Unstable::new(system))
     }
 }
 
@@ -136,7 +140,7 @@ pub struct Linked<S: 'static> {
     options: Options,
 }
 
-impl<S: System + Wasmedge + 'static> Linked<S> {
+impl<S: System + Preview0 + Wasmedge + 'static> Linked<S> {
     /// A store for `system`, with the options' limits and fuel: arm a
     /// [`StopHandle`](wasirun_unix::StopHandle) on it, or change it, before
     /// [`run_in`](Self::run_in).

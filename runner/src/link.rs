@@ -1,39 +1,43 @@
 //! Linking every package into a `Linker`, and naming the import that keeps a module from
 //! linking.
 
-use wasirun_wasi::{Host, Nosys, System, Wasmedge, preview1, wasmedge};
+use wasirun_wasi::preview0::{self, Preview0};
+use wasirun_wasi::{Host, Nosys, System, Unstable, Wasmedge, preview1, wasmedge};
 use wasmtime::{ExternType, Linker, Module, Store, UnknownImportError};
 
 /// Links every package the host implements into `linker`, for a store whose data `get` turns
-/// into the [`Host`]: WASI preview 1 under `wasi_snapshot_preview1`, and when `wasmedge` is on,
-/// the WasmEdge socket functions `module` imports, each in the form its import's arity asks for.
-/// Imports that preview 1 answers (same name and arity: `sock_accept` with 2 parameters,
-/// `sock_recv`...) stay preview 1's.
+/// into the [`Host`]: WASI preview 1 under `wasi_snapshot_preview1`, preview 0 under
+/// `wasi_unstable` (old binaries), and when `wasmedge` is on, the WasmEdge socket functions
+/// `module` imports, each in the form its import's arity asks for. Imports that preview 1
+/// answers (same name and arity: `sock_accept` with 2 parameters, `sock_recv`...) stay
+/// preview 1's. A preview 1 system serves preview 0 in [`Unstable`].
 ///
 /// ```
 /// use wasirun_unix::{Builder, UnixSystem};
-/// use wasirun_wasi::Host;
+/// use wasirun_wasi::{Host, Unstable};
 ///
 /// struct MyData {
-///     wasi: Host<UnixSystem>,
+///     wasi: Host<Unstable<UnixSystem>>,
 /// }
 ///
 /// let engine = wasmtime::Engine::default();
 /// let module = wasmtime::Module::new(&engine, r#"(module (func (export "_start")))"#)?;
 /// let mut linker = wasmtime::Linker::<MyData>::new(&engine);
 /// wasirun::add_to_linker(&mut linker, &module, true, |d: &mut MyData| &mut d.wasi)?;
-/// let mut store = wasmtime::Store::new(&engine, MyData { wasi: Host::new(Builder::new().build()?) });
+/// let system = Unstable::new(Builder::new().build()?);
+/// let mut store = wasmtime::Store::new(&engine, MyData { wasi: Host::new(system) });
 /// let instance = linker.instantiate(&mut store, &module)?;
 /// instance.get_typed_func::<(), ()>(&mut store, "_start")?.call(&mut store, ())?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn add_to_linker<T: 'static, S: System + Wasmedge + 'static>(
+pub fn add_to_linker<T: 'static, S: System + Preview0 + Wasmedge + 'static>(
     linker: &mut Linker<T>,
     module: &Module,
     wasmedge: bool,
     get: impl Fn(&mut T) -> &mut Host<S> + Send + Sync + Copy + 'static,
 ) -> wasmtime::Result<()> {
     wasirun_wasi::add_to_linker(linker, get)?;
+    preview0::add_to_linker(linker, get)?;
     if wasmedge {
         linker.allow_shadowing(true);
         wasmedge::add_imports_to_linker(linker, module, preview1::IMPORTS, get)?;
@@ -55,11 +59,11 @@ pub(crate) fn failure(module: &Module, wasmedge: bool, err: &wasmtime::Error) ->
         );
     }
     let engine = module.engine();
-    let mut linker = Linker::<Host<Nosys>>::new(engine);
+    let mut linker = Linker::<Host<Unstable<Nosys>>>::new(engine);
     if add_to_linker(&mut linker, module, wasmedge, |h| h).is_err() {
         return crate::one_line(err);
     }
-    let mut store = Store::new(engine, Host::new(Nosys));
+    let mut store = Store::new(engine, Host::new(Unstable::new(Nosys)));
     for import in module.imports() {
         let (m, n) = (import.module(), import.name());
         let Ok(found) = linker.get(&mut store, m, n) else {

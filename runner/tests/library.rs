@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 use wasirun::{Command, Error, Limits, Options};
 use wasirun_unix::{Builder, Capture, SeededRandom, Stdio, UnixSystem};
-use wasirun_wasi::Clockid;
+use wasirun_wasi::{Clockid, Unstable};
 use wasmtime::{Engine, Trap};
 
 /// Copies stdin to stdout until end of file, then writes `err\n` to stderr.
@@ -314,7 +314,7 @@ fn an_unknown_or_mistyped_import_is_named() {
     let engine = engine();
     let link = |wat: &str| {
         let command = Command::new(&engine, wat).unwrap();
-        match command.link::<UnixSystem>(&Options::default()) {
+        match command.link::<Unstable<UnixSystem>>(&Options::default()) {
             Err(Error::Link(m)) => m,
             other => panic!("{:?}", other.map(|_| ())),
         }
@@ -343,15 +343,18 @@ fn a_memory_over_the_limit_is_a_limit_error() {
         },
         ..Options::default()
     };
-    let linked = command.link(&options).unwrap();
-    let err = linked.run(Builder::new().build().unwrap()).unwrap_err();
+    let linked = command.link::<Unstable<UnixSystem>>(&options).unwrap();
+    let system = Unstable::new(Builder::new().build().unwrap());
+    let err = linked.run(system).unwrap_err();
     assert!(matches!(err, Error::Limit(_)), "{err}");
 }
 
 #[test]
 fn a_linked_command_runs_again_on_another_system() {
     let command = Command::new(&engine(), ECHO).unwrap();
-    let linked = command.link::<UnixSystem>(&Options::default()).unwrap();
+    let linked = command
+        .link::<Unstable<UnixSystem>>(&Options::default())
+        .unwrap();
     for input in ["one\n", "two\n"] {
         let out = Capture::new();
         let system = Builder::new()
@@ -360,7 +363,22 @@ fn a_linked_command_runs_again_on_another_system() {
             .stderr(Stdio::null())
             .build()
             .unwrap();
-        assert_eq!(linked.run(system).unwrap(), 0);
+        assert_eq!(linked.run(Unstable::new(system)).unwrap(), 0);
         assert_eq!(out.to_string_lossy(), input);
     }
+}
+
+#[test]
+fn a_preview_0_guest_runs_on_the_same_system() {
+    let wat = r#"(module
+      (import "wasi_unstable" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 0) "\10\00\00\00\03\00\00\00")
+      (data (i32.const 16) "old")
+      (func (export "_start")
+        (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+    let out = Capture::new();
+    let status = run(wat, Builder::new().stdout(Stdio::writer(out.clone())));
+    assert_eq!(status.unwrap(), 0);
+    assert_eq!(out.to_string_lossy(), "old");
 }
