@@ -207,3 +207,39 @@ fn renumber_moves_numbers_across_the_two_systems() {
         file
     );
 }
+
+#[test]
+fn sizes_times_links_the_cap_and_read_only_mounts() {
+    let unix = Builder::new().build().unwrap();
+    let mut mem = MemFs::new().with_max_bytes(64 * 1024);
+    mem.mount(Tree::new(mem.max_bytes()), "/m", DirMode::ReadWrite);
+    mem.mount(Tree::new(mem.max_bytes()), "/ro", DirMode::ReadOnly);
+    let mut g = Guest::new(Mounted::new(unix, mem));
+    let (m, ro) = (3, 4);
+    let f = g.path_open(m, 0, "f", O_CREAT, RW, 0, 0).unwrap();
+    g.fd_filestat_set_size(f, 10).unwrap();
+    assert_eq!(g.fd_seek(f, 0, WHENCE_END).unwrap(), 10);
+    g.fd_filestat_set_times(f, 5, 7, ATIM | MTIM).unwrap();
+    let stat = g.fd_filestat_get(f).unwrap();
+    assert_eq!((stat.size, stat.atim, stat.mtim), (10, 5, 7));
+    assert_eq!(
+        g.fd_filestat_set_times(f, 5, 7, ATIM | ATIM_NOW),
+        Err(Errno::Inval)
+    );
+    g.path_link(m, 0, "f", m, "g").unwrap();
+    assert_eq!(g.path_filestat_get(m, 0, "g").unwrap().nlink, 2);
+    // Past the cap: ENOSPC, and the file keeps its size.
+    assert_eq!(g.fd_filestat_set_size(f, 1 << 20), Err(Errno::Nospc));
+    assert_eq!(g.fd_write(f, &[&[0; 100_000]]), Err(Errno::Nospc));
+    assert_eq!(g.fd_filestat_get(f).unwrap().size, 10);
+    g.fd_fdstat_set_flags(f, APPEND).unwrap();
+    let (filetype, flags, _, _) = g.fd_fdstat_get(f).unwrap();
+    assert_eq!((filetype, flags), (FILETYPE_REGULAR_FILE, APPEND));
+    assert_eq!(g.fd_fdstat_set_flags(f, SYNC), Err(Errno::Notsup));
+    assert_eq!(g.sock_accept(f, 0), Err(Errno::Notsock));
+    // A read-only mount: nothing made or written.
+    assert_eq!(g.path_open(ro, 0, "x", O_CREAT, RW, 0, 0), Err(Errno::Perm));
+    assert_eq!(g.path_create_directory(ro, "d"), Err(Errno::Perm));
+    // Into it neither: the read-only mount refuses before the rename could be across mounts.
+    assert_eq!(g.path_rename(m, "f", ro, "f"), Err(Errno::Perm));
+}
