@@ -71,7 +71,9 @@ pub fn emit_recorder(target: &Target, funcs: &[Func]) -> Result<TokenStream, Err
     }
     for hook in sizes_hooks(funcs)? {
         let (method, ret) = (&hook.method, &hook.ret);
-        let name = method.to_string();
+        // Logged as the sizes function, which is what a recorder under a delegate sees (a
+        // delegate's hook asks its own sizes function).
+        let name = &hook.sizes_func;
         methods.push(quote! {
             fn #method(&mut self) #ret {
                 let log_result = self.inner_mut().#method();
@@ -164,7 +166,9 @@ pub fn emit_replayer(target: &Target, funcs: &[Func]) -> Result<TokenStream, Err
     }
     for hook in sizes_hooks(funcs)? {
         let (method, ret) = (&hook.method, &hook.ret);
-        let name = method.to_string();
+        // Logged as the sizes function, which is what a recorder under a delegate sees (a
+        // delegate's hook asks its own sizes function).
+        let name = &hook.sizes_func;
         methods.push(quote! {
             fn #method(&mut self) #ret {
                 let log_args = self.args(#name, &[]);

@@ -15,8 +15,9 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (wasmtime 48.0.8)");
 /// `wasirun -h`, after the options.
 const AFTER_SHORT_HELP: &str = "\
 Options go before MODULE (.wasm or .wat), the guest's arguments after it.
-Also: wasirun run MODULE (the same), wasirun cache info|clean,
-wasirun completions SHELL, wasirun man.
+Also: wasirun run MODULE (the same), wasirun record -o LOG MODULE,
+wasirun replay LOG, wasirun cache info|clean, wasirun completions SHELL,
+wasirun man.
 'wasirun --help' says more, with the exit statuses and examples.";
 
 /// `wasirun --help`, after the options: what the one-line option helps leave out, the
@@ -72,6 +73,13 @@ refused unless --memory64. --timeout and --fuel are off by default.
 
 Commands (the first argument; a module named like one runs as ./NAME):
   wasirun run [OPTIONS] MODULE [ARGS]...  the same as without `run`
+  wasirun record -o LOG [OPTIONS] MODULE [ARGS]...
+                                          run, logging every WASI call and
+                                          its results into LOG (--record LOG)
+  wasirun replay [--trace] LOG [MODULE] [-- ARGS]...
+                                          run MODULE again from LOG alone:
+                                          same stdout, stderr and exit
+                                          status (70 when it diverges)
   wasirun cache info                      where the cache is, its size, limits
   wasirun cache clean                     remove every cache entry
   wasirun completions SHELL               print a completion script (bash,
@@ -262,6 +270,14 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
 
+    /// Record every WASI call of the guest and its results into LOG (`wasirun record -o LOG`)
+    #[arg(short = 'o', long = "record", value_name = "LOG")]
+    pub record: Option<PathBuf>,
+
+    /// Keep in the --record log the bytes the guest writes, not only their length and CRC-32
+    #[arg(long = "record-full-writes", requires = "record")]
+    pub record_full_writes: bool,
+
     /// Print every WASI call of the guest to stderr, one line each
     #[arg(long)]
     pub trace: bool,
@@ -379,6 +395,19 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
+    /// Run a module again from a `wasirun record` log, without the host's files, sockets or clocks
+    Replay {
+        /// The log
+        log: PathBuf,
+        /// The module (default: the path the log names); its SHA-256 must be the log's
+        module: Option<PathBuf>,
+        /// The guest's arguments, checked against the recorded ones (default: the recorded)
+        #[arg(last = true, value_name = "ARGS")]
+        args: Option<Vec<OsString>>,
+        /// Print every replayed call to stderr, as --trace does
+        #[arg(long)]
+        trace: bool,
+    },
     /// Show or empty the compile cache
     Cache {
         /// What to do
@@ -405,7 +434,7 @@ struct Commands {
 }
 
 /// The names [`Command`] answers to as the first argument.
-const COMMANDS: [&str; 3] = ["completions", "man", "cache"];
+const COMMANDS: [&str; 4] = ["completions", "man", "cache", "replay"];
 
 /// Parses the process's command line, exiting (status 2) on a bad one, or after printing the
 /// help or the version (status 0), as clap does.
@@ -416,6 +445,15 @@ pub fn parse() -> Invocation {
 /// Parses `args` (the program's name first), as [`parse`].
 fn parse_from(mut args: Vec<OsString>) -> Invocation {
     match args.get(1).and_then(|a| a.to_str()) {
+        Some("record") => {
+            args.remove(1);
+            let cli = parse_run(args);
+            if cli.record.is_none() {
+                eprintln!("wasirun: record needs -o LOG; see 'wasirun --help'");
+                std::process::exit(Status::Usage.code());
+            }
+            return Invocation::Run(Box::new(cli));
+        }
         Some("run") => {
             args.remove(1);
             if args.len() == 1 {

@@ -23,6 +23,7 @@
 mod cache;
 mod cli;
 mod limits;
+mod record;
 mod run;
 mod status;
 
@@ -68,6 +69,21 @@ fn main() {
 
 /// Runs a command other than running a module; its exit status.
 fn run_command(command: cli::Command) -> i32 {
+    if let cli::Command::Replay {
+        log,
+        module,
+        args,
+        trace,
+    } = &command
+    {
+        return match record::replay(log, module.as_deref(), args.as_deref(), *trace) {
+            Ok(code) => code,
+            Err(failure) => {
+                eprintln!("{failure}");
+                failure.status.code()
+            }
+        };
+    }
     match command_output(command) {
         Ok(()) => 0,
         // `wasirun man | head`: the reader had enough.
@@ -96,6 +112,7 @@ fn command_output(command: cli::Command) -> anyhow::Result<()> {
         cli::Command::Man => clap_mangen::Man::new(cli::command())
             .render(&mut stdout)
             .context("cannot write the man page")?,
+        cli::Command::Replay { .. } => unreachable!("run_command replays"),
         cli::Command::Cache { action } => {
             let cache = cache::Cache::from_env()
                 .context("no cache directory: neither XDG_CACHE_HOME nor HOME is set")?;

@@ -403,7 +403,17 @@ fn start<S: System + Preview0 + Wasmedge + 'static>(
             format!("cannot handle SIGINT, SIGTERM and SIGHUP: {e}"),
         )
     })?;
-    let mut store = new_store(engine, cli, wrap(Unstable::new(layers(cli, system, mem)?)))?;
+    let layered = layers(cli, system, mem)?;
+    let layered: Layered = match &cli.record {
+        Some(log) => Box::new(crate::record::recorder(
+            layered,
+            log,
+            &cli.module,
+            cli.record_full_writes,
+        )?),
+        None => layered,
+    };
+    let mut store = new_store(engine, cli, wrap(Unstable::new(layered)))?;
     // From here the guest runs (a start function runs as it is instantiated).
     let _watchdog = match cli.timeout {
         Some(timeout) => Some(Watchdog::start(&stopper, timeout).map_err(|e| {

@@ -12,6 +12,16 @@
 //! `cargo xtask codegen`; this crate's other modules are the small handwritten runtime it calls,
 //! with [`sockaddr`] for the address encodings the WasmEdge witx can only call bytes.
 //!
+//! # Preview 0
+//!
+//! [`preview0`] is WASI preview 0 (`wasi_unstable`, which old binaries import), generated from
+//! its witx like the others; its types that preview 1 lays out the same way are preview 1's.
+//! [`Unstable`] serves it over any preview 1 [`System`], written once: `Unstable<S>` is a
+//! [`preview0::Preview0`] that converts what differs (`filestat`'s 32-bit `nlink`, `whence`'s
+//! order, a clock subscription's `identifier`, the `sock_accept` right) and forwards the rest,
+//! and is itself a `System` (and a [`Wasmedge`] when `S` is), so one `Host<Unstable<S>>` links
+//! every package. [`Tracer`] around it traces preview 0 calls with preview 0's values.
+//!
 //! # Implementing and wrapping a system
 //!
 //! The trait's witx methods have no default bodies: `impl System for X` writes all 46, and a

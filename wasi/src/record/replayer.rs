@@ -280,6 +280,19 @@ impl Replayer {
         })
     }
 
+    /// Stops the replay at the last call replayed, a divergence the log's bytes do not show: a
+    /// wrapper that answers a call itself (the guest's arguments given anew, say) found that
+    /// its answer, `came`, is not the log's, `recorded`. Returns the errno to fail the call
+    /// with; the glue then ends the instance.
+    pub fn diverge(&mut self, recorded: String, came: String) -> Errno {
+        let number = self.calls;
+        self.stop(ReplayError::Diverged {
+            number,
+            recorded,
+            came,
+        })
+    }
+
     /// Starts encoding the arguments of a call (generated code calls this).
     #[doc(hidden)]
     pub fn args(&mut self, function: &'static str, names: &'static [&'static str]) -> Args {

@@ -1,0 +1,233 @@
+//! `wasirun record` and `wasirun replay`: a replay from the log alone, with the preopened
+//! directory gone, prints the same stdout and ends with the same status; other arguments than
+//! the recorded ones are a divergence; a truncated or corrupted log is a clear error.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const WASIRUN: &str = env!("CARGO_BIN_EXE_wasirun");
+
+/// A built test guest (`cargo xtask guests`).
+fn guest(path: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/guests")
+        .join(path);
+    assert!(
+        p.exists(),
+        "test guest {} is missing: run `cargo xtask guests`",
+        p.display()
+    );
+    p
+}
+
+fn rust(name: &str) -> PathBuf {
+    guest(&format!("rust/wasm32-wasip1/release/{name}.wasm"))
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wasirun-record-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn wasirun(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(WASIRUN).args(args).output().unwrap()
+}
+
+/// Records `module args` with `pre` preopened as `/pre` into `log`, removes `pre`, replays:
+/// both outputs, the recorded first.
+fn record_then_replay(pre: &Path, log: &Path, module: &Path, args: &[&str]) -> (Output, Output) {
+    let mut rec: Vec<&std::ffi::OsStr> = vec![
+        "record".as_ref(),
+        "-o".as_ref(),
+        log.as_os_str(),
+        "--dir".as_ref(),
+    ];
+    let dir = format!("{}::/pre", pre.display());
+    rec.push(dir.as_ref());
+    rec.push(module.as_os_str());
+    rec.extend(args.iter().map(std::ffi::OsStr::new));
+    let recorded = wasirun(&rec);
+    fs::remove_dir_all(pre).unwrap();
+    let replayed = wasirun(&["replay".as_ref(), log.as_os_str()]);
+    (recorded, replayed)
+}
+
+fn assert_same(recorded: &Output, replayed: &Output) {
+    assert_eq!(
+        replayed.status.code(),
+        recorded.status.code(),
+        "replay: {}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    assert!(!recorded.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&replayed.stdout),
+        String::from_utf8_lossy(&recorded.stdout)
+    );
+}
+
+#[test]
+fn rust_files_replay_without_the_directory() {
+    let dir = scratch("files");
+    let pre = dir.join("pre");
+    fs::create_dir_all(pre.join("sub")).unwrap();
+    fs::write(pre.join("hello.txt"), "Hello, WASI!\n").unwrap();
+    fs::write(pre.join("sub/one"), "1").unwrap();
+    fs::write(pre.join("sub/two"), "22").unwrap();
+    let log = dir.join("run.log");
+    let (recorded, replayed) = record_then_replay(&pre, &log, &rust("fs"), &["read", "/pre"]);
+    assert_eq!(
+        recorded.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&recorded.stderr)
+    );
+    assert_same(&recorded, &replayed);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rust_clocks_and_random_replay_the_same() {
+    for scenario in ["clocks", "random"] {
+        let dir = scratch(scenario);
+        let pre = dir.join("pre");
+        fs::create_dir_all(&pre).unwrap();
+        let log = dir.join("run.log");
+        let (recorded, replayed) = record_then_replay(&pre, &log, &rust("clocks"), &[scenario]);
+        assert_eq!(
+            recorded.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&recorded.stderr)
+        );
+        assert_same(&recorded, &replayed);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn c_directory_listing_replays_without_the_directory() {
+    let dir = scratch("c");
+    let pre = dir.join("pre");
+    fs::create_dir_all(&pre).unwrap();
+    fs::write(pre.join("input.txt"), "from the host\n").unwrap();
+    let log = dir.join("run.log");
+    let (recorded, replayed) = record_then_replay(&pre, &log, &guest("c/posix_fs.wasm"), &["/pre"]);
+    assert_eq!(
+        recorded.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&recorded.stderr)
+    );
+    assert_same(&recorded, &replayed);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A recorded run of `clocks random`, for the tests that spoil or misuse it.
+fn recorded_log(name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(name);
+    let log = dir.join("run.log");
+    let out = wasirun(&[
+        "record".as_ref(),
+        "-o".as_ref(),
+        log.as_os_str(),
+        rust("clocks").as_os_str(),
+        "random".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    (dir, log)
+}
+
+#[test]
+fn other_arguments_are_a_divergence() {
+    let (dir, log) = recorded_log("args");
+    let module = rust("clocks");
+    let out = wasirun(&[
+        "replay".as_ref(),
+        log.as_os_str(),
+        module.as_os_str(),
+        "--".as_ref(),
+        "clocks".as_ref(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(70), "{stderr}");
+    assert!(stderr.contains("divergence at call"), "{stderr}");
+    assert!(stderr.contains("the arguments given"), "{stderr}");
+    // The recorded arguments replay.
+    let same = wasirun(&[
+        "replay".as_ref(),
+        log.as_os_str(),
+        module.as_os_str(),
+        "--".as_ref(),
+        "random".as_ref(),
+    ]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn truncated_and_corrupted_logs_are_clear_errors() {
+    let (dir, log) = recorded_log("spoiled");
+    let bytes = fs::read(&log).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty", vec![], "not a wasirun log"),
+        ("magic only", bytes[..8].to_vec(), "truncated in block 0"),
+        ("cut", bytes[..bytes.len() - 3].to_vec(), "truncated"),
+        (
+            "flipped",
+            {
+                let mut b = bytes.clone();
+                let last = b.len() - 1;
+                b[last] ^= 0x55;
+                b
+            },
+            "fails its checksum",
+        ),
+        (
+            "header flipped",
+            {
+                let mut b = bytes.clone();
+                b[20] ^= 0x01;
+                b
+            },
+            "block 0",
+        ),
+    ];
+    for (what, spoiled, expected) in cases {
+        let path = dir.join("spoiled.log");
+        fs::write(&path, &spoiled).unwrap();
+        let out = wasirun(&[
+            "replay".as_ref(),
+            path.as_os_str(),
+            rust("clocks").as_os_str(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        assert_ne!(out.status.code(), Some(0), "{what}: {stderr}");
+        assert!(stderr.contains(expected), "{what}: {stderr}");
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn replay_trace_prints_the_recorded_calls() {
+    let (dir, log) = recorded_log("trace");
+    let out = wasirun(&["replay".as_ref(), "--trace".as_ref(), log.as_os_str()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(r#"args_get("clocks.wasm\x00random\x00") = 0"#),
+        "{stderr}"
+    );
+    assert!(stderr.contains(r#"fd_write(1, [iov("random_get("#), "{stderr}");
+    fs::remove_dir_all(&dir).unwrap();
+}
