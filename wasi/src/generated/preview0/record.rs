@@ -634,14 +634,14 @@ impl<S: Preview0> Preview0Delegate for crate::record::Recorder<S> {
     }
     fn sizes_for_args_get(&mut self) -> Result<(Size, Size), Errno> {
         let log_result = self.inner_mut().sizes_for_args_get();
-        let log_args = self.args("sizes_for_args_get", &[]);
+        let log_args = self.args("args_sizes_get", &[]);
         let log_out = self.outputs();
         self.commit(log_args, &log_result, log_out);
         log_result
     }
     fn sizes_for_environ_get(&mut self) -> Result<(Size, Size), Errno> {
         let log_result = self.inner_mut().sizes_for_environ_get();
-        let log_args = self.args("sizes_for_environ_get", &[]);
+        let log_args = self.args("environ_sizes_get", &[]);
         let log_out = self.outputs();
         self.commit(log_args, &log_result, log_out);
         log_result

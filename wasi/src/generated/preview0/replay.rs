@@ -601,14 +601,14 @@ impl Preview0 for crate::record::Replayer {
         log_result
     }
     fn sizes_for_args_get(&mut self) -> Result<(Size, Size), Errno> {
-        let log_args = self.args("sizes_for_args_get", &[]);
+        let log_args = self.args("args_sizes_get", &[]);
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
         log_replay.finish()?;
         log_result
     }
     fn sizes_for_environ_get(&mut self) -> Result<(Size, Size), Errno> {
-        let log_args = self.args("sizes_for_environ_get", &[]);
+        let log_args = self.args("environ_sizes_get", &[]);
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
         log_replay.finish()?;
