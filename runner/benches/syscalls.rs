@@ -10,6 +10,7 @@
 //! `cargo bench -p wasirun --bench syscalls` prints a Markdown table: nanoseconds per call
 //! (median of 5 rounds), the ratios wasirun / wasmtime-wasi and wasirun / native (below 1 is
 //! faster), and the allocations per call of each host (a counting global allocator).
+//! `cargo bench --bench syscalls -- NAME...` runs only the loops whose names contain a NAME.
 
 use std::alloc::{GlobalAlloc, Layout, System as SystemAlloc};
 use std::ffi::CString;
@@ -558,7 +559,15 @@ fn main() {
         "| call | wasirun | wasmtime-wasi | native | wasirun / wasmtime-wasi | wasirun / native | allocations wasirun / wasmtime-wasi |"
     );
     println!("|---|---|---|---|---|---|---|");
+    // `cargo bench --bench syscalls -- NAME...` runs the loops whose names contain a NAME.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     for (i, l) in LOOPS.iter().enumerate() {
+        if !only.is_empty() && !only.iter().any(|o| l.name.contains(o.as_str())) {
+            continue;
+        }
         let [a, b, n] = interleaved(
             l.calls,
             &mut [

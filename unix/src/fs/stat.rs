@@ -107,8 +107,16 @@ pub(crate) fn path_filestat_get(
     path: &str,
 ) -> Result<Filestat, Errno> {
     let dir = sys.table.dir(fd, Rights::PATH_FILESTAT_GET)?;
-    let follow = flags.contains(Lookupflags::SYMLINK_FOLLOW);
-    let at = sandbox::target(dir.fd.as_fd(), path, follow, sys.resolver)?;
+    // The name itself first: unless it is a symlink to follow, that is the answer, in one
+    // syscall (following resolves a symlink's target itself, in the sandbox; asking whether
+    // the name is one first would cost a readlinkat on every call).
+    let at = sandbox::target(dir.fd.as_fd(), path, false, sys.resolver)?;
+    let stat = rustix::fs::statat(at.dir(), at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
+    let is_link = FileType::from_raw_mode(stat.st_mode) == FileType::Symlink;
+    if !(is_link && flags.contains(Lookupflags::SYMLINK_FOLLOW)) {
+        return Ok(filestat(&stat));
+    }
+    let at = sandbox::target(dir.fd.as_fd(), path, true, sys.resolver)?;
     let stat = rustix::fs::statat(at.dir(), at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
     Ok(filestat(&stat))
 }
