@@ -12,6 +12,10 @@ const CRATE_OUT: &str = "wasi/src/generated";
 const FIXTURE_WITX: &str = "codegen/tests/fixtures/ext";
 /// Where the fixture's generated code goes: the `wasi` crate's integration tests use it.
 const FIXTURE_OUT: &str = "wasi/tests/ext";
+/// The `extend` example's package, generated beside it.
+const EXAMPLE_WITX: &str = "examples/extend";
+/// Where the example's generated code goes.
+const EXAMPLE_OUT: &str = "examples/extend/kv";
 
 /// Everything that `codegen` owns: folder, then files relative to it.
 fn generate(root: &Path) -> Result<Vec<(PathBuf, Vec<GeneratedFile>)>> {
@@ -44,22 +48,38 @@ fn generate(root: &Path) -> Result<Vec<(PathBuf, Vec<GeneratedFile>)>> {
             .map(|n| (n, quote!(::wasirun_wasi::preview1::types)))
             .collect::<BTreeMap<_, _>>(),
     };
-    let (fixture, _) = generate_package(&root.join(FIXTURE_WITX), "ext", FIXTURE_WITX, &target)?;
-    let fixture = fixture
+    let fixture = relative(
+        generate_package(&root.join(FIXTURE_WITX), "ext", FIXTURE_WITX, &target)?.0,
+        "ext",
+    );
+    let target = Target {
+        trait_ident: proc_macro2::Ident::new("Kv", proc_macro2::Span::call_site()),
+        ..target
+    };
+    let example = relative(
+        generate_package(&root.join(EXAMPLE_WITX), "kv", EXAMPLE_WITX, &target)?.0,
+        "kv",
+    );
+    Ok(vec![
+        (root.join(CRATE_OUT), crate_files),
+        (root.join(FIXTURE_OUT), fixture),
+        (root.join(EXAMPLE_OUT), example),
+    ])
+}
+
+/// `files` with the package folder `package` taken off their paths.
+fn relative(files: Vec<GeneratedFile>, package: &str) -> Vec<GeneratedFile> {
+    files
         .into_iter()
         .map(|f| GeneratedFile {
             path: f
                 .path
-                .strip_prefix("ext")
+                .strip_prefix(package)
                 .map(PathBuf::from)
                 .unwrap_or(f.path),
             contents: f.contents,
         })
-        .collect();
-    Ok(vec![
-        (root.join(CRATE_OUT), crate_files),
-        (root.join(FIXTURE_OUT), fixture),
-    ])
+        .collect()
 }
 
 /// The `.rs` files below `dir`, relative to it.
