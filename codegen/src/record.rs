@@ -138,13 +138,13 @@ pub fn emit_replayer(target: &Target, funcs: &[Func]) -> Result<TokenStream, Err
                     let limit = call
                         .uses_limit
                         .then(|| quote!(let log_limit: usize = #count;));
-                    let ok = if call.uses_limit {
-                        quote!(Ok(log_ok))
+                    let test = if call.uses_limit {
+                        quote!(let Ok(log_ok) = &log_result)
                     } else {
-                        quote!(Ok(_))
+                        quote!(log_result.is_ok())
                     };
                     quote! {
-                        if let #ok = &log_result {
+                        if #test {
                             #limit
                             #(#outs)*
                         }

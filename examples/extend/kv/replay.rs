@@ -20,7 +20,7 @@ impl Kv for ::wasirun_wasi::record::Replayer {
         log_args.len(buf.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(buf)?;
         }
         log_replay.finish()?;

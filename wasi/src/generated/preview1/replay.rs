@@ -10,7 +10,7 @@ impl System for crate::record::Replayer {
         log_args.len(argv_buf.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(argv_buf)?;
         }
         log_replay.finish()?;
@@ -28,7 +28,7 @@ impl System for crate::record::Replayer {
         log_args.len(environ_buf.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(environ_buf)?;
         }
         log_replay.finish()?;
@@ -193,7 +193,7 @@ impl System for crate::record::Replayer {
         log_args.value(offset);
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.iovecs(iovs)?;
         }
         log_replay.finish()?;
@@ -213,7 +213,7 @@ impl System for crate::record::Replayer {
         log_args.len(path.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(path)?;
         }
         log_replay.finish()?;
@@ -248,7 +248,7 @@ impl System for crate::record::Replayer {
         log_args.iovecs_len(iovs);
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.iovecs(iovs)?;
         }
         log_replay.finish()?;
@@ -266,7 +266,7 @@ impl System for crate::record::Replayer {
         log_args.value(cookie);
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(buf)?;
         }
         log_replay.finish()?;
@@ -448,7 +448,7 @@ impl System for crate::record::Replayer {
         log_args.len(buf.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(buf)?;
         }
         log_replay.finish()?;
@@ -515,7 +515,7 @@ impl System for crate::record::Replayer {
         log_args.len(out.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.records(out)?;
         }
         log_replay.finish()?;
@@ -548,7 +548,7 @@ impl System for crate::record::Replayer {
         log_args.len(buf.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(buf)?;
         }
         log_replay.finish()?;
@@ -575,7 +575,7 @@ impl System for crate::record::Replayer {
         log_args.value(ri_flags);
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.iovecs(ri_data)?;
         }
         log_replay.finish()?;

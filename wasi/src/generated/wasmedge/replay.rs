@@ -72,7 +72,7 @@ impl Wasmedge for crate::record::Replayer {
         log_args.value(ri_flags);
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.iovecs(ri_data)?;
         }
         log_replay.finish()?;
@@ -112,7 +112,7 @@ impl Wasmedge for crate::record::Replayer {
         log_args.value(ri_flags);
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.iovecs(ri_data)?;
             log_replay.bytes(addr)?;
         }
@@ -134,7 +134,7 @@ impl Wasmedge for crate::record::Replayer {
         log_args.value(ri_flags);
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.iovecs(ri_data)?;
             log_replay.bytes(addr)?;
         }
@@ -180,7 +180,7 @@ impl Wasmedge for crate::record::Replayer {
         log_args.len(value.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(value)?;
         }
         log_replay.finish()?;
@@ -214,7 +214,7 @@ impl Wasmedge for crate::record::Replayer {
         log_args.len(addr.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(addr)?;
         }
         log_replay.finish()?;
@@ -226,7 +226,7 @@ impl Wasmedge for crate::record::Replayer {
         log_args.len(addr.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(addr)?;
         }
         log_replay.finish()?;
@@ -242,7 +242,7 @@ impl Wasmedge for crate::record::Replayer {
         log_args.len(addr.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(addr)?;
         }
         log_replay.finish()?;
@@ -254,7 +254,7 @@ impl Wasmedge for crate::record::Replayer {
         log_args.len(addr.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.bytes(addr)?;
         }
         log_replay.finish()?;
@@ -275,7 +275,7 @@ impl Wasmedge for crate::record::Replayer {
         log_args.len(res.len());
         let mut log_replay = self.replay(log_args)?;
         let log_result = log_replay.result();
-        if let Ok(_) = &log_result {
+        if log_result.is_ok() {
             log_replay.values(res)?;
         }
         log_replay.finish()?;
