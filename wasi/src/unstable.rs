@@ -374,8 +374,9 @@ impl<S: System> Preview0 for Unstable<S> {
         )
     }
     fn poll_oneoff(&mut self, in_: &[Subscription], out: &mut [Event]) -> Result<Size, Errno> {
-        // The glue bounds `in_` (RECORDS_MAX); converted on the stack as it copies them.
-        const INLINE: usize = crate::abi::RECORDS_INLINE;
+        // The glue bounds `in_` (RECORDS_MAX). The few a poll mostly has are converted on the
+        // stack (384 bytes, cleared each call), more into a buffer allocated fallibly.
+        const INLINE: usize = 8;
         if in_.len() <= INLINE {
             let mut buf = [p1::Subscription::default(); INLINE];
             for (to, from) in buf.iter_mut().zip(in_) {
