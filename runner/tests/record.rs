@@ -228,6 +228,72 @@ fn replay_trace_prints_the_recorded_calls() {
         stderr.contains(r#"args_get("clocks.wasm\x00random\x00") = 0"#),
         "{stderr}"
     );
-    assert!(stderr.contains(r#"fd_write(1, [iov("random_get("#), "{stderr}");
+    assert!(
+        stderr.contains(r#"fd_write(1, [iov("random_get("#),
+        "{stderr}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Go's net/http server on `--listen`, recorded while a client sends requests and then
+/// stopped by SIGTERM: the replay, with no socket at all, answers every call from the log
+/// (each response the server wrote is checked against the log's length and CRC-32), prints
+/// the same stdout and stops where the recording was stopped.
+#[test]
+fn go_http_server_replays_without_the_network() {
+    use std::io::{Read, Write};
+    use std::net::{Ipv4Addr, TcpListener, TcpStream};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = scratch("http");
+    let log = dir.join("http.log");
+    let module = guest("go/httpserver.wasm");
+    // The compile cache the Go socket tests use: the module compiles once.
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasirun-sockets-go-cache");
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let server = Command::new(WASIRUN)
+        .args(["record", "-o"])
+        .arg(&log)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(&module)
+        .env("XDG_CACHE_HOME", &cache)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut answered = 0;
+    while answered < 20 {
+        let Ok(mut conn) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) else {
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        };
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        conn.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        answered += 1;
+    }
+    // SAFETY: kill(2) on our own child's pid, which has not been waited for.
+    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
+    let recorded = server.wait_with_output().unwrap();
+    let replayed = Command::new(WASIRUN)
+        .arg("replay")
+        .arg(&log)
+        .env("XDG_CACHE_HOME", &cache)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&replayed.stderr);
+    assert!(!stderr.contains("divergence"), "{stderr}");
+    assert!(stderr.contains("interrupt"), "{stderr}");
+    assert_eq!(replayed.stdout, recorded.stdout, "{stderr}");
     fs::remove_dir_all(&dir).unwrap();
 }
