@@ -156,7 +156,10 @@ pub fn claim_exit() -> bool {
 /// What wasirun says once, after the guest and before the process ends, whichever thread ends
 /// it: the guest's thread after the run, or a [last resort](Stopper::last_resort).
 #[derive(Clone, Default)]
-pub struct Farewell(Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>);
+pub struct Farewell(Arc<Mutex<Option<Say>>>);
+
+/// What a [`Farewell`] runs.
+type Say = Box<dyn FnOnce() + Send>;
 
 impl Farewell {
     /// A farewell that runs `say`.
