@@ -1,5 +1,5 @@
-//! The guest's resource limits: memory, tables and instances through wasmtime's
-//! [`StoreLimits`], time through a watchdog thread (`--timeout`) and fuel (`--fuel`).
+//! The guest's resource limits: memory, tables and instances through the library's
+//! [`wasirun::Limits`] (wasmtime's `StoreLimits`), time through a watchdog thread (`--timeout`) and fuel (`--fuel`).
 //!
 //! A timeout is one thread, the [`Watchdog`]: it sleeps until the deadline, then stops the
 //! guest through the Unix system's [`StopHandle`], as [`signals`] does for SIGINT, SIGTERM and
@@ -29,52 +29,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use wasirun_unix::StopHandle;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 
 /// How long a stopped guest may take to unwind before wasirun ends the process itself.
 pub const GRACE: Duration = Duration::from_millis(50);
-
-/// The limits the command line asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Bytes each linear memory may grow to (`--max-memory`).
-    pub max_memory: u64,
-    /// Elements each table may grow to (`--max-table-elements`).
-    pub max_table_elements: u64,
-    /// Instances in the store (`--max-instances`).
-    pub max_instances: usize,
-    /// Tables in the store (`--max-tables`).
-    pub max_tables: usize,
-    /// Linear memories in the store (`--max-memories`).
-    pub max_memories: usize,
-    /// A failed `memory.grow` or `table.grow` traps instead of returning -1.
-    pub trap_on_grow_failure: bool,
-}
-
-impl Limits {
-    /// The wasmtime limiter for a store.
-    pub fn store_limits(&self) -> StoreLimits {
-        StoreLimitsBuilder::new()
-            .memory_size(usize::try_from(self.max_memory).unwrap_or(usize::MAX))
-            .table_elements(usize::try_from(self.max_table_elements).unwrap_or(usize::MAX))
-            .instances(self.max_instances)
-            .tables(self.max_tables)
-            .memories(self.max_memories)
-            .trap_on_grow_failure(self.trap_on_grow_failure)
-            .build()
-    }
-}
-
-/// Whether `err`, from instantiating, says a limit refused the module's initial memory or
-/// table, or its count of instances, tables or memories.
-pub fn is_limit_error(err: &wasmtime::Error) -> bool {
-    err.chain().any(|e| {
-        let e = e.to_string();
-        e.contains("exceeds memory limits")
-            || e.contains("exceeds table limits")
-            || e.starts_with("resource limit exceeded")
-    })
-}
 
 /// A size in bytes: digits with an optional `K`, `M`, `G` or `T` suffix (powers of 1024).
 pub fn parse_size(s: &str) -> Result<u64, String> {

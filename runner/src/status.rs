@@ -88,31 +88,4 @@ impl fmt::Display for Failure {
     }
 }
 
-/// An error and its causes on one line, `outer: inner: innermost`, each cause's own lines
-/// (a WAT parse error points at the source with several) joined by spaces.
-pub fn one_line(err: &wasmtime::Error) -> String {
-    let chain = format!("{err:#}");
-    chain
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '|' || c == '^' || c == ' '))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_line_joins_causes_and_lines() {
-        let err = wasmtime::format_err!(
-            "expected `(`\n     --> x.wat:1:1\n      |\n    1 | nope\n      | ^"
-        )
-        .context("cannot parse");
-        assert_eq!(
-            one_line(&err),
-            "cannot parse: expected `(` --> x.wat:1:1 1 | nope"
-        );
-    }
-}
+pub use wasirun::one_line;
