@@ -3,8 +3,8 @@
 //! same loop natively (`read(2)`/`write(2)` of 64 KiB) and `cp`, in the same run.
 //!
 //! The files live in a temp dir (page cache: this measures the host's I/O path, not a disk).
-//! `cargo bench -p wasirun --bench copy` prints GB/s of each (median of 5 runs) and the ratio
-//! of each to the native loop (1 is native speed).
+//! `cargo bench -p wasirun --bench copy` prints a Markdown table: GB/s of each (median of 5
+//! runs) and the ratio of each to the native loop (1 is native speed).
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -161,13 +161,17 @@ fn main() {
     println!(
         "GB/s copying 256 MiB in 64 KiB reads and writes, median of {RUNS} runs; ratio to the native loop"
     );
+    println!();
+    println!("| copy | GB/s | ratio to native |");
+    println!("|---|---|---|");
     for (name, secs) in [
         ("wasirun", a),
         ("wasmtime-wasi", b),
         ("native read/write", c),
         ("cp", d),
     ] {
-        println!("{name:<18} {:>6.2} ({:.2})", gbps(secs), c / secs);
+        println!("| {name} | {:.2} | {:.2} |", gbps(secs), c / secs);
     }
+    println!();
     std::fs::remove_dir_all(&dir).unwrap();
 }

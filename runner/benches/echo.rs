@@ -4,8 +4,8 @@
 //!
 //! Each server runs in a thread of this process through the library, on a listener the bench
 //! binds and preopens (`Builder::preopen_socket_fd`); the client is this thread, with
-//! `TCP_NODELAY`. `cargo bench -p wasirun --bench echo` prints microseconds per round trip
-//! (median of 5 runs of 10,000) for each and the ratio tokio / std.
+//! `TCP_NODELAY`. `cargo bench -p wasirun --bench echo` prints a Markdown table of
+//! microseconds per round trip (median of 5 runs of 10,000) for each and the ratio tokio / std.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -86,11 +86,10 @@ fn main() {
     let blocking = measure(&engine, &module, "std");
     let tokio = measure(&engine, &module, "tokio");
     println!("us per 64-byte round trip, median of {RUNS} runs of {ROUND_TRIPS}");
-    println!("{:<12} {:>8}", "std", format!("{blocking:.1}"));
-    println!(
-        "{:<12} {:>8}   ratio tokio / std {:.2}",
-        "tokio",
-        format!("{tokio:.1}"),
-        tokio / blocking
-    );
+    println!();
+    println!("| echo guest | us per round trip | ratio to std |");
+    println!("|---|---|---|");
+    println!("| std (blocking) | {blocking:.1} | 1.00 |");
+    println!("| tokio | {tokio:.1} | {:.2} |", tokio / blocking);
+    println!();
 }

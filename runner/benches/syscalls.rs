@@ -598,6 +598,7 @@ fn main() {
             allocs(b),
         );
     }
+    println!();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

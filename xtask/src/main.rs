@@ -7,7 +7,10 @@
 //! - `cargo xtask test`: install what the tests need (the wasm32-wasip1 target, the C and Go
 //!   toolchains for the test guests, see [`setup`]), build the test guests, then run every test
 //!   binary (`cargo test --workspace --no-fail-fast`) and print a summary.
+//! - `cargo xtask bench-table`: run the benches against the peers and print their tables of
+//!   ratios as Markdown (see [`bench_table`]).
 
+mod bench_table;
 mod codegen;
 mod guests;
 mod setup;
@@ -31,9 +34,10 @@ fn main() -> Result<()> {
         ["codegen"] => codegen::run(false),
         ["codegen", "--check"] => codegen::run(true),
         ["guests"] => test::guests(),
+        ["bench-table"] => bench_table::run(),
         ["test", rest @ ..] => test::run(rest),
         _ => bail!(
-            "usage: cargo xtask codegen [--check] | cargo xtask guests | cargo xtask test [CARGO TEST ARGS]"
+            "usage: cargo xtask codegen [--check] | cargo xtask guests | cargo xtask bench-table | cargo xtask test [CARGO TEST ARGS]"
         ),
     }
 }
