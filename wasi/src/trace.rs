@@ -67,7 +67,40 @@ impl Default for TraceOptions {
 /// Where trace lines go; shareable between tracers.
 pub type Sink = Arc<Mutex<dyn Write + Send>>;
 
-/// A system that traces every call of the system it wraps.
+/// A system that traces every call of the system it wraps: one line per call to any `Write`
+/// (strace's text, or JSON lines), and with [`summarize`](Tracer::summarize) the calls, errors
+/// and time per function in a [`Summary`]. It is a [`SystemDelegate`](crate::SystemDelegate)
+/// of the system it wraps, so it stacks with any other wrapper, either side.
+///
+/// ```
+/// use std::io::IoSlice;
+/// use std::sync::{Arc, Mutex};
+/// use wasirun_wasi::trace::{Summary, TraceOptions};
+/// use wasirun_wasi::{Errno, Fd, Nosys, Size, System, SystemDelegate, Tracer};
+///
+/// /// Takes every write; answers nothing else.
+/// struct Sink;
+/// impl SystemDelegate for Sink {
+///     fn delegate(&mut self) -> impl System {
+///         Nosys
+///     }
+///     fn fd_write(&mut self, _: Fd, iovs: &[IoSlice<'_>]) -> Result<Size, Errno> {
+///         Ok(iovs.iter().map(|iov| iov.len() as Size).sum())
+///     }
+/// }
+///
+/// let lines = Arc::new(Mutex::new(Vec::<u8>::new()));
+/// let summary = Summary::new();
+/// let mut tracer = Tracer::with_sink(Sink, lines.clone(), TraceOptions::default())
+///     .summarize(summary.clone());
+/// let calls: &mut dyn System = &mut tracer;
+/// assert_eq!(calls.fd_write(Fd(1), &[IoSlice::new(b"hi\n")]), Ok(3));
+/// assert_eq!(calls.sched_yield(), Err(Errno::Nosys));
+/// let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+/// assert!(text.starts_with("fd_write(1, [iov(\"hi\\n\")]) = 3\nsched_yield() = ENOSYS"));
+/// let counted: Vec<_> = summary.stats().iter().map(|(f, s)| (*f, s.calls, s.errors)).collect();
+/// assert!(counted.contains(&("fd_write", 1, 0)) && counted.contains(&("sched_yield", 1, 1)));
+/// ```
 pub struct Tracer<S> {
     inner: S,
     sink: Sink,
