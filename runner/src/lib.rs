@@ -45,7 +45,7 @@
 //! The compiled-module cache stays in the binary: where it lives (`~/.cache/wasirun`), how
 //! big it grows and when entries go are the command line's policy, and an embedder that
 //! caches passes its own [`Module`](wasmtime::Module) to [`Command::from_module`].
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod command;
 mod error;

@@ -73,7 +73,7 @@
 //!   so the table never grows past the open count.
 //! - `poll_oneoff`: one `pollfd` per subscription, on the stack up to 64, else allocated
 //!   fallibly (`ENOMEM`).
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod builder;
 mod clock;

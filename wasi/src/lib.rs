@@ -168,7 +168,7 @@
 //! assert_eq!(run(wat)?, 0);
 //! # Ok::<(), wasmtime::Error>(())
 //! ```
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 #[doc(hidden)]
 pub mod abi;
