@@ -370,9 +370,11 @@ impl Builder {
     pub fn build(&mut self) -> Result<UnixSystem, Error> {
         let args = Strings::new(&self.args, "an argument")?;
         let env = Strings::new(&self.env, "an environment entry")?;
+        // Declared before the table, so that on an error below the table (with the guest's
+        // pipe ends) is dropped first and the output pumps it ends can be joined.
+        let mut pumps = Pumps::default();
         let mut table = Table::new(self.max_open_files, self.max_open_dirs, self.enforce_rights);
         let mut restore = Vec::new();
-        let mut pumps = Pumps::default();
         let stdio = |e: std::io::Error| Error::Stdio(e);
         // The open file descriptions the host shares (inherited streams, descriptors handed
         // in): whatever the guest does to their flags (NONBLOCK, APPEND) is undone when the
