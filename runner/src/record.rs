@@ -2,18 +2,21 @@
 //! ([`wasirun_wasi::record::Recorder`], the outermost layer of the Unix system), and the module
 //! run again from the log alone ([`wasirun_wasi::record::Replayer`]): no file, socket, clock or
 //! random source of this machine is used, the guest's stdout and stderr are written as in the
-//! recorded run, and its exit status is the same.
+//! recorded run, and its exit status is the same. The recorder sits under [`Unstable`], which
+//! serves preview 0 over preview 1, so the replay puts [`Unstable`] over the replayer too: a
+//! `wasi_unstable` module replays as it ran.
 
 use crate::cache::{self, Cache};
 use crate::status::{Failure, Status, one_line};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use wasirun_wasi::preview0::{self, Preview0};
 use wasirun_wasi::record::{Header, Recorder, Replayer, module_hash};
 use wasirun_wasi::trace::TraceOptions;
 use wasirun_wasi::{
-    Errno, Host, I32Exit, Size, System, SystemDelegate, Tracer, Wasmedge, WasmedgeDelegate,
-    preview1, wasmedge,
+    Errno, Host, I32Exit, Size, System, SystemDelegate, Tracer, Unstable, Wasmedge,
+    WasmedgeDelegate, preview1, wasmedge,
 };
 use wasmtime::{Config, Engine, Linker, Module, Store};
 
@@ -80,12 +83,12 @@ pub fn replay(
         argv.extend(args.iter().cloned());
         Argv::new(&argv)
     });
-    let replayer = Given {
+    let replayer = Unstable::new(Given {
         replayer: replayer
             .output(1, std::io::stdout())
             .output(2, std::io::stderr()),
         argv,
-    };
+    });
     let engine = Engine::new(Config::new().parallel_compilation(true))
         .map_err(|e| Failure::new(Status::Internal, one_line(&e)))?;
     let cache = Cache::from_env();
@@ -94,10 +97,10 @@ pub fn replay(
     let ended = if trace {
         let tracer = Tracer::new(replayer, std::io::stderr(), TraceOptions::default());
         let (ended, mut tracer) = run(&engine, &compiled, tracer);
-        finish(ended, &mut tracer.inner_mut().replayer)
+        finish(ended, &mut tracer.inner_mut().inner_mut().replayer)
     } else {
         let (ended, mut given) = run(&engine, &compiled, replayer);
-        finish(ended, &mut given.replayer)
+        finish(ended, &mut given.inner_mut().replayer)
     };
     if let Some(stored) = stored {
         let _ = stored.join();
@@ -114,7 +117,7 @@ fn finish(ended: Result<i32, Failure>, replayer: &mut Replayer) -> Result<i32, F
 }
 
 /// Runs `_start` on `system`: the exit status (or the trap) and the system.
-fn run<S: System + Wasmedge + 'static>(
+fn run<S: System + Preview0 + Wasmedge + 'static>(
     engine: &Engine,
     module: &Module,
     system: S,
@@ -124,7 +127,7 @@ fn run<S: System + Wasmedge + 'static>(
     (ended, store.into_data().into_system())
 }
 
-fn call_start<S: System + Wasmedge + 'static>(
+fn call_start<S: System + Preview0 + Wasmedge + 'static>(
     engine: &Engine,
     module: &Module,
     store: &mut Store<Host<S>>,
@@ -132,6 +135,7 @@ fn call_start<S: System + Wasmedge + 'static>(
     let mut linker = Linker::<Host<S>>::new(engine);
     let link = |e: wasmtime::Error| Failure::new(Status::Link, one_line(&e));
     wasirun_wasi::add_to_linker(&mut linker, |h| h).map_err(link)?;
+    preview0::add_to_linker(&mut linker, |h| h).map_err(link)?;
     linker.allow_shadowing(true);
     wasmedge::add_imports_to_linker(&mut linker, module, preview1::IMPORTS, |h| h).map_err(link)?;
     let instance = linker.instantiate(&mut *store, module).map_err(link)?;
