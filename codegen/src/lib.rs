@@ -31,6 +31,7 @@
 //! `emit_method`), with any runtime helper the glue calls in `wasi/src/abi.rs`; the compiler
 //! points at each arm. `codegen/tests/shapes.rs` shows each shape recognised under foreign
 //! names.
+#![deny(missing_docs)]
 
 pub mod conventions;
 pub mod delegate;

@@ -16,19 +16,39 @@ use witx::{BuiltinType, InterfaceFunc, Module, Type, TypeRef};
 #[derive(Debug, Clone)]
 pub enum Param {
     /// A scalar passed by value: integer, enum, flags or handle (one wasm parameter).
-    Value { name: String, tref: TypeRef },
+    Value {
+        /// The parameter's witx name.
+        name: String,
+        /// Its type.
+        tref: TypeRef,
+    },
     /// A `string`: pointer and length, UTF-8, as `&str`.
-    Str { name: String },
+    Str {
+        /// The parameter's witx name.
+        name: String,
+    },
     /// Bytes: `(list u8)`, or `(@witx pointer u8)` followed by its `$size`, as `&[u8]`/`&mut [u8]`.
-    Bytes { name: String, mutable: bool },
+    Bytes {
+        /// The parameter's witx name.
+        name: String,
+        /// The host writes the bytes (`pointer`), not only reads them (`const_pointer`).
+        mutable: bool,
+    },
     /// A list of buffer descriptors: records of exactly a pointer to bytes and its size
     /// (preview 1's `(list $iovec)` and `(list $ciovec)`), as `&mut [IoSliceMut]` when the
     /// record's pointer is a `pointer`, `&[IoSlice]` when it is a `const_pointer`.
-    Iovecs { name: String, mutable: bool },
+    Iovecs {
+        /// The parameter's witx name.
+        name: String,
+        /// The buffers are written (`IoSliceMut`), not only read (`IoSlice`).
+        mutable: bool,
+    },
     /// Pointers to records that share one count parameter (`poll_oneoff`'s `in`, `out`,
     /// `nsubscriptions`): each becomes a slice of that length, copied in or out.
     Records {
+        /// The record pointers, in parameter order.
         slices: Vec<RecordSlice>,
+        /// The count parameter's witx name.
         len_name: String,
     },
     /// `(@witx pointer (@witx pointer u8))` followed by `(@witx pointer u8)`: a table of
@@ -37,28 +57,48 @@ pub enum Param {
     /// (else before), that takes nothing and returns a pair of sizes, the count and the bytes
     /// (`args_sizes_get`). The glue writes the pointer table.
     StringTable {
+        /// The pointer table parameter's witx name.
         table_name: String,
+        /// The string buffer parameter's witx name.
         buf_name: String,
+        /// The witx name of the function that reports the table's sizes.
         sizes_func: String,
     },
     /// A pointer to a buffer descriptor: a record of exactly a `(@witx pointer u8)` and its
     /// `$size` (the WasmEdge `$address`), as `&[u8]` (`const_pointer`) or `&mut [u8]`.
-    Buffer { name: String, mutable: bool },
+    Buffer {
+        /// The parameter's witx name.
+        name: String,
+        /// The host writes the buffer (`pointer`), not only reads it (`const_pointer`).
+        mutable: bool,
+    },
     /// `(@witx pointer u8)` followed by `(@witx pointer $size)`: a buffer whose length is in and
     /// out (`getsockopt(2)`'s). The method takes `&mut [u8]` and returns the bytes it wrote,
     /// which the glue stores back through the length pointer.
-    BytesInOut { name: String },
+    BytesInOut {
+        /// The buffer parameter's witx name.
+        name: String,
+    },
     /// One `(@witx const_pointer $record)` on its own: the record, copied in by value.
-    Record { name: String, tref: TypeRef },
+    Record {
+        /// The parameter's witx name.
+        name: String,
+        /// The record's type.
+        tref: TypeRef,
+    },
     /// `(@witx pointer (@witx pointer $record))` followed by a `$size`: a list the guest
     /// allocated, of at most that many records (`sock_getaddrinfo`'s results), linked through
     /// the record's last member, a pointer or a `u32` (witx cannot name a record inside itself,
     /// so the link cannot be typed as a pointer to its own record). The method fills a slice of the ABI-free values that
     /// `abi::Chained` gives the record; the first `$size` result says how many it filled.
     Chain {
+        /// The list parameter's witx name.
         name: String,
+        /// The record's type.
         elem: TypeRef,
+        /// The witx name of the parameter that bounds the list's length.
         max_name: String,
+        /// The byte offset of the link member in the record.
         next_offset: usize,
     },
 }
@@ -66,8 +106,11 @@ pub enum Param {
 /// One slice of a [`Param::Records`] group.
 #[derive(Debug, Clone)]
 pub struct RecordSlice {
+    /// The pointer parameter's witx name.
     pub name: String,
+    /// The record's type.
     pub elem: TypeRef,
+    /// The host writes the records (out), not only reads them (in).
     pub mutable: bool,
 }
 
@@ -78,18 +121,26 @@ pub enum Ret {
     NoReturn,
     /// `(expected T (error $errno))`: the ok values, zero, one or a tuple's members, each written
     /// through its own out-pointer.
-    Expected { ok: Vec<TypeRef> },
+    Expected {
+        /// The ok values' types, in order.
+        ok: Vec<TypeRef>,
+    },
 }
 
 /// A witx function, ready to emit.
 #[derive(Debug, Clone)]
 pub struct Func {
+    /// The function's witx name.
     pub name: String,
+    /// Its witx doc comment.
     pub docs: String,
+    /// Its parameters, grouped by shape.
     pub params: Vec<Param>,
+    /// What it gives back.
     pub ret: Ret,
-    /// The exact core-wasm signature: parameter types, then result types.
+    /// The exact core-wasm signature's parameter types.
     pub wasm_params: Vec<witx::WasmType>,
+    /// The exact core-wasm signature's result types.
     pub wasm_results: Vec<witx::WasmType>,
     /// The first ok value of the type the function's lengths have (`$size`): the count that
     /// bounds what its output buffers hold.
