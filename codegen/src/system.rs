@@ -248,8 +248,8 @@ fn implementing_doc(target: &Target) -> String {
          one, and a function added to the witx fails to compile until it is written, instead of \
          failing at run time. Only the hooks after them (`refused`, `stop_requested`, and the \
          `sizes_for_*` of string-table functions) have defaults.\n\n\
-         To write only some methods, implement [`{delegate}`] instead (every `{delegate}` is a \
-         `{tr}`): its [`delegate`]({delegate}::delegate) names the system each method it does \
+         To write only some methods, implement [`{delegate}`](super::{delegate}) instead (every \
+         `{delegate}` is a `{tr}`): its [`delegate`](super::{delegate}::delegate) names the system each method it does \
          not write goes to, so a wrapper is one line per method it changes. A system that \
          leaves functions out says so there: [`Nosys`]({nosys}) answers `ENOSYS` to each. `&mut S` \
          and `Box<S>` (`Box<dyn {tr}>` too) are systems for any `S: {tr}` this way, and so is \

@@ -9,7 +9,7 @@ use super::types::*;
 ///
 /// Every witx function is a method without a default body: `impl Kv for X` writes each one, and a function added to the witx fails to compile until it is written, instead of failing at run time. Only the hooks after them (`refused`, `stop_requested`, and the `sizes_for_*` of string-table functions) have defaults.
 ///
-/// To write only some methods, implement [`KvDelegate`] instead (every `KvDelegate` is a `Kv`): its [`delegate`](KvDelegate::delegate) names the system each method it does not write goes to, so a wrapper is one line per method it changes. A system that leaves functions out says so there: [`Nosys`](wasirun_wasi::Nosys) answers `ENOSYS` to each. `&mut S` and `Box<S>` (`Box<dyn Kv>` too) are systems for any `S: Kv` this way, and so is the tracer.
+/// To write only some methods, implement [`KvDelegate`](super::KvDelegate) instead (every `KvDelegate` is a `Kv`): its [`delegate`](super::KvDelegate::delegate) names the system each method it does not write goes to, so a wrapper is one line per method it changes. A system that leaves functions out says so there: [`Nosys`](wasirun_wasi::Nosys) answers `ENOSYS` to each. `&mut S` and `Box<S>` (`Box<dyn Kv>` too) are systems for any `S: Kv` this way, and so is the tracer.
 pub trait Kv {
     /// Stores `value` under `key`, replacing what was there.
     ///

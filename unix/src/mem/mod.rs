@@ -53,7 +53,7 @@
 //!   system gives them to the system it wraps.
 //! - Devices, FIFOs and other special entries of an archive are left out; files keep no
 //!   owner or mode (every file is readable and writable, unless the mount is
-//!   [`DirMode::ReadOnly`](crate::DirMode::ReadOnly): then `EPERM`, as for a read-only
+//!   [`DirMode::ReadOnly`]: then `EPERM`, as for a read-only
 //!   preopen).
 
 mod fs;

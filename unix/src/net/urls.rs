@@ -44,7 +44,7 @@ impl AddFd for UnixSystem {
     }
 }
 
-/// `path_open` of a socket URL makes that socket (see the [module docs](self)); every other
+/// `path_open` of a socket URL makes that socket (the URL forms are [`Spec::parse_url`]'s); every other
 /// call goes to the wrapped system.
 ///
 /// - The directory fd plays no part (any number, even one not open, will do).

@@ -12,7 +12,7 @@
 //!   the log's stops the guest with a [`ReplayError`] naming the call, what was recorded and
 //!   what came.
 //!
-//! The log (see [`format`]) is postcard-encoded blocks, each with its CRC-32, after a
+//! The log (see [`format`](mod@format)) is postcard-encoded blocks, each with its CRC-32, after a
 //! versioned [`Header`] holding the module's SHA-256: append-only and streamable (any
 //! [`Write`](std::io::Write) to record to, any [`Read`](std::io::Read) to replay from). A log
 //! that is truncated or corrupted is a [`LogError`], never a panic.

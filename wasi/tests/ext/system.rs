@@ -9,7 +9,7 @@ use super::types::*;
 ///
 /// Every witx function is a method without a default body: `impl Ext for X` writes each one, and a function added to the witx fails to compile until it is written, instead of failing at run time. Only the hooks after them (`refused`, `stop_requested`, and the `sizes_for_*` of string-table functions) have defaults.
 ///
-/// To write only some methods, implement [`ExtDelegate`] instead (every `ExtDelegate` is a `Ext`): its [`delegate`](ExtDelegate::delegate) names the system each method it does not write goes to, so a wrapper is one line per method it changes. A system that leaves functions out says so there: [`Nosys`](wasirun_wasi::Nosys) answers `ENOSYS` to each. `&mut S` and `Box<S>` (`Box<dyn Ext>` too) are systems for any `S: Ext` this way, and so is the tracer.
+/// To write only some methods, implement [`ExtDelegate`](super::ExtDelegate) instead (every `ExtDelegate` is a `Ext`): its [`delegate`](super::ExtDelegate::delegate) names the system each method it does not write goes to, so a wrapper is one line per method it changes. A system that leaves functions out says so there: [`Nosys`](wasirun_wasi::Nosys) answers `ENOSYS` to each. `&mut S` and `Box<S>` (`Box<dyn Ext>` too) are systems for any `S: Ext` this way, and so is the tracer.
 pub trait Ext {
     /// Writes a greeting for `name` to `fd`.
     ///

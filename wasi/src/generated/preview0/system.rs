@@ -11,7 +11,7 @@ use super::types::*;
 ///
 /// Every witx function is a method without a default body: `impl Preview0 for X` writes each one, and a function added to the witx fails to compile until it is written, instead of failing at run time. Only the hooks after them (`refused`, `stop_requested`, and the `sizes_for_*` of string-table functions) have defaults.
 ///
-/// To write only some methods, implement [`Preview0Delegate`] instead (every `Preview0Delegate` is a `Preview0`): its [`delegate`](Preview0Delegate::delegate) names the system each method it does not write goes to, so a wrapper is one line per method it changes. A system that leaves functions out says so there: [`Nosys`](crate::Nosys) answers `ENOSYS` to each. `&mut S` and `Box<S>` (`Box<dyn Preview0>` too) are systems for any `S: Preview0` this way, and so is the tracer.
+/// To write only some methods, implement [`Preview0Delegate`](super::Preview0Delegate) instead (every `Preview0Delegate` is a `Preview0`): its [`delegate`](super::Preview0Delegate::delegate) names the system each method it does not write goes to, so a wrapper is one line per method it changes. A system that leaves functions out says so there: [`Nosys`](crate::Nosys) answers `ENOSYS` to each. `&mut S` and `Box<S>` (`Box<dyn Preview0>` too) are systems for any `S: Preview0` this way, and so is the tracer.
 pub trait Preview0 {
     /// Read command-line argument data.
     /// The size of the array should match that returned by `args_sizes_get`.
