@@ -190,8 +190,34 @@ pub use generated::*;
 pub use glue::I32Exit;
 pub use host::Host;
 pub use nosys::Nosys;
+/// # Example
+///
+/// A system that answers the clocks from a fixed instant, for repeatable guests, and leaves
+/// every other function to another system (here [`Nosys`]), called as the glue calls it:
+///
+/// ```
+/// use wasirun_wasi::{Clockid, Errno, Nosys, System, SystemDelegate, Timestamp};
+///
+/// struct Frozen(Timestamp);
+///
+/// impl SystemDelegate for Frozen {
+///     fn delegate(&mut self) -> impl System {
+///         Nosys
+///     }
+///     fn clock_time_get(&mut self, _: Clockid, _: Timestamp) -> Result<Timestamp, Errno> {
+///         Ok(self.0)
+///     }
+/// }
+///
+/// let mut system = Frozen(1_700_000_000_000_000_000);
+/// let now = System::clock_time_get(&mut system, Clockid::Realtime, 1);
+/// assert_eq!(now, Ok(1_700_000_000_000_000_000));
+/// assert_eq!(System::sched_yield(&mut system), Err(Errno::Nosys));
+/// ```
+#[doc(inline)]
+pub use preview1::System;
 pub use preview1::types::*;
-pub use preview1::{System, SystemDelegate, add_to_linker};
+pub use preview1::{SystemDelegate, add_to_linker};
 pub use trace::Tracer;
 pub use unstable::Unstable;
 pub use wasmedge::{Wasmedge, WasmedgeDelegate};
