@@ -17,13 +17,13 @@
 //! use wasirun_unix::rights;
 //! use wasirun_wasi::{Errno, Fd, Filetype, Rights};
 //!
-//! let mut table = Table::new(16, false);
+//! let mut table: Table<&str> = Table::new(16, false);
 //! let dir = Entry {
 //!     preopen: Some("/data".into()),
 //!     ..Entry::new("the root", Filetype::Directory, rights::DIR, rights::DIR_INHERITING)
 //! };
 //! let fd = table.push(dir);
-//! assert_eq!(*table.dir(fd, Rights::PATH_OPEN)?.host, "the root");
+//! assert_eq!(table.dir(fd, Rights::PATH_OPEN)?.host, "the root");
 //! assert_eq!(table.get(fd, Rights::FD_READ).err(), Some(Errno::Badf));
 //! assert_eq!(table.entry(Fd(7)).err(), Some(Errno::Badf));
 //! # Ok::<(), Errno>(())
