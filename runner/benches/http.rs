@@ -11,6 +11,11 @@
 //! wasirun / native (1 is native speed), and of the native server on one thread
 //! (`GOMAXPROCS=1`), as Go on wasip1 runs. `WASIRUN_BENCH_SECS` sets N (default 10). Needs
 //! `wrk` (Debian: `apt-get install wrk`); without it the bench says so and does nothing.
+//!
+//! The wasirun server runs again recorded (`--record FILE`, the log in the temp dir), plain
+//! and recorded taking turns twice: the ratio recorded / plain of the mean requests/s, and the
+//! log's bytes per request (its size over every request the recorded servers answered,
+//! warm-ups included). The table's wasirun row is the first plain run.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -117,13 +122,18 @@ fn spawn_native(binary: &Path, gomaxprocs: usize) -> Server {
     Server { child, addr }
 }
 
-/// The wasm server under wasirun, on a loopback port free a moment ago.
-fn spawn_wasirun(module: &Path) -> Server {
+/// The wasm server under wasirun, on a loopback port free a moment ago, recording its calls
+/// into `record` if given.
+fn spawn_wasirun(module: &Path, record: Option<&Path>) -> Server {
     let addr = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|l| l.local_addr())
         .expect("finding a free port");
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasirun-bench-http-cache");
-    let child = Command::new(WASIRUN)
+    let mut cmd = Command::new(WASIRUN);
+    if let Some(log) = record {
+        cmd.arg("--record").arg(log);
+    }
+    let child = cmd
         // Non-blocking, as --listen makes it by default: Go's net.FileListener never sets
         // O_NONBLOCK itself.
         .arg("--listen")
@@ -141,6 +151,8 @@ fn spawn_wasirun(module: &Path) -> Server {
 struct Wrk {
     requests_per_sec: f64,
     latency: String,
+    /// Requests completed (wrk's "N requests in").
+    requests: u64,
     /// wrk's `Socket errors` and `Non-2xx or 3xx responses` lines, if any.
     errors: Vec<String>,
 }
@@ -164,11 +176,14 @@ fn wrk(addr: SocketAddr, secs: u64) -> Wrk {
     let mut wrk = Wrk {
         requests_per_sec: f64::NAN,
         latency: String::new(),
+        requests: 0,
         errors: Vec::new(),
     };
     for line in stdout.lines() {
         let line = line.trim();
-        if let Some(rate) = line.strip_prefix("Requests/sec:") {
+        if let Some((n, _)) = line.split_once(" requests in ") {
+            wrk.requests = n.trim().parse().unwrap_or(0);
+        } else if let Some(rate) = line.strip_prefix("Requests/sec:") {
             wrk.requests_per_sec = rate.trim().parse().unwrap_or(f64::NAN);
         } else if let Some(latency) = line.strip_prefix("Latency") {
             // "Latency   1.23ms  456.00us  12.34ms   90.00%": the mean is the first field.
@@ -184,13 +199,27 @@ fn wrk(addr: SocketAddr, secs: u64) -> Wrk {
     wrk
 }
 
-/// Warms `server` up, then measures it.
+/// Warms `server` up, then measures it; `result.requests` counts the warm-up's too. Stops the
+/// server with SIGTERM, so that a recording one writes the rest of its log.
 fn measure(name: &str, mut server: Server, secs: u64) -> Wrk {
     server.wait_ready(name);
-    wrk(server.addr, WARMUP_SECS.min(secs));
-    let result = wrk(server.addr, secs);
+    let warmup = wrk(server.addr, WARMUP_SECS.min(secs));
+    let mut result = wrk(server.addr, secs);
     if let Some(status) = server.child.try_wait().expect("waiting for the server") {
         panic!("{name}: the server exited under load: {status}");
+    }
+    result.requests += warmup.requests;
+    // SAFETY: a signal to our own child, not yet waited for.
+    unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
+    let stopped = Instant::now();
+    while server
+        .child
+        .try_wait()
+        .expect("waiting for the server")
+        .is_none()
+        && stopped.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(20));
     }
     result
 }
@@ -231,7 +260,28 @@ fn main() {
     // Go on wasip1 runs every goroutine on one thread: the same Go natively on one thread
     // tells the cost of WebAssembly and the host apart from the cost of one core.
     let native_one = measure("native, GOMAXPROCS=1", spawn_native(&native, 1), secs);
-    let wasirun_run = measure("wasirun", spawn_wasirun(&wasm), secs);
+    // Plain and recorded take turns, twice, each recorded run into a log of its own.
+    let logs = std::env::temp_dir().join(format!("wasirun-bench-http-{}", std::process::id()));
+    std::fs::create_dir_all(&logs).unwrap();
+    let mut plain = Vec::new();
+    let mut recorded = Vec::new();
+    let mut log_bytes = 0;
+    for round in 0..2 {
+        plain.push(measure("wasirun", spawn_wasirun(&wasm, None), secs));
+        let log = logs.join(format!("http-{round}.log"));
+        recorded.push(measure(
+            "wasirun --record",
+            spawn_wasirun(&wasm, Some(&log)),
+            secs,
+        ));
+        log_bytes += std::fs::metadata(&log).map_or(0, |m| m.len());
+    }
+    std::fs::remove_dir_all(&logs).unwrap();
+    let mean =
+        |runs: &[Wrk]| runs.iter().map(|r| r.requests_per_sec).sum::<f64>() / runs.len() as f64;
+    let (plain_mean, recorded_mean) = (mean(&plain), mean(&recorded));
+    let recorded_requests: u64 = recorded.iter().map(|r| r.requests).sum();
+    let wasirun_run = plain.swap_remove(0);
 
     println!(
         "Go net/http GET / ({WRK_THREADS} wrk threads, {WRK_CONNECTIONS} connections, {secs} s \
@@ -264,5 +314,33 @@ fn main() {
         "{:<24} {:>12.3}",
         "ratio to GOMAXPROCS=1",
         wasirun_run.requests_per_sec / native_one.requests_per_sec
+    );
+    println!();
+    println!("recording (--record), plain and recorded taking turns twice:");
+    for (k, run) in recorded.iter().enumerate() {
+        println!(
+            "{:<24} {:>12.0} {:>14}",
+            format!("wasirun --record ({})", k + 1),
+            run.requests_per_sec,
+            run.latency
+        );
+        for error in &run.errors {
+            println!("{:<24} {error}", "");
+        }
+    }
+    println!(
+        "{:<24} {:>12.0} {:>14.0}",
+        "mean plain, recorded", plain_mean, recorded_mean
+    );
+    println!(
+        "{:<24} {:>12.3}",
+        "ratio recorded / plain",
+        recorded_mean / plain_mean
+    );
+    // The probes of wait_ready (one request each) aside.
+    println!(
+        "{:<24} {:>12.0}   ({log_bytes} bytes over {recorded_requests} requests)",
+        "log bytes per request",
+        log_bytes as f64 / recorded_requests.max(1) as f64
     );
 }

@@ -11,6 +11,11 @@
 //! (median of 5 rounds), the ratios wasirun / wasmtime-wasi and wasirun / native (below 1 is
 //! faster), and the allocations per call of each host (a counting global allocator).
 //! `cargo bench --bench syscalls -- NAME...` runs only the loops whose names contain a NAME.
+//!
+//! A second table gives what recording costs (`wasirun record`): a subset of the loops on the
+//! same system wrapped in `wasirun_wasi::record::Recorder` writing its log to a file in the
+//! temp dir, taking turns with the plain system, with fewer calls; the ratio recorded / plain
+//! and the log's bytes per call.
 
 use std::alloc::{GlobalAlloc, Layout, System as SystemAlloc};
 use std::ffi::CString;
@@ -23,6 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::thread::yield_now;
 use std::time::Instant;
 use wasirun_unix::{Builder, DirMode};
+use wasirun_wasi::record::{Header, Recorder};
 use wasirun_wasi::{Host, add_to_linker};
 use wasmtime::{Engine, Linker, Memory, Module, Store, TypedFunc};
 
@@ -242,6 +248,17 @@ const LOOPS: &[Loop] = &[
         native: |n| n.send_recv(),
     },
 ];
+
+/// The loops timed again recorded, and the divisor of their calls there.
+const RECORDED: &[&str] = &[
+    "fd_pread",
+    "fd_pwrite",
+    "clock_time_get",
+    "poll_oneoff_zero_clock",
+    "fd_readdir",
+    "path_open_close",
+];
+const RECORDED_FEWER: i32 = 4;
 
 /// The loops the peer cannot run.
 const WASIRUN_ONLY: &[&str] = &["sock_send_recv"];
@@ -541,6 +558,30 @@ fn main() {
         &[],
     );
 
+    // The same system recorded, its log in the temp dir (beside the preopen: fd_readdir lists
+    // the same entries); its own sockets (unused).
+    let (send, recv) = loopback();
+    let system = Builder::new()
+        .arg("bench")
+        .preopen_dir(&dir, "/", DirMode::ReadWrite)
+        .unwrap()
+        .preopen_socket_fd(send)
+        .preopen_socket_fd(recv)
+        .build()
+        .unwrap();
+    let log_path = dir.with_extension("log");
+    let log = File::create(&log_path).unwrap();
+    let recorder = Recorder::new(system, log, Header::new("bench.wat", WAT.as_bytes())).unwrap();
+    let mut linker = Linker::new(&engine);
+    add_to_linker(&mut linker, |h| h).unwrap();
+    let mut recorded = Guest::new(
+        Store::new(&engine, Host::new(recorder)),
+        &linker,
+        &module,
+        |h, m| h.set_memory(m),
+        &[],
+    );
+
     let peer = peer(&dir);
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |c| c).unwrap();
@@ -599,6 +640,46 @@ fn main() {
         );
     }
     println!();
+
+    println!(
+        "recording: ns per call, median of {RUNS} interleaved runs of 1/{RECORDED_FEWER} the \
+         calls; the log in a file in the temp dir"
+    );
+    println!();
+    println!("| call | wasirun | wasirun recorded | recorded / plain | log bytes per call |");
+    println!("|---|---|---|---|---|");
+    let log_len = |g: &mut Guest<Host<Recorder<_>>>| {
+        g.store.data_mut().system_mut().flush();
+        std::fs::metadata(&log_path).unwrap().len()
+    };
+    for (i, l) in LOOPS.iter().enumerate() {
+        if !RECORDED.contains(&l.name)
+            || (!only.is_empty() && !only.iter().any(|o| l.name.contains(o.as_str())))
+        {
+            continue;
+        }
+        let calls = l.calls / RECORDED_FEWER;
+        let before = log_len(&mut recorded);
+        let [a, r] = interleaved(
+            calls,
+            &mut [&mut |k| ours.run(i, k), &mut |k| recorded.run(i, k)],
+        );
+        // The warm-up's 100 calls and the rounds'.
+        let logged =
+            (log_len(&mut recorded) - before) as f64 / (100.0 + f64::from(calls) * RUNS as f64);
+        let (a, r) = (a.unwrap(), r.unwrap());
+        println!(
+            "| `{}` | {:.0} | {:.0} | {:.2} | {:.1} |",
+            l.name,
+            a.ns,
+            r.ns,
+            r.ns / a.ns,
+            logged
+        );
+    }
+    println!();
+    drop(recorded);
+    std::fs::remove_file(&log_path).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
