@@ -111,25 +111,41 @@ pub fn claim_exit() -> bool {
 }
 
 /// What wasirun says once, after the guest and before the process ends, whichever thread ends
-/// it: the guest's thread after the run, or a [last resort](Stopper::last_resort).
+/// it: the guest's thread after the run, or a [last resort](Stopper::last_resort). Each part
+/// is told how the run ended (the `--trace-summary` table ignores it, a recording logs it).
 #[derive(Clone, Default)]
-pub struct Farewell(Arc<Mutex<Option<Say>>>);
+pub struct Farewell(Arc<Mutex<Parts>>);
 
-/// What a [`Farewell`] runs.
-type Say = Box<dyn FnOnce() + Send>;
+/// A [`Farewell`]'s parts, in the order they were added, until it is said.
+#[derive(Default)]
+struct Parts {
+    said: bool,
+    parts: Vec<Say>,
+}
+
+/// One part of a [`Farewell`].
+type Say = Box<dyn FnOnce(&Result<i32, Failure>) + Send>;
 
 impl Farewell {
-    /// A farewell that runs `say`.
-    pub fn new(say: impl FnOnce() + Send + 'static) -> Self {
-        Farewell(Arc::new(Mutex::new(Some(Box::new(say)))))
+    /// Adds `say`, said after the parts added before it.
+    pub fn add(&self, say: impl FnOnce(&Result<i32, Failure>) + Send + 'static) {
+        self.lock().parts.push(Box::new(say));
     }
 
-    /// Says it, unless it was said already (a second caller waits for the first to finish).
-    pub fn say(&self) {
-        let say = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(say) = say {
-            say();
+    /// Says every part, told that the run `ended` so, unless it was said already (a second
+    /// caller waits for the first to finish).
+    pub fn say(&self, ended: &Result<i32, Failure>) {
+        let mut parts = self.lock();
+        if std::mem::replace(&mut parts.said, true) {
+            return;
         }
+        for say in std::mem::take(&mut parts.parts) {
+            say(ended);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Parts> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -185,8 +201,9 @@ impl Stopper {
             return;
         }
         self.stdio.restore();
-        self.farewell.say();
-        let failure = Self::failure(reason);
+        let ended = Err(Self::failure(reason));
+        self.farewell.say(&ended);
+        let Err(failure) = ended else { return };
         eprintln!("{failure}");
         std::process::exit(failure.status.code());
     }
@@ -285,14 +302,18 @@ mod tests {
     fn a_farewell_is_said_once_whoever_says_it() {
         let said = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = Arc::clone(&said);
-        let farewell = Farewell::new(move || {
+        let farewell = Farewell::default();
+        farewell.add(move |ended| {
+            assert_eq!(ended.as_ref().ok(), Some(&3));
             counter.fetch_add(1, Ordering::SeqCst);
         });
         let other = farewell.clone();
-        std::thread::spawn(move || other.say()).join().unwrap();
-        farewell.say();
+        std::thread::spawn(move || other.say(&Ok(3)))
+            .join()
+            .unwrap();
+        farewell.say(&Ok(4));
         assert_eq!(said.load(Ordering::SeqCst), 1);
-        Farewell::default().say();
+        Farewell::default().say(&Ok(0));
     }
 
     #[test]

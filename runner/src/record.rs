@@ -11,14 +11,16 @@ use crate::status::{Failure, Status, one_line};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use wasirun_wasi::preview0::{self, Preview0};
-use wasirun_wasi::record::{Header, Recorder, Replayer, module_hash};
+use wasirun_wasi::record::{Ending, Header, Recorder, Replayer, module_hash};
 use wasirun_wasi::trace::TraceOptions;
 use wasirun_wasi::{
     Errno, Host, I32Exit, Size, System, SystemDelegate, Tracer, Unstable, Wasmedge,
     WasmedgeDelegate, preview1, wasmedge,
 };
-use wasmtime::{Config, Engine, Linker, Module, Store};
+use wasmtime::{Config, Engine, Linker, Module, Store, UpdateDeadline};
 
 /// Wraps `system` in a recorder writing to `log`, the header naming `module`.
 pub fn recorder<S: System + Wasmedge>(
@@ -43,6 +45,15 @@ pub fn recorder<S: System + Wasmedge>(
     };
     let file = std::fs::File::create(log).map_err(|e| cannot(&e))?;
     Recorder::new(system, file, header).map_err(|e| cannot(&e))
+}
+
+/// Logs how the run `ended` as the log's end: the exit status, and for a run that failed or
+/// was stopped the message wasirun ended it with, so that its replay ends the same way.
+pub fn end(ending: &Ending, ended: &Result<i32, Failure>) {
+    match ended {
+        Ok(status) => ending.end(*status, ""),
+        Err(failure) => ending.end(failure.status.code(), &failure.message),
+    }
 }
 
 /// Runs the module of the log at `log` (`module`, or the one the log names) from the log: the
@@ -83,24 +94,36 @@ pub fn replay(
         argv.extend(args.iter().cloned());
         Argv::new(&argv)
     });
+    // Epoch checks, so that a guest stopped in its own code in the recorded run (after its
+    // last call) is stopped at the same point of the log here.
+    let engine = Engine::new(
+        Config::new()
+            .parallel_compilation(true)
+            .epoch_interruption(true),
+    )
+    .map_err(|e| Failure::new(Status::Internal, one_line(&e)))?;
+    let ended = Arc::new(AtomicBool::new(false));
+    let (flag, ticker) = (Arc::clone(&ended), engine.clone());
     let replayer = Unstable::new(Given {
         replayer: replayer
             .output(1, std::io::stdout())
-            .output(2, std::io::stderr()),
+            .output(2, std::io::stderr())
+            .on_end(move || {
+                flag.store(true, Ordering::SeqCst);
+                ticker.increment_epoch();
+            }),
         argv,
     });
-    let engine = Engine::new(Config::new().parallel_compilation(true))
-        .map_err(|e| Failure::new(Status::Internal, one_line(&e)))?;
     let cache = Cache::from_env();
     let (compiled, stored) = cache::load_or_compile(&engine, &wasm, cache.as_ref())
         .map_err(|e| Failure::new(Status::InvalidModule, one_line(&e)))?;
     let ended = if trace {
         let tracer = Tracer::new(replayer, std::io::stderr(), TraceOptions::default());
-        let (ended, mut tracer) = run(&engine, &compiled, tracer);
-        finish(ended, &mut tracer.inner_mut().inner_mut().replayer)
+        let (ran, mut tracer) = run(&engine, &compiled, tracer, ended);
+        finish(ran, &mut tracer.inner_mut().inner_mut().replayer)
     } else {
-        let (ended, mut given) = run(&engine, &compiled, replayer);
-        finish(ended, &mut given.inner_mut().replayer)
+        let (ran, mut given) = run(&engine, &compiled, replayer, ended);
+        finish(ran, &mut given.inner_mut().replayer)
     };
     if let Some(stored) = stored {
         let _ = stored.join();
@@ -108,21 +131,38 @@ pub fn replay(
     ended
 }
 
-/// The exit status, unless the replay diverged or the log did not read.
+/// The exit status, unless the replay diverged or the log did not read. A guest that the
+/// replay stopped at the recorded run's end (or that trapped there) ends as that run did.
 fn finish(ended: Result<i32, Failure>, replayer: &mut Replayer) -> Result<i32, Failure> {
     match replayer.finish() {
         Err(e) => Err(Failure::new(Status::Internal, format!("replay: {e}"))),
-        Ok(()) => ended,
+        Ok(()) => match (ended, replayer.recorded_end()) {
+            (Err(_), Some((status, ""))) => Ok(status),
+            (Err(_), Some((status, message))) => {
+                Err(Failure::new(Status::Recorded(status), message))
+            }
+            (ended, _) => ended,
+        },
     }
 }
 
-/// Runs `_start` on `system`: the exit status (or the trap) and the system.
+/// Runs `_start` on `system`, stopped at its next epoch check once `ended` is set: the exit
+/// status (or the trap) and the system.
 fn run<S: System + Preview0 + Wasmedge + 'static>(
     engine: &Engine,
     module: &Module,
     system: S,
+    ended: Arc<AtomicBool>,
 ) -> (Result<i32, Failure>, S) {
     let mut store = Store::new(engine, Host::new(system));
+    store.epoch_deadline_callback(move |_| {
+        Ok(if ended.load(Ordering::SeqCst) {
+            UpdateDeadline::Interrupt
+        } else {
+            UpdateDeadline::Continue(1)
+        })
+    });
+    store.set_epoch_deadline(1);
     let ended = call_start(engine, module, &mut store);
     (ended, store.into_data().into_system())
 }

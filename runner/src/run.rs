@@ -45,13 +45,11 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
     };
     let summary = cli.trace_summary.then(Summary::new);
     // The table is said once, after the guest: here, or by a last resort that ends the process.
-    let farewell = match &summary {
-        Some(summary) => {
-            let (summary, trace) = (summary.clone(), trace.clone());
-            Farewell::new(move || print_summary(&summary, trace.as_ref()))
-        }
-        None => Farewell::default(),
-    };
+    let farewell = Farewell::default();
+    if let Some(summary) = &summary {
+        let (summary, trace) = (summary.clone(), trace.clone());
+        farewell.add(move |_| print_summary(&summary, trace.as_ref()));
+    }
     let invalid = |why: String| {
         Failure::new(
             Status::InvalidModule,
@@ -99,7 +97,7 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
             }),
             (None, None) => start(&command, cli, &mut builder, &farewell, |system| system),
         });
-    farewell.say();
+    farewell.say(&result);
     // The entry is renamed into place whole or not at all; waiting only keeps a short-lived
     // guest from leaving its temporary file behind.
     if let Some(stored) = stored {
@@ -329,12 +327,13 @@ fn start<S: System + Preview0 + Wasmedge + 'static>(
     })?;
     let layered = layers(cli, system, mem)?;
     let layered: Layered = match &cli.record {
-        Some(log) => Box::new(crate::record::recorder(
-            layered,
-            log,
-            &cli.module,
-            cli.record_full_writes,
-        )?),
+        Some(log) => {
+            let recorder =
+                crate::record::recorder(layered, log, &cli.module, cli.record_full_writes)?;
+            let ending = recorder.ending();
+            farewell.add(move |ended| crate::record::end(&ending, ended));
+            Box::new(recorder)
+        }
         None => layered,
     };
     let mut store = linked

@@ -41,6 +41,8 @@ pub enum Status {
     /// SIGINT, SIGTERM or SIGHUP stopped the guest: 128 + the signal's number, as a shell
     /// reports a process the signal killed.
     Signal(i32),
+    /// `wasirun replay` of a run that ended so: the recorded run's status, whatever ended it.
+    Recorded(i32),
 }
 
 impl Status {
@@ -59,6 +61,7 @@ impl Status {
             Status::OutOfFuel => 125,
             Status::Trap => 134,
             Status::Signal(sig) => 128 + sig,
+            Status::Recorded(status) => status,
         }
     }
 }

@@ -293,7 +293,75 @@ fn go_http_server_replays_without_the_network() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&replayed.stderr);
     assert!(!stderr.contains("divergence"), "{stderr}");
-    assert!(stderr.contains("interrupt"), "{stderr}");
+    assert!(
+        stderr.ends_with("wasirun: the guest was stopped by SIGTERM\n"),
+        "{stderr}"
+    );
+    assert_eq!(recorded.status.code(), Some(143));
+    assert_eq!(replayed.status.code(), Some(143), "{stderr}");
     assert_eq!(replayed.stdout, recorded.stdout, "{stderr}");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A `tests/data/limits/` guest.
+fn limits_data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/limits")
+        .join(name)
+}
+
+/// Records `module` under `--timeout 300ms`, stdin a pipe nobody writes, then replays it: both
+/// outputs, the recorded first.
+fn record_timed_out(name: &str, module: &Path) -> (Output, Output) {
+    let dir = scratch(name);
+    let log = dir.join("run.log");
+    let (stdin, _writer) = rustix::pipe::pipe().unwrap();
+    let recorded = Command::new(WASIRUN)
+        .args(["record", "--no-cache", "--timeout", "300ms", "-o"])
+        .arg(&log)
+        .arg(module)
+        .stdin(std::process::Stdio::from(stdin))
+        .output()
+        .unwrap();
+    let replayed = wasirun(&["replay".as_ref(), log.as_os_str()]);
+    fs::remove_dir_all(&dir).unwrap();
+    (recorded, replayed)
+}
+
+/// A run stopped in its own code (no host call to trap in: the last resort ended it) and one
+/// stopped blocked in a read both replay to the same status and message: the log's end says
+/// how the run ended, and the replay stops the spinning guest once it reaches it.
+#[test]
+fn a_timed_out_run_replays_with_its_status_and_message() {
+    for (name, module) in [("spin", "spin_nonblock.wat"), ("block", "block.wat")] {
+        let (recorded, replayed) = record_timed_out(name, &limits_data(module));
+        let message = "wasirun: the guest ran past --timeout 300ms\n";
+        assert_eq!(recorded.status.code(), Some(124), "{module}: {recorded:?}");
+        assert_eq!(String::from_utf8_lossy(&recorded.stderr), message);
+        assert_eq!(replayed.status.code(), Some(124), "{module}: {replayed:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&replayed.stderr),
+            message,
+            "{module}"
+        );
+    }
+}
+
+/// A guest's own exit status is the log's end too, and the replay's.
+#[test]
+fn an_exit_status_replays() {
+    let dir = scratch("exit");
+    let log = dir.join("run.log");
+    let module = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/exit42.wat");
+    let recorded = wasirun(&[
+        "record".as_ref(),
+        "-o".as_ref(),
+        log.as_os_str(),
+        module.as_os_str(),
+    ]);
+    assert_eq!(recorded.status.code(), Some(42), "{recorded:?}");
+    let replayed = wasirun(&["replay".as_ref(), log.as_os_str()]);
+    assert_eq!(replayed.status.code(), Some(42), "{replayed:?}");
+    assert!(replayed.stderr.is_empty(), "{replayed:?}");
     fs::remove_dir_all(&dir).unwrap();
 }

@@ -64,7 +64,7 @@ mod replayer;
 mod value;
 
 pub use format::{Header, LogError, VERSION};
-pub use recorder::{BLOCK_SIZE, Outputs, Recorder};
+pub use recorder::{BLOCK_SIZE, Ending, Outputs, Recorder};
 pub use replayer::{Replay, ReplayError, Replayer};
 pub use value::{Args, Logged, scalar};
 
@@ -74,6 +74,11 @@ use sha2::{Digest, Sha256};
 /// (`stop_requested`), so that the replay stops at the same call.
 #[doc(hidden)]
 pub const STOP: &str = "stop_requested";
+
+/// The entry an [`Ending`] writes last: the run's exit status (its ok bytes) and message (its
+/// output bytes).
+#[doc(hidden)]
+pub const END: &str = "end";
 
 /// The SHA-256 of a module's bytes, as a log's header holds it.
 pub fn module_hash(module: &[u8]) -> [u8; 32] {

@@ -6,6 +6,7 @@ use super::value::{Args, Logged};
 use crate::abi::GuestValue;
 use crate::preview1::types::Errno;
 use std::io::{self, IoSliceMut, Write};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// A block is written once it holds this many bytes (and at the end, and before the guest
 /// exits): large enough that the frames cost nothing, small enough that a guest killed without
@@ -20,6 +21,10 @@ pub const BLOCK_SIZE: usize = 64 * 1024;
 ///
 /// Writing the log never fails a guest's call: the first error is kept, nothing more is
 /// written, and [`Recorder::finish`] returns it.
+///
+/// How the run ended (its exit status, and why when it was stopped) is the log's last entry,
+/// written through an [`Ending`], which may come from another thread while the guest still
+/// runs (a host ending a guest that does not unwind in time).
 ///
 /// ```
 /// use wasirun_wasi::record::{Header, Recorder};
@@ -57,21 +62,27 @@ pub const BLOCK_SIZE: usize = 64 * 1024;
 pub struct Recorder<S> {
     inner: S,
     log: Log,
+    shared: SharedLog,
 }
 
-/// The log being written: dropping it writes what is left.
+/// The recorder's own buffers, used on the guest's thread only.
 struct Log {
-    out: Box<dyn Write + Send>,
     full_writes: bool,
-    block: Vec<u8>,
     args: Vec<u8>,
     ok: Vec<u8>,
     outputs: Vec<u8>,
     calls: u64,
-    error: Option<io::Error>,
 }
 
-impl Log {
+/// The log's writer and the block being filled, shared with the [`Ending`]s.
+struct Shared {
+    out: Box<dyn Write + Send>,
+    block: Vec<u8>,
+    error: Option<io::Error>,
+    ended: bool,
+}
+
+impl Shared {
     fn flush(&mut self) {
         if self.error.is_none() && !self.block.is_empty() {
             let written = write_frame(&mut self.out, &self.block).and_then(|()| self.out.flush());
@@ -81,9 +92,47 @@ impl Log {
     }
 }
 
-impl Drop for Log {
+/// The recorder's hold on the shared log: dropping it writes what is left.
+struct SharedLog(Arc<Mutex<Shared>>);
+
+impl SharedLog {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        // A thread that panicked holding the lock left whole blocks: write on.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for SharedLog {
     fn drop(&mut self) {
-        self.flush();
+        self.lock().flush();
+    }
+}
+
+/// Writes how the recorded run ended as the log's last entry, from any thread: the exit
+/// status, and the message a stopped or failed run ended with. Nothing is logged after it.
+#[derive(Clone)]
+pub struct Ending(Arc<Mutex<Shared>>);
+
+impl Ending {
+    /// Ends the log: `status` and `message` (empty for a guest's own exit), written and
+    /// flushed at once; what the recorder had not written yet goes first. A second ending is
+    /// ignored.
+    pub fn end(&self, status: i32, message: &str) {
+        let mut shared = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if shared.ended {
+            return;
+        }
+        let call = Call {
+            function: super::END,
+            args: &[],
+            errno: 0,
+            ok: &status.to_le_bytes(),
+            out: message.as_bytes(),
+        };
+        // Encoding into a Vec cannot fail.
+        let _ = postcard::to_io(&call, &mut shared.block);
+        shared.flush();
+        shared.ended = true;
     }
 }
 
@@ -101,16 +150,24 @@ impl<S> Recorder<S> {
         Ok(Recorder {
             inner,
             log: Log {
-                out,
                 full_writes: header.full_writes,
-                block: Vec::with_capacity(BLOCK_SIZE + 1024),
                 args: Vec::with_capacity(256),
                 ok: Vec::with_capacity(64),
                 outputs: Vec::with_capacity(256),
                 calls: 0,
-                error: None,
             },
+            shared: SharedLog(Arc::new(Mutex::new(Shared {
+                out,
+                block: Vec::with_capacity(BLOCK_SIZE + 1024),
+                error: None,
+                ended: false,
+            }))),
         })
+    }
+
+    /// A handle that writes how the run ended (see [`Ending`]).
+    pub fn ending(&self) -> Ending {
+        Ending(Arc::clone(&self.shared.0))
     }
 
     /// The wrapped system.
@@ -132,7 +189,8 @@ impl<S> Recorder<S> {
     /// writing the log, if any. Dropping a recorder writes what is left too, without a word on
     /// failure.
     pub fn finish(self) -> Result<S, LogError> {
-        let Recorder { inner, mut log } = self;
+        let Recorder { inner, shared, .. } = self;
+        let mut log = shared.lock();
         log.flush();
         match log.error.take() {
             Some(e) => Err(e.into()),
@@ -144,7 +202,7 @@ impl<S> Recorder<S> {
     /// exits).
     #[doc(hidden)]
     pub fn flush(&mut self) {
-        self.log.flush();
+        self.shared.lock().flush();
     }
 
     /// Starts encoding the arguments of a call (generated code calls this).
@@ -200,14 +258,18 @@ impl<S> Recorder<S> {
             ok: &log.ok,
             out: &outputs.buf,
         };
-        // Encoding into a Vec cannot fail.
-        let _ = postcard::to_io(&call, &mut log.block);
+        let mut shared = self.shared.lock();
+        if !shared.ended {
+            // Encoding into a Vec cannot fail.
+            let _ = postcard::to_io(&call, &mut shared.block);
+            log.calls += 1;
+            if shared.block.len() >= BLOCK_SIZE {
+                shared.flush();
+            }
+        }
+        drop(shared);
         log.args = args.buf;
         log.outputs = outputs.buf;
-        log.calls += 1;
-        if log.block.len() >= BLOCK_SIZE {
-            log.flush();
-        }
     }
 }
 

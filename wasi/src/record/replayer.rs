@@ -139,6 +139,8 @@ pub struct Replayer {
     calls: u64,
     outputs: BTreeMap<u64, Box<dyn Write + Send>>,
     error: Option<ReplayError>,
+    end: Option<(i32, String)>,
+    on_end: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl Replayer {
@@ -182,7 +184,44 @@ impl Replayer {
             calls: 0,
             outputs: BTreeMap::new(),
             error: None,
+            end: None,
+            on_end: None,
         })
+    }
+
+    /// Runs `on_end` once, when the replay reaches the recorded run's end (see
+    /// [`Ending`](super::Ending)) after a call: the recorded guest made no call after that one,
+    /// so a host whose guest may be running its own code (stopped there in the recorded run)
+    /// stops it now, through epoch interruption.
+    pub fn on_end(mut self, on_end: impl FnOnce() + Send + 'static) -> Self {
+        self.on_end = Some(Box::new(on_end));
+        self
+    }
+
+    /// How the recorded run ended, once the replay has reached its end: its exit status and
+    /// message (empty for a guest's own exit).
+    pub fn recorded_end(&self) -> Option<(i32, &str)> {
+        self.end
+            .as_ref()
+            .map(|(status, message)| (*status, message.as_str()))
+    }
+
+    /// Whether the log has no call left and says how the run ended; runs `on_end` then.
+    /// A log that fails to read here stops the replay at once: the error is the next call's.
+    fn at_end(&mut self) -> bool {
+        match self.peek().map(|next| next.is_some()) {
+            Ok(false) if self.end.is_some() => {}
+            Ok(_) => return false,
+            Err(error) => {
+                let number = self.calls + 1;
+                self.stop(ReplayError::Log { number, error });
+                return false;
+            }
+        }
+        if let Some(on_end) = self.on_end.take() {
+            on_end();
+        }
+        true
     }
 
     /// The log's header.
@@ -228,10 +267,16 @@ impl Replayer {
     }
 
     fn read_call(&mut self) -> Result<Option<Recorded>, LogError> {
+        if self.end.is_some() {
+            return Ok(None);
+        }
         while self.pos >= self.block.len() {
             self.pos = 0;
-            if !read_frame(&mut self.input, self.blocks, &mut self.block)? {
-                return Ok(None);
+            let read = read_frame(&mut self.input, self.blocks, &mut self.block);
+            if !matches!(read, Ok(true)) {
+                // Nothing of a block that did not read is left to read again.
+                self.block.clear();
+                return read.map(|_| None);
             }
             self.blocks += 1;
         }
@@ -243,6 +288,18 @@ impl Replayer {
                     what: format!("call: {e}"),
                 }
             })?;
+        if call.function == super::END {
+            let status = <[u8; 4]>::try_from(call.ok).map_err(|_| LogError::Corrupt {
+                block,
+                what: "an end without a status".into(),
+            })?;
+            self.end = Some((
+                i32::from_le_bytes(status),
+                String::from_utf8_lossy(call.out).into_owned(),
+            ));
+            self.pos = self.block.len();
+            return Ok(None);
+        }
         let recorded = Recorded {
             function: call.function.to_string(),
             args: call.args.to_vec(),
@@ -312,6 +369,10 @@ impl Replayer {
             return Err(STOPPED);
         }
         let number = self.calls + 1;
+        if self.at_end() {
+            // The recorded run had ended before this call: the replay ends as it did.
+            return Err(STOPPED);
+        }
         let recorded = match self.peek() {
             Ok(Some(r)) => r,
             Ok(None) => {
@@ -353,7 +414,7 @@ impl Replayer {
                 self.next = None;
                 true
             }
-            _ => false,
+            _ => self.at_end(),
         }
     }
 }
@@ -450,11 +511,96 @@ impl Replay<'_> {
         }
     }
 
-    /// Checks that every recorded output was used.
+    /// Checks that every recorded output was used; at the log's recorded end, runs the
+    /// replayer's `on_end`.
     pub fn finish(self) -> Result<(), Errno> {
         if self.out != self.call.out.len() {
             return Err(self.replayer.corrupt("outputs the call does not have"));
         }
+        self.replayer.at_end();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Header, Recorder};
+    use crate::{Nosys, System, SystemDelegate};
+    use std::sync::{Arc, Mutex};
+
+    /// A system whose random bytes are all 7.
+    struct Sevens;
+    impl SystemDelegate for Sevens {
+        fn delegate(&mut self) -> impl System {
+            Nosys
+        }
+        fn random_get(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+            buf.fill(7);
+            Ok(())
+        }
+    }
+
+    /// A log in memory, shared with the test.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().write(b)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A log of `calls` random_get calls, ended with `end` when given.
+    fn log(calls: usize, end: Option<(i32, &str)>) -> Vec<u8> {
+        let out = Shared::default();
+        let header = Header::new("app.wasm", b"\0asm\x01\0\0\0");
+        let mut recorder = Recorder::new(Sevens, out.clone(), header).unwrap();
+        for _ in 0..calls {
+            System::random_get(&mut recorder, &mut [0; 4]).unwrap();
+        }
+        let ending = recorder.ending();
+        drop(recorder);
+        if let Some((status, message)) = end {
+            ending.end(status, message);
+            ending.end(99, "a second ending is ignored");
+        }
+        drop(ending);
+        out.0.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn the_last_call_is_replayed_once() {
+        let mut replayer = Replayer::new(io::Cursor::new(log(2, None))).unwrap();
+        let mut buf = [0; 4];
+        assert_eq!(System::random_get(&mut replayer, &mut buf), Ok(()));
+        assert_eq!(System::random_get(&mut replayer, &mut buf), Ok(()));
+        assert_eq!(buf, [7; 4]);
+        assert!(System::random_get(&mut replayer, &mut buf).is_err());
+        assert!(matches!(
+            replayer.finish(),
+            Err(ReplayError::Ended { number: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn the_recorded_end_is_reached_after_the_last_call() {
+        let ended = Arc::new(Mutex::new(0));
+        let seen = Arc::clone(&ended);
+        let mut replayer = Replayer::new(io::Cursor::new(log(1, Some((124, "timed out")))))
+            .unwrap()
+            .on_end(move || *seen.lock().unwrap() += 1);
+        assert_eq!(replayer.recorded_end(), None);
+        assert_eq!(System::random_get(&mut replayer, &mut [0; 4]), Ok(()));
+        // The end is seen as soon as the last call is done, before the guest calls again.
+        assert_eq!(*ended.lock().unwrap(), 1);
+        assert_eq!(replayer.recorded_end(), Some((124, "timed out")));
+        // A call after it: the recorded run never made it; the replay stops, not diverges.
+        assert!(System::random_get(&mut replayer, &mut [0; 4]).is_err());
+        assert!(System::stop_requested(&mut replayer));
+        assert_eq!(*ended.lock().unwrap(), 1);
+        assert!(replayer.finish().is_ok());
     }
 }
