@@ -13,12 +13,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use wasirun_wasi::preview0::{self, Preview0};
+use wasirun_wasi::preview0::Preview0;
 use wasirun_wasi::record::{Ending, Header, Recorder, Replayer, module_hash};
 use wasirun_wasi::trace::TraceOptions;
 use wasirun_wasi::{
     Errno, Host, I32Exit, Size, System, SystemDelegate, Tracer, Unstable, Wasmedge,
-    WasmedgeDelegate, preview1, wasmedge,
+    WasmedgeDelegate,
 };
 use wasmtime::{Config, Engine, Linker, Module, Store, UpdateDeadline};
 
@@ -174,10 +174,7 @@ fn call_start<S: System + Preview0 + Wasmedge + 'static>(
 ) -> Result<i32, Failure> {
     let mut linker = Linker::<Host<S>>::new(engine);
     let link = |e: wasmtime::Error| Failure::new(Status::Link, one_line(&e));
-    wasirun_wasi::add_to_linker(&mut linker, |h| h).map_err(link)?;
-    preview0::add_to_linker(&mut linker, |h| h).map_err(link)?;
-    linker.allow_shadowing(true);
-    wasmedge::add_imports_to_linker(&mut linker, module, preview1::IMPORTS, |h| h).map_err(link)?;
+    wasirun::add_to_linker(&mut linker, module, true, |h| h).map_err(link)?;
     let instance = linker.instantiate(&mut *store, module).map_err(link)?;
     if let Some(memory) = instance.get_memory(&mut *store, "memory") {
         store.data_mut().set_memory(memory);

@@ -97,9 +97,14 @@ struct SharedLog(Arc<Mutex<Shared>>);
 
 impl SharedLog {
     fn lock(&self) -> MutexGuard<'_, Shared> {
-        // A thread that panicked holding the lock left whole blocks: write on.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.0)
     }
+}
+
+/// The shared log, locked: a thread that panicked holding the lock left whole blocks, so
+/// writing goes on.
+fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Drop for SharedLog {
@@ -118,7 +123,7 @@ impl Ending {
     /// flushed at once; what the recorder had not written yet goes first. A second ending is
     /// ignored.
     pub fn end(&self, status: i32, message: &str) {
-        let mut shared = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut shared = lock(&self.0);
         if shared.ended {
             return;
         }
