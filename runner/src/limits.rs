@@ -201,9 +201,8 @@ impl Stopper {
             return;
         }
         self.stdio.restore();
-        let ended = Err(Self::failure(reason));
-        self.farewell.say(&ended);
-        let Err(failure) = ended else { return };
+        let failure = Self::failure(reason);
+        self.farewell.say(&Err(failure.clone()));
         eprintln!("{failure}");
         std::process::exit(failure.status.code());
     }

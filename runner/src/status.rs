@@ -67,7 +67,7 @@ impl Status {
 }
 
 /// A failure to report as `wasirun: <message>` before exiting with `status`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Failure {
     /// The exit status.
     pub status: Status,
