@@ -225,6 +225,15 @@ fn hot_paths_do_not_allocate() {
         assert!(sys.poll_oneoff(&waiting, &mut events[..2]).unwrap() >= 1);
     });
 
+    // Listings are read in place on Linux (rustix's `Dir`, elsewhere, allocates each name).
+    #[cfg(target_os = "linux")]
+    {
+        let mut listing = [0u8; 4096];
+        assert_no_alloc("fd_readdir", || {
+            assert!(sys.fd_readdir(Fd(3), &mut listing, 0).unwrap() > 0);
+        });
+    }
+
     // Path calls, on the openat2 resolver, allocate nothing either once the table has room.
     if openat2_works(&fx.dir) {
         let sys = &mut fx.sys;

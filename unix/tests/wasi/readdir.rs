@@ -3,6 +3,7 @@
 use crate::guest::{Guest, ROOT, TempDir, setup, setup_with, wasi::*};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
+use wasirun_unix::{Builder, DirMode};
 use wasirun_wasi::Errno;
 
 /// One parsed dirent: (d_next, d_ino, d_type, name).
@@ -186,6 +187,74 @@ fn new_entries_appear_after_a_rewind() {
         .collect();
     assert!(names.contains(&b"later".to_vec()));
     assert_eq!(names.len(), 4);
+}
+
+/// 3,000 entries of 40-byte names: about 190 KiB of `getdents64` records, several times what
+/// the stream reads at once.
+fn big_fixture(dir: &TempDir) {
+    for i in 0..3000 {
+        std::fs::write(dir.path().join(format!("{i:04}-{}", "n".repeat(35))), b"").unwrap();
+    }
+}
+
+#[test]
+fn a_directory_larger_than_the_kernel_buffer_lists_whole_at_any_buffer_size() {
+    let dir = TempDir::new();
+    big_fixture(&dir);
+    let mut g = setup(&dir);
+    // The preopen (read through a descriptor of the stream's own) and the same directory
+    // opened by the guest (read through the guest's descriptor).
+    let opened = g
+        .path_open(ROOT, 0, ".", O_DIRECTORY, FD_READDIR, 0, 0)
+        .unwrap();
+    let whole = read_all(&mut g, ROOT, 128 * 1024);
+    assert_eq!(whole.len(), 3002);
+    let names: std::collections::BTreeSet<_> = whole.iter().map(|e| e.3.clone()).collect();
+    assert_eq!(names.len(), whole.len(), "no duplicates");
+    for (k, e) in whole.iter().enumerate() {
+        assert_eq!(e.0, k as u64 + 1);
+    }
+    for fd in [ROOT, opened] {
+        // Many calls with small buffers, each continuing where the last one was cut.
+        for len in [70, 333, 4096] {
+            assert_eq!(read_all(&mut g, fd, len), whole, "fd {fd}, buffer of {len}");
+        }
+        // Cookies deep in the listing, forward and back.
+        for cookie in [2500u64, 40, 2999, 1200] {
+            let (entries, _) = parse(&g.fd_readdir(fd, 4096, cookie).unwrap());
+            assert_eq!(
+                entries[..],
+                whole[cookie as usize..][..entries.len()],
+                "{cookie}"
+            );
+        }
+        assert_eq!(g.fd_readdir(fd, 1000, 3002).unwrap(), b"", "at the end");
+    }
+}
+
+/// Two systems built from one builder share the preopen's open file description (the builder
+/// hands each a duplicate): one listing it must not move the other's place.
+#[test]
+fn listings_of_a_shared_preopen_do_not_disturb_each_other() {
+    let dir = TempDir::new();
+    big_fixture(&dir);
+    let mut b = Builder::new();
+    b.preopen_dir(dir.path(), "/sandbox", DirMode::ReadOnly)
+        .unwrap();
+    let mut first = Guest::new(b.build().unwrap());
+    let mut second = Guest::new(b.build().unwrap());
+    let (start, _) = parse(&first.fd_readdir(ROOT, 1000, 0).unwrap());
+    let whole = read_all(&mut second, ROOT, 4096);
+    assert_eq!(whole.len(), 3002);
+    let mut cookie = start.last().unwrap().0;
+    let mut listed = start;
+    loop {
+        let (entries, _) = parse(&first.fd_readdir(ROOT, 4096, cookie).unwrap());
+        let Some(last) = entries.last() else { break };
+        cookie = last.0;
+        listed.extend(entries);
+    }
+    assert_eq!(listed, whole);
 }
 
 #[test]
