@@ -1,13 +1,13 @@
 //! `cargo xtask bench-table`: runs the benches that compare wasirun with its peers
-//! (`syscalls`, `copy`, `echo`) and prints their tables of ratios as Markdown, under a line
-//! saying on what machine and when, ready for the README's Benchmarks section.
+//! (`syscalls`, `copy`, `echo`, `startup`) and prints their tables of ratios as Markdown, under
+//! a line saying on what machine and when, ready for the README's Benchmarks section.
 
 use crate::root;
 use anyhow::{Context, Result, ensure};
 use std::process::Command;
 
 /// The benches run, in the README's order.
-const BENCHES: &[&str] = &["syscalls", "copy", "echo"];
+const BENCHES: &[&str] = &["syscalls", "copy", "echo", "startup"];
 
 pub fn run() -> Result<()> {
     println!("{}", machine()?);
