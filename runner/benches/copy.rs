@@ -3,8 +3,15 @@
 //! same loop natively (`read(2)`/`write(2)` of 64 KiB) and `cp`, in the same run.
 //!
 //! The files live in a temp dir (page cache: this measures the host's I/O path, not a disk).
-//! `cargo bench -p wasirun --bench copy` prints a Markdown table: GB/s of each (median of 5
-//! runs) and the ratio of each to the native loop (1 is native speed).
+//! Every side starts from the same cache state: the source is written and synced once, so its
+//! pages are cached and clean, and the destination is unlinked before each side, outside the
+//! timing, so each creates a new file. Truncating the last side's 256 MiB instead (`O_TRUNC`)
+//! would time the file system, not the copy: on ext4 the open drops the old pages and the close
+//! starts writing the new ones back (`auto_da_alloc`), together twice the copy itself, and how
+//! much depended on how far the last side's writeback had gone.
+//! `cargo bench -p wasirun --bench copy` prints a Markdown table: GB/s of each (median of 15
+//! runs) and the ratio of each to the native loop (1 is native speed): the median of the ratios
+//! within each round, so that a load that changes from one round to the next cancels out.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -16,7 +23,7 @@ use wasirun_wasi::{Host, add_to_linker};
 use wasmtime::{Engine, Linker, Memory, Module, Store};
 
 mod common;
-use common::{RUNS, median};
+use common::median;
 
 /// The file's size.
 const SIZE: usize = 256 << 20;
@@ -24,9 +31,14 @@ const SIZE: usize = 256 << 20;
 /// The size of each read and write.
 const CHUNK: usize = 64 << 10;
 
-/// Opens `src` (fd 4) and creates `dst` (fd 5) in the preopen (fd 3), then reads 64 KiB into
-/// the buffer at 65536 and writes what it read, until a read returns 0; returns the errno of
-/// the first failed call, or 0.
+/// How many timed rounds each figure is the median of: more than the other benches' five, as
+/// one copy takes under 100 ms and a compile starting on the shared machine skews a few rounds
+/// (one bench run is still under 15 s).
+const ROUNDS: usize = 15;
+
+/// Opens `src` (fd 4) and creates `dst` (fd 5; [`unlink_dst`] removed it) in the preopen
+/// (fd 3), then reads 64 KiB into the buffer at 65536 and writes what it read, until a read
+/// returns 0; returns the errno of the first failed call, or 0.
 const WAT: &str = r#"
 (module
   (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
@@ -64,6 +76,14 @@ const WAT: &str = r#"
     (drop (call $fd_close (local.get $dst)))
     (i32.const 0)))
 "#;
+
+/// Removes the last side's `dst`, so that the next starts from the same state.
+fn unlink_dst(dir: &Path) {
+    match std::fs::remove_file(dir.join("dst")) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        r => r.unwrap(),
+    }
+}
 
 /// Seconds for one copy by the guest under a host whose store `store` makes.
 fn guest_copy<T: 'static>(
@@ -123,6 +143,7 @@ fn main() {
     for _ in 0..SIZE / CHUNK {
         src.write_all(&block).unwrap();
     }
+    src.sync_all().unwrap();
     drop(src);
 
     let engine = Engine::default();
@@ -132,45 +153,54 @@ fn main() {
     let mut theirs = Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut theirs, |c| c).unwrap();
 
-    // The four take turns, so that a load that comes and goes falls on all alike.
+    // The four take turns, each round starting one later, so that a load that comes and goes
+    // falls on all alike and none always follows the same other.
     let mut times: [Vec<f64>; 4] = Default::default();
-    for round in 0..=RUNS {
-        let system = Builder::new()
-            .preopen_dir(&dir, "/", DirMode::ReadWrite)
-            .unwrap()
-            .build()
-            .unwrap();
-        let store = Store::new(&engine, Host::new(system));
-        let a = guest_copy(&module, &ours, store, |h, m| h.set_memory(m));
-        let mut peer = wasmtime_wasi::WasiCtxBuilder::new();
-        peer.allow_blocking_current_thread(true);
-        peer.preopened_dir(&dir, "/", wasmtime_wasi::FsPerms::ReadWrite)
-            .unwrap();
-        let store = Store::new(&engine, peer.build_p1());
-        let b = guest_copy(&module, &theirs, store, |_, _| {});
-        let (c, d) = (native_copy(&dir), cp(&dir));
-        // Round 0 warms up.
-        if round > 0 {
-            for (t, v) in times.iter_mut().zip([a, b, c, d]) {
-                t.push(v);
+    for round in 0..=ROUNDS {
+        for side in (0..4).map(|i| (i + round) % 4) {
+            unlink_dst(&dir);
+            let secs = match side {
+                0 => {
+                    let system = Builder::new()
+                        .preopen_dir(&dir, "/", DirMode::ReadWrite)
+                        .unwrap()
+                        .build()
+                        .unwrap();
+                    let store = Store::new(&engine, Host::new(system));
+                    guest_copy(&module, &ours, store, |h, m| h.set_memory(m))
+                }
+                1 => {
+                    let mut peer = wasmtime_wasi::WasiCtxBuilder::new();
+                    peer.allow_blocking_current_thread(true);
+                    peer.preopened_dir(&dir, "/", wasmtime_wasi::FsPerms::ReadWrite)
+                        .unwrap();
+                    let store = Store::new(&engine, peer.build_p1());
+                    guest_copy(&module, &theirs, store, |_, _| {})
+                }
+                2 => native_copy(&dir),
+                _ => cp(&dir),
+            };
+            // Round 0 warms up.
+            if round > 0 {
+                times[side].push(secs);
             }
         }
     }
     let gbps = |secs: f64| SIZE as f64 / secs / 1e9;
-    let [a, b, c, d] = times.map(median);
+    let native = times[2].clone();
+    let ratio = |side: &[f64]| median(native.iter().zip(side).map(|(n, s)| n / s).collect());
     println!(
-        "GB/s copying 256 MiB in 64 KiB reads and writes, median of {RUNS} runs; ratio to the native loop"
+        "GB/s copying 256 MiB in 64 KiB reads and writes, median of {ROUNDS} runs; ratio to the native loop in the same round, median"
     );
     println!();
     println!("| copy | GB/s | ratio to native |");
     println!("|---|---|---|");
-    for (name, secs) in [
-        ("wasirun", a),
-        ("wasmtime-wasi", b),
-        ("native read/write", c),
-        ("cp", d),
-    ] {
-        println!("| {name} | {:.2} | {:.2} |", gbps(secs), c / secs);
+    for (name, side) in ["wasirun", "wasmtime-wasi", "native read/write", "cp"]
+        .into_iter()
+        .zip(&times)
+    {
+        let secs = median(side.clone());
+        println!("| {name} | {:.2} | {:.2} |", gbps(secs), ratio(side));
     }
     println!();
     std::fs::remove_dir_all(&dir).unwrap();
