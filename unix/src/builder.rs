@@ -16,6 +16,7 @@ use rustix::fs::{Mode, OFlags};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use wasirun_wasi::{Clockid, Filetype};
 
 /// Errors while setting a system up.
@@ -131,6 +132,7 @@ pub struct Builder {
     enforce_rights: bool,
     nonblocking_stdio: bool,
     resolver: Resolver,
+    spin_wait: Duration,
 }
 
 impl Default for Builder {
@@ -149,6 +151,7 @@ impl Default for Builder {
             enforce_rights: false,
             nonblocking_stdio: false,
             resolver: Resolver::default(),
+            spin_wait: Duration::from_millis(1),
         }
     }
 }
@@ -171,6 +174,22 @@ impl Builder {
     /// The most directory streams (`fd_readdir` in progress) open at once (`EMFILE` past it).
     pub fn max_open_dirs(&mut self, n: usize) -> &mut Self {
         self.max_open_dirs = n;
+        self
+    }
+
+    /// How long a `poll_oneoff` may wait for something new before telling the guest again of
+    /// readiness it ignored (1 ms unless set; zero never waits).
+    ///
+    /// `poll_oneoff` is level-triggered: a writable socket is writable at every call. An event
+    /// loop that keeps write interest on idle sockets (tokio's, through mio) is told so at once,
+    /// ignores it and polls again, spinning on a core while it waits for input. When the guest
+    /// touched no descriptor since the last call returned events, and a descriptor the kernel
+    /// watches is ready at once, the call first waits up to this long (never past a deadline
+    /// of the guest's: a zero timeout is answered at once) for another descriptor, a deadline
+    /// or a stop, then answers with everything ready by then. Every answer stays true; only
+    /// when it comes changes (docs/compatibility.md).
+    pub fn spin_wait(&mut self, wait: Duration) -> &mut Self {
+        self.spin_wait = wait;
         self
     }
 
@@ -449,6 +468,7 @@ impl Builder {
                 random: self.random.clone(),
                 pumps,
                 restore,
+                spin_wait: u64::try_from(self.spin_wait.as_nanos()).unwrap_or(u64::MAX),
             },
         ))
     }

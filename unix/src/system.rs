@@ -38,6 +38,8 @@ pub struct UnixSystem {
     pub(crate) stop: Arc<Stop>,
     /// The host's stdio descriptions, with the flags to put back on drop.
     restore: Vec<(OwnedFd, OFlags)>,
+    /// What `poll_oneoff` keeps between calls to hold back readiness the guest ignored.
+    pub(crate) repeats: poll::Repeats,
 }
 
 /// What the embedder chose beside the table: clocks, randomness, and for stdio the pumps and
@@ -47,6 +49,8 @@ pub(crate) struct Injected {
     pub random: Option<random::Shared>,
     pub pumps: Pumps,
     pub restore: Vec<(OwnedFd, OFlags)>,
+    /// [`Builder::spin_wait`](crate::Builder::spin_wait), in nanoseconds.
+    pub spin_wait: Timestamp,
 }
 
 /// What the guest may do with sockets it makes itself.
@@ -77,6 +81,7 @@ impl UnixSystem {
             net,
             stop,
             restore: injected.restore,
+            repeats: poll::Repeats::new(injected.spin_wait),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The Unix system's fd table: the generic [`fdtable::Table`](crate::fdtable::Table), its
 //! entries holding a host descriptor ([`Host`]), plus what only this system keeps: the
-//! preopens' device and inode numbers and the cap on `fd_readdir` streams.
+//! preopens' device and inode numbers, the cap on `fd_readdir` streams, and a count of the
+//! times the guest's calls reached the table ([`Table::touches`]).
 //!
 //! Every entry owns its host descriptor: dropping the table closes them all.
 
@@ -8,6 +9,7 @@ use crate::fdtable;
 use crate::fs::readdir::DirStream;
 use rustix::fd::OwnedFd;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use wasirun_wasi::{Errno, Fd, Fdflags};
 
 /// What a Unix entry holds besides what every entry has.
@@ -54,17 +56,21 @@ pub(crate) struct Table {
     roots: Vec<(u64, u64)>,
     streams: usize,
     max_streams: usize,
+    /// How many times the table was reached: see [`Table::touches`].
+    touches: AtomicU64,
 }
 
 impl Deref for Table {
     type Target = fdtable::Table<Host>;
     fn deref(&self) -> &Self::Target {
+        self.touch();
         &self.fds
     }
 }
 
 impl DerefMut for Table {
     fn deref_mut(&mut self) -> &mut Self::Target {
+        self.touch();
         &mut self.fds
     }
 }
@@ -77,7 +83,23 @@ impl Table {
             roots: Vec::new(),
             streams: 0,
             max_streams,
+            touches: AtomicU64::new(0),
         }
+    }
+
+    /// How many times the table was reached so far: every lookup, insertion and removal counts
+    /// (any call on a descriptor makes one), so an unchanged count means no call touched a
+    /// descriptor in between. `poll_oneoff` uses it to tell a guest that ignored the readiness
+    /// it was told of ([`crate::poll`]).
+    pub fn touches(&self) -> u64 {
+        self.touches.load(Relaxed)
+    }
+
+    /// Counts one more use. A load and a store, not an atomic add: the table is used from one
+    /// thread at a time, and all a reader needs is whether the count moved.
+    fn touch(&self) {
+        self.touches
+            .store(self.touches.load(Relaxed).wrapping_add(1), Relaxed);
     }
 
     /// Records the device and inode of a preopened directory.
@@ -92,6 +114,7 @@ impl Table {
 
     /// Takes `fd` out of the table: `EBADF` when it is not open.
     pub fn remove(&mut self, fd: Fd) -> Result<Entry, Errno> {
+        self.touch();
         let entry = self.fds.remove(fd)?;
         if entry.stream.is_some() {
             self.streams -= 1;
@@ -101,6 +124,7 @@ impl Table {
 
     /// Moves `from` to `to`, closing what `to` was: see [`fdtable::Table::renumber`].
     pub fn renumber(&mut self, from: Fd, to: Fd) -> Result<(), Errno> {
+        self.touch();
         if let Some(old) = self.fds.renumber(from, to)?
             && old.stream.is_some()
         {
@@ -116,6 +140,7 @@ impl Table {
         fd: Fd,
         open: impl FnOnce(&Entry) -> Result<DirStream, Errno>,
     ) -> Result<&mut DirStream, Errno> {
+        self.touch();
         let full = self.streams >= self.max_streams;
         let entry = self.fds.entry_mut(fd)?;
         if entry.stream.is_none() {
@@ -154,7 +179,15 @@ mod tests {
             t.insert(entry()).unwrap();
         }
         let dot = rustix::fs::open(".", OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
-        let dir = |_: &Entry| DirStream::open(rustix::fd::AsFd::as_fd(&dot));
+        let dot = || {
+            Entry::new(
+                rustix::io::dup(&dot).unwrap(),
+                Filetype::Directory,
+                Rights::FD_READDIR,
+                Rights::empty(),
+            )
+        };
+        let dir = |_: &Entry| DirStream::open(&dot());
         t.stream(Fd(0), dir).unwrap();
         assert_eq!(t.stream(Fd(1), dir).err(), Some(Errno::Mfile));
         t.renumber(Fd(1), Fd(0)).unwrap();
@@ -162,5 +195,25 @@ mod tests {
         t.remove(Fd(0)).unwrap();
         t.stream(Fd(2), dir).unwrap();
         assert_eq!(t.open_count(), 1);
+    }
+
+    #[test]
+    fn every_use_is_a_touch() {
+        let mut t = Table::new(10, 1, false);
+        let start = t.touches();
+        assert_eq!(t.touches(), start, "reading the count is not a use");
+        let fd = t.insert(entry()).unwrap();
+        let inserted = t.touches();
+        assert_ne!(inserted, start);
+        t.entry(fd).unwrap();
+        let looked_up = t.touches();
+        assert_ne!(looked_up, inserted);
+        let to = t.insert(entry()).unwrap();
+        let before = t.touches();
+        t.renumber(fd, to).unwrap();
+        let renumbered = t.touches();
+        assert_ne!(renumbered, before);
+        t.remove(to).unwrap();
+        assert_ne!(t.touches(), renumbered);
     }
 }

@@ -196,3 +196,139 @@ fn many_subscriptions_beyond_the_inline_array() {
         assert!(events.iter().all(|e| e.3 == 1));
     }
 }
+
+/// One end of a connected socket pair handed to the guest (always writable, readable once
+/// the test writes to the other end), and that other end.
+fn socket_pair(g: &mut crate::guest::Guest) -> (u32, std::os::unix::net::UnixStream) {
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    (g.add_fd(ours), theirs)
+}
+
+#[test]
+fn ignored_readiness_is_held_back_until_news() {
+    let dir = TempDir::new();
+    let mut g = setup_with(&dir, |b| {
+        b.spin_wait(Duration::from_millis(300));
+    });
+    let (fd, mut peer) = socket_pair(&mut g);
+    let subs = [fd_sub(1, fd, true), fd_sub(2, fd, false)];
+    // Told once at once.
+    assert_eq!(
+        g.poll_oneoff(&subs).unwrap(),
+        vec![(1, 0, FD_WRITE_EVENT, 0, 0)]
+    );
+    // Asked again with no call on a descriptor in between: the call waits for news, and with
+    // none it answers the same after the wait.
+    let t = Instant::now();
+    assert_eq!(
+        g.poll_oneoff(&subs).unwrap(),
+        vec![(1, 0, FD_WRITE_EVENT, 0, 0)]
+    );
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        t.elapsed()
+    );
+    // News ends the wait early, and the answer has it and the readiness held back.
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        std::io::Write::write_all(&mut peer, b"abc").unwrap();
+        peer
+    });
+    let events = g.poll_oneoff(&subs).unwrap();
+    let _peer = writer.join().unwrap();
+    assert_eq!(
+        events,
+        vec![(1, 0, FD_WRITE_EVENT, 0, 0), (2, 0, FD_READ_EVENT, 3, 0)]
+    );
+}
+
+#[test]
+fn readiness_is_told_at_once_after_a_call_on_a_descriptor() {
+    let dir = TempDir::new();
+    let mut g = setup_with(&dir, |b| {
+        b.spin_wait(Duration::from_secs(60));
+    });
+    let (fd, _peer) = socket_pair(&mut g);
+    let subs = [fd_sub(1, fd, true), fd_sub(2, fd, false)];
+    let t = Instant::now();
+    for _ in 0..100 {
+        assert_eq!(g.poll_oneoff(&subs).unwrap().len(), 1);
+        // Any call on a descriptor between polls (a write would fill the socket's buffer,
+        // which nobody reads here, and end its writability).
+        g.fd_fdstat_get(fd).unwrap();
+    }
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+}
+
+#[test]
+fn a_deadline_bounds_the_hold_and_zero_never_waits() {
+    let dir = TempDir::new();
+    let mut g = setup_with(&dir, |b| {
+        b.spin_wait(Duration::from_secs(60));
+    });
+    let (fd, _peer) = socket_pair(&mut g);
+    let write = fd_sub(1, fd, true);
+    let t = Instant::now();
+    for _ in 0..100 {
+        let events = g
+            .poll_oneoff(&[write, clock_sub(2, MONOTONIC, 0, false)])
+            .unwrap();
+        assert_eq!(events[0], (1, 0, FD_WRITE_EVENT, 0, 0));
+    }
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+    // A deadline of the guest's ends the hold: the clock fires with the readiness held back.
+    let t = Instant::now();
+    let events = g
+        .poll_oneoff(&[write, clock_sub(2, MONOTONIC, 20_000_000, false)])
+        .unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(20));
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+    assert_eq!(
+        events,
+        vec![(1, 0, FD_WRITE_EVENT, 0, 0), (2, 0, CLOCK, 0, 0)]
+    );
+}
+
+#[test]
+fn files_are_not_held_and_zero_turns_holding_off() {
+    let dir = TempDir::new();
+    std::fs::write(dir.path().join("f"), b"data").unwrap();
+    let mut g = setup_with(&dir, |b| {
+        b.spin_wait(Duration::from_secs(60));
+    });
+    let file = g
+        .path_open(ROOT, 0, "f", 0, FD_READ | POLL_FD_READWRITE, 0, 0)
+        .unwrap();
+    let t = Instant::now();
+    for _ in 0..100 {
+        assert_eq!(g.poll_oneoff(&[fd_sub(1, file, false)]).unwrap().len(), 1);
+    }
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+    let mut g = setup_with(&dir, |b| {
+        b.spin_wait(Duration::ZERO);
+    });
+    let (fd, _peer) = socket_pair(&mut g);
+    let t = Instant::now();
+    for _ in 0..100 {
+        assert_eq!(g.poll_oneoff(&[fd_sub(1, fd, true)]).unwrap().len(), 1);
+    }
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+}
+
+#[test]
+fn the_default_hold_is_a_millisecond() {
+    let dir = TempDir::new();
+    let mut g = setup(&dir);
+    let (fd, _peer) = socket_pair(&mut g);
+    let t = Instant::now();
+    for _ in 0..101 {
+        g.poll_oneoff(&[fd_sub(1, fd, true)]).unwrap();
+    }
+    // The first is answered at once, each of the next 100 after a millisecond's hold.
+    assert!(
+        t.elapsed() >= Duration::from_millis(100),
+        "{:?}",
+        t.elapsed()
+    );
+}

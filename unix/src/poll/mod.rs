@@ -15,11 +15,17 @@
 //! - With clocks only, the call waits in `poll(2)` on the stop descriptor alone.
 //! - Every wait also watches the system's stop descriptor ([`crate::stop`]): a stop ends it
 //!   with `EINTR`, which the glue turns into a trap.
+//! - A call that would only repeat, at once, readiness the guest ignored since the last call
+//!   waits a little for something else first ([`repeat`]).
 //!
 //! Up to 64 subscriptions, nothing is allocated: the `pollfd`s (one per subscription, and the
 //! stop descriptor's) live in an array on the stack.
 //! Past that they are allocated fallibly (`ENOMEM`), at most one per subscription, whose count
 //! the glue bounds (`wasirun_wasi::abi::RECORDS_MAX`).
+
+mod repeat;
+
+pub(crate) use repeat::Repeats;
 
 use crate::clock::{self, Clocks};
 use crate::rights;
@@ -45,6 +51,19 @@ pub(crate) fn poll_oneoff(
     subs: &[Subscription],
     out: &mut [Event],
 ) -> Result<Size, Errno> {
+    let hold = sys.repeats.hold(sys.table.touches());
+    let result = events(sys, subs, out, hold);
+    sys.repeats.answered(&result, sys.table.touches());
+    result
+}
+
+/// The call itself; `hold` is how long it may hold back readiness the guest ignored.
+fn events(
+    sys: &mut UnixSystem,
+    subs: &[Subscription],
+    out: &mut [Event],
+    hold: Option<Timestamp>,
+) -> Result<Size, Errno> {
     if subs.is_empty() {
         return Err(Errno::Inval);
     }
@@ -53,23 +72,24 @@ pub(crate) fn poll_oneoff(
     }
     let start = Start::now(subs, &mut sys.clocks)?;
     let (table, stop) = (&sys.table, &*sys.stop);
+    let poll = Poll::new(subs, out, hold);
     // A placeholder for the unused pollfd slots: any descriptor a subscription names.
     let Some(any) = subs.iter().find_map(|s| pollable(table, s)) else {
         let mut fds = [PollFd::from_borrowed_fd(stop.fd(), PollFlags::empty())];
-        return Poll::new(subs, out).run(start, table, stop, &mut fds, &mut []);
+        return poll.run(start, table, stop, &mut fds, &mut []);
     };
     if subs.len() <= INLINE {
         let mut fds: [PollFd<'_>; INLINE + 1] =
             std::array::from_fn(|_| PollFd::from_borrowed_fd(any, PollFlags::empty()));
         let mut which = [0usize; INLINE];
-        Poll::new(subs, out).run(start, table, stop, &mut fds, &mut which)
+        poll.run(start, table, stop, &mut fds, &mut which)
     } else {
         let mut fds = filled(
             subs.len() + 1,
             PollFd::from_borrowed_fd(any, PollFlags::empty()),
         )?;
         let mut which = filled(subs.len(), 0usize)?;
-        Poll::new(subs, out).run(start, table, stop, &mut fds, &mut which)
+        poll.run(start, table, stop, &mut fds, &mut which)
     }
 }
 
@@ -105,14 +125,17 @@ struct Poll<'a> {
     subs: &'a [Subscription],
     out: &'a mut [Event],
     count: usize,
+    /// How long readiness the guest ignored may be held back ([`repeat`]).
+    hold: Option<Timestamp>,
 }
 
 impl<'a> Poll<'a> {
-    fn new(subs: &'a [Subscription], out: &'a mut [Event]) -> Self {
+    fn new(subs: &'a [Subscription], out: &'a mut [Event], hold: Option<Timestamp>) -> Self {
         Poll {
             subs,
             out,
             count: 0,
+            hold,
         }
     }
 
@@ -191,6 +214,13 @@ impl<'a> Poll<'a> {
         // The monotonic clock as last read: the start, until a call may have waited. Each read
         // costs 20 to 60 ns (more under a hypervisor), and a zero timeout needs only the one.
         let mut now = start.monotonic;
+        if let Some(hold) = self.hold {
+            let hold = wake.map_or(hold, |at| at.saturating_sub(now).min(hold));
+            if hold > 0 && npoll > 0 {
+                self.hold_back(table, fds, which, hold)?;
+                now = clock::now(ClockId::Monotonic)?;
+            }
+        }
         loop {
             // Wait for nothing when something happened already, else until the first deadline.
             let timeout = match (self.count, wake) {
@@ -223,6 +253,63 @@ impl<'a> Poll<'a> {
             if self.count > 0 {
                 return Ok(self.count as Size);
             }
+        }
+    }
+
+    /// When a watched descriptor is ready at once, waits up to `hold` nanoseconds for any other
+    /// to be (or a stop), with the ready ones left out of the wait; the answer is then made as
+    /// usual. `fds[..npoll]` are the watched descriptors in subscription order (`which`), the
+    /// last slot the stop descriptor's.
+    fn hold_back<'t>(
+        &self,
+        table: &'t Table,
+        fds: &mut [PollFd<'t>],
+        which: &[usize],
+        hold: Timestamp,
+    ) -> Result<(), Errno> {
+        let zero = clock::timespec(0);
+        match rustix::event::poll(fds, Some(&zero)) {
+            Ok(0) | Err(E::INTR) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let npoll = fds.len() - 1;
+        if !fds[npoll].revents().is_empty() {
+            return Err(Errno::Intr);
+        }
+        // The ready ones are watched for nothing while we wait (`poll(2)` still reports a
+        // hangup or an error on them, which ends the wait: that is news too).
+        let watch = |i: usize, events: PollFlags| -> Result<PollFd<'t>, Errno> {
+            let fd = match self.subs[i].u {
+                SubscriptionU::FdRead(s) | SubscriptionU::FdWrite(s) => s.file_descriptor,
+                SubscriptionU::Clock(_) => return Err(Errno::Inval),
+            };
+            Ok(PollFd::from_borrowed_fd(
+                table.entry(fd)?.fd.as_fd(),
+                events,
+            ))
+        };
+        let mut ignored = false;
+        for (pollfd, &i) in fds[..npoll].iter_mut().zip(which) {
+            if !pollfd.revents().is_empty() {
+                *pollfd = watch(i, PollFlags::empty())?;
+                ignored = true;
+            }
+        }
+        if !ignored {
+            return Ok(());
+        }
+        let polled = rustix::event::poll(fds, Some(&clock::timespec(hold)));
+        for (pollfd, &i) in fds[..npoll].iter_mut().zip(which) {
+            let events = match self.subs[i].u {
+                SubscriptionU::FdRead(_) => PollFlags::IN,
+                _ => PollFlags::OUT,
+            };
+            *pollfd = watch(i, events)?;
+        }
+        match polled {
+            Ok(_) | Err(E::INTR) => Ok(()),
+            Err(e) => Err(e.into()),
         }
     }
 
