@@ -141,13 +141,40 @@ impl Cache {
 
     /// The key of `wasm` compiled by `engine`.
     pub fn key(engine: &Engine, wasm: &[u8]) -> Key {
-        let mut h = Sha256Hasher(Sha256::new());
-        h.0.update(FORMAT);
-        engine.precompile_compatibility_hash().hash(&mut h);
-        // The length separates the engine's variable-length part from the module's bytes.
-        h.0.update((wasm.len() as u64).to_le_bytes());
-        h.0.update(wasm);
-        h.0.finalize().into()
+        let mut h = key_hasher(engine, wasm.len() as u64);
+        h.update(wasm);
+        h.finalize().into()
+    }
+
+    /// The key of the module in `file`, read from its start in chunks: what [`key`](Self::key)
+    /// gives for the file's bytes, without holding them all (a 25 MB module is neither copied
+    /// into a buffer of its size nor faulted into one). `None` if the file did not read to the
+    /// length its metadata gave (it changed meanwhile) or is not a regular file: the caller
+    /// reads it whole instead. Reads at offsets: the file's position does not move.
+    pub fn key_of_file(engine: &Engine, file: &File) -> io::Result<Option<Key>> {
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        let len = meta.len();
+        let mut h = key_hasher(engine, len);
+        let mut chunk = vec![0u8; KEY_CHUNK];
+        let mut read = 0u64;
+        loop {
+            match file.read_at(&mut chunk, read) {
+                Ok(0) => break,
+                Ok(n) => {
+                    h.update(&chunk[..n]);
+                    read += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            if read > len {
+                return Ok(None);
+            }
+        }
+        Ok((read == len).then(|| h.finalize().into()))
     }
 
     /// Where the entry for `key` lives.
@@ -196,6 +223,16 @@ impl Cache {
         // Used now: the last to be evicted. Only the inode's times change, never its bytes.
         let _ = file.set_modified(SystemTime::now());
         Some(module)
+    }
+
+    /// The module stored for the module in `file` ([`key_of_file`](Self::key_of_file)), if
+    /// there is an entry `engine` accepts; the file is only hashed when the cache is usable.
+    pub fn load_file(&self, engine: &Engine, file: &File) -> Option<Module> {
+        if !trusted(&self.dir) {
+            return None;
+        }
+        let key = Self::key_of_file(engine, file).ok()??;
+        self.load(engine, &key)
     }
 
     /// Stores `module` under `key`: written to a temporary file, then renamed into place.
@@ -361,6 +398,20 @@ fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
+/// The bytes [`Cache::key_of_file`] hashes at a time: small enough to stay in the processor's
+/// cache, large enough that the reads cost little.
+const KEY_CHUNK: usize = 256 << 10;
+
+/// A key's hasher, fed everything but the module's bytes, which are `len` long.
+fn key_hasher(engine: &Engine, len: u64) -> Sha256 {
+    let mut h = Sha256Hasher(Sha256::new());
+    h.0.update(FORMAT);
+    engine.precompile_compatibility_hash().hash(&mut h);
+    // The length separates the engine's variable-length part from the module's bytes.
+    h.0.update(len.to_le_bytes());
+    h.0
+}
+
 /// Feeds a `Hash` into SHA-256; `finish` is never called by `Hash` implementations.
 struct Sha256Hasher(Sha256);
 
@@ -446,6 +497,43 @@ mod tests {
         other[0] ^= 1;
         fs::rename(&path, cache.path(&other)).unwrap();
         assert!(cache.load(&engine, &other).is_none());
+        let _ = fs::remove_dir_all(&cache.dir);
+    }
+
+    #[test]
+    fn a_file_hashes_to_the_key_of_its_bytes() {
+        let engine = Engine::default();
+        let dir = scratch("key-of-file");
+        fs::create_dir_all(&dir).unwrap();
+        for len in [0, 1, KEY_CHUNK - 1, KEY_CHUNK, 3 * KEY_CHUNK + 17] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let path = dir.join(format!("{len}.wasm"));
+            fs::write(&path, &bytes).unwrap();
+            let file = File::open(&path).unwrap();
+            let key = Cache::key_of_file(&engine, &file).unwrap();
+            assert_eq!(key, Some(Cache::key(&engine, &bytes)), "{len} bytes");
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_stored_module_loads_from_its_file() {
+        let engine = Engine::default();
+        let cache = Cache::new(scratch("load-file"));
+        let path = std::env::temp_dir().join(format!("wasirun-cache-{}.wat", std::process::id()));
+        fs::write(&path, WAT).unwrap();
+        let file = File::open(&path).unwrap();
+        assert!(
+            cache.load_file(&engine, &file).is_none(),
+            "no directory yet"
+        );
+        let key = Cache::key(&engine, WAT.as_bytes());
+        cache
+            .store(&key, &Module::new(&engine, WAT).unwrap())
+            .unwrap();
+        let loaded = cache.load_file(&engine, &file).expect("a hit");
+        assert!(loaded.get_export("_start").is_some());
+        let _ = fs::remove_file(&path);
         let _ = fs::remove_dir_all(&cache.dir);
     }
 

@@ -31,12 +31,13 @@ pub const HOST_STACK: usize = 8 << 20;
 /// Runs the module the command line names; the guest's exit status, or why there is none.
 pub fn run(cli: &Cli) -> Result<i32, Failure> {
     let module_name = cli.module.display();
-    let wasm = std::fs::read(&cli.module).map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         Failure::new(
             Status::NoModule,
             format!("cannot read module {module_name}: {e}"),
         )
-    })?;
+    };
+    let file = std::fs::File::open(&cli.module).map_err(unreadable)?;
     let mut builder = unix_builder(cli)?;
     let trace = if cli.trace {
         Some(trace_sink(cli)?)
@@ -56,16 +57,23 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
             format!("invalid module {module_name}: {why}"),
         )
     };
-    Command::precheck(&wasm).map_err(|e| invalid(e.to_string()))?;
     let engine = engine(cli)?;
     let cache = if cli.no_cache {
         None
     } else {
         Cache::from_env()
     };
-    let (module, stored) = cache::load_or_compile(&engine, &wasm, cache.as_ref())
-        .map_err(|e| invalid(one_line(&e)))?;
-    drop(wasm);
+    // A hit needs only the module's hash, taken in chunks: the module is read whole only to be
+    // compiled (a hit's entry was compiled from the same bytes, which passed the precheck).
+    let (module, stored) = match cache.as_ref().and_then(|c| c.load_file(&engine, &file)) {
+        Some(module) => (module, None),
+        None => {
+            let wasm = read(file).map_err(unreadable)?;
+            Command::precheck(&wasm).map_err(|e| invalid(e.to_string()))?;
+            cache::load_or_compile(&engine, &wasm, cache.as_ref())
+                .map_err(|e| invalid(one_line(&e)))?
+        }
+    };
     let entry = match &cli.invoke {
         Some(name) => Entry::Function(name.clone()),
         None => Entry::Start,
@@ -104,6 +112,16 @@ pub fn run(cli: &Cli) -> Result<i32, Failure> {
         let _ = stored.join();
     }
     result
+}
+
+/// The whole of `file`, just opened (hashing it reads at offsets, and leaves its position
+/// alone: a pipe is read here from its first byte too).
+fn read(mut file: std::fs::File) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let len = file.metadata().map_or(0, |m| m.len());
+    let mut wasm = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.read_to_end(&mut wasm)?;
+    Ok(wasm)
 }
 
 /// The Unix system the command line describes, its directories opened, its sockets not made

@@ -893,6 +893,35 @@ fn a_second_run_loads_the_module_from_the_cache() {
 }
 
 #[test]
+fn a_hit_is_the_module_as_it_is_now() {
+    // A hit is found by hashing the file in chunks: a module rewritten in place under the same
+    // name (and length) is another entry, and a module from a pipe is read whole as before.
+    let cache = scratch("cache-rewritten");
+    let env = [("XDG_CACHE_HOME", cache.to_str().unwrap())];
+    let module = cache.join("exit.wat");
+    let wat = |code: u8| {
+        format!(
+            r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32))) (func (export "_start") (call $exit (i32.const {code}))))"#
+        )
+    };
+    for code in [41, 42, 41] {
+        fs::write(&module, wat(code)).unwrap();
+        assert_eq!(
+            run_env(&[module.to_str().unwrap()], &env).status,
+            i32::from(code)
+        );
+    }
+    assert_eq!(entries(&cache).len(), 2);
+    let out = Command::new(WASIRUN)
+        .arg("/dev/stdin")
+        .env("XDG_CACHE_HOME", &cache)
+        .stdin(fs::File::open(&module).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(41), "{out:?}");
+}
+
+#[test]
 fn the_cache_is_bounded_least_recently_used_first() {
     let cache = scratch("cache-bounded");
     let home = cache.to_str().unwrap();
