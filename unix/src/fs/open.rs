@@ -76,6 +76,10 @@ const RSYNC: OFlags = OFlags::SYNC;
 /// - The file is opened for reading, writing or both from the `FD_READ`/`FD_WRITE` rights
 ///   asked for, with `O_CLOEXEC | O_NOCTTY`; the kernel then says `EISDIR` for a directory
 ///   opened for writing and `ENOTDIR` for a non-directory opened with `DIRECTORY`.
+/// - One `fstat` tells the new fd's type (the rights it gets, whether a directory is a
+///   preopen's: [`Entry::root`](crate::fdtable::Entry)), except after `CREAT | EXCL`, which
+///   only ever makes a regular file. No other flag says enough: a plain open may find a
+///   directory, a device or a FIFO, and `DIRECTORY` still needs the directory's inode.
 /// - Beneath a read-only preopen, creating, truncating or opening for writing is `EPERM`.
 /// - Only files: socket URLs (`tcp+listen://HOST:PORT`...) are names like any other here;
 ///   the [`SocketUrls`](crate::SocketUrls) wrapper makes sockets of them before they get here.
@@ -115,7 +119,17 @@ pub(crate) fn path_open(
         req.follow,
         sys.resolver,
     )?;
-    let (filetype, id) = super::stat::fd_filetype_and_id(file.as_fd())?;
+    // An exclusive create that succeeded made a new regular file (POSIX `open`: `O_EXCL`
+    // fails on any name that exists, a symlink included), so its type needs no `fstat`.
+    let (filetype, root) = if o.contains(Oflags::CREAT | Oflags::EXCL) {
+        (Filetype::RegularFile, false)
+    } else {
+        let (filetype, id) = super::stat::fd_filetype_and_id(file.as_fd())?;
+        (
+            filetype,
+            filetype == Filetype::Directory && sys.table.is_root(id),
+        )
+    };
     let tty = filetype == Filetype::CharacterDevice && rustix::termios::isatty(&file);
     let allowed = rights::applicable(filetype, tty) & rights::access_mask(readable, writable);
     let host = Host {
@@ -125,7 +139,7 @@ pub(crate) fn path_open(
     };
     let asked = (req.base, req.inheriting);
     let entry = Entry {
-        root: filetype == Filetype::Directory && sys.table.is_root(id),
+        root,
         ..Entry::beneath(dir, host, filetype, allowed, asked, strict)
     };
     sys.table.insert(entry)

@@ -135,6 +135,30 @@ fn open_follows_symlinks_only_when_asked() {
     });
 }
 
+/// An exclusive create only ever makes a new regular file (its type is known without an
+/// `fstat`): the fd is the one a plain open of that file gives, and no symlink, not even a
+/// dangling one, is created through.
+#[test]
+fn an_exclusive_create_is_a_new_regular_file() {
+    each(|dir, g| {
+        let created = g
+            .path_open(ROOT, 0, "new", O_CREAT | O_EXCL, RW | FD_SEEK, 0, 0)
+            .unwrap();
+        let opened = g.path_open(ROOT, 0, "new", 0, RW | FD_SEEK, 0, 0).unwrap();
+        let stat = g.fd_fdstat_get(created).unwrap();
+        assert_eq!(stat.0, FILETYPE_REGULAR_FILE);
+        assert_eq!(stat, g.fd_fdstat_get(opened).unwrap());
+        assert_eq!(g.fd_write(created, &[b"data"]).unwrap(), 4);
+        assert_eq!(g.fd_pread(opened, 4, 0).unwrap(), b"data");
+        std::os::unix::fs::symlink("nowhere", dir.join("dangling")).unwrap();
+        assert_eq!(
+            g.path_open(ROOT, FOLLOW, "dangling", O_CREAT | O_EXCL, RW, 0, 0),
+            Err(Errno::Exist)
+        );
+        assert!(!dir.join("nowhere").exists());
+    });
+}
+
 #[test]
 fn symlink_loops_are_eloop() {
     each(|dir, g| {
