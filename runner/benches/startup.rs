@@ -21,8 +21,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-mod common;
-use common::median;
+/// The median of `v`; of an even count, the mean of the middle two (a cold Go figure is of two
+/// runs).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n % 2 {
+        1 => v[n / 2],
+        _ => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
 
 /// The wasirun binary cargo built for this bench.
 const WASIRUN: &str = env!("CARGO_BIN_EXE_wasirun");
