@@ -4,9 +4,9 @@
 //!
 //! - wasirun (`target/release/wasirun`), its compile cache in a directory of the bench's
 //!   (`XDG_CACHE_HOME`);
-//! - wasmtime-wasi 48's preview 1 host on wasirun's engine settings, with wasmtime's own compile
-//!   cache in another (`peers/wasmtime-wasi`, which the bench builds with `cargo build
-//!   --release`);
+//! - wasmtime-wasi 48's preview 1 host on wasirun's engine settings, its compiled modules kept
+//!   in another with `Module::serialize` and mapped back with `Module::deserialize_file`
+//!   (`peers/wasmtime-wasi`, which the bench builds with `cargo build --release`);
 //! - Node's `node:wasi` (no cache: cold and cached are the same to it), when `node` is on the
 //!   `PATH`.
 //!

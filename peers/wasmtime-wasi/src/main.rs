@@ -2,19 +2,23 @@
 //! wasmtime-wasi's preview 1 host, as a minimal `wasmtime run` would, so that
 //! `runner/benches/startup.rs` can time a whole process of it against one of wasirun.
 //!
-//! The engine is configured as wasirun configures its own (`runner/src/run.rs`, `engine`); with
-//! `--cache DIR`, wasmtime's own compile cache keeps its files in `DIR`. The host is wasmtime's
+//! The engine is configured as wasirun configures its own (`runner/src/run.rs`, `engine`). With
+//! `--cache DIR`, compiled code is kept in `DIR` the fastest way wasmtime offers an embedder:
+//! `Module::serialize` once, then `Module::deserialize_file`, which maps the file as wasirun
+//! maps its own entries; the key is the SHA-256 of the module's bytes with the engine's
+//! compatibility hash, as wasirun keys its cache. (wasmtime's `cache` feature is slower to
+//! load, it reads, decompresses and copies each entry, and turning it on here would build the
+//! workspace's wasmtime with other features than every other package asks for.) The host is wasmtime's
 //! sync preview 1 linker, blocking allowed on the current thread (set before any preopen, so
 //! that calls run inline), stdio inherited, the guest's arguments the module's file name and
 //! `ARGS`; no environment and no preopened directory, as wasirun gives by default. The exit
 //! status is the guest's; a trap or another error is printed and exits 1, bad usage 2.
 
+use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
-use wasmtime::{
-    Cache, CacheConfig, Config, Engine, Linker, Module, OptLevel, Store, Strategy,
-    WasmBacktraceDetails,
-};
+use std::path::{Path, PathBuf};
+use wasmtime::{Config, Engine, Linker, Module, OptLevel, Store, Strategy, WasmBacktraceDetails};
 use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
@@ -50,8 +54,8 @@ fn parse() -> Result<Args, String> {
     })
 }
 
-/// wasirun's engine, with wasmtime's compile cache in `cache`.
-fn engine(cache: Option<&PathBuf>) -> wasmtime::Result<Engine> {
+/// wasirun's engine.
+fn engine() -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config
         .strategy(Strategy::Cranelift)
@@ -64,17 +68,40 @@ fn engine(cache: Option<&PathBuf>) -> wasmtime::Result<Engine> {
         .wasm_memory64(false)
         .consume_fuel(false)
         .async_stack_size(MAX_WASM_STACK + HOST_STACK);
-    if let Some(dir) = cache {
-        let mut cache = CacheConfig::new();
-        cache.with_directory(dir);
-        config.cache(Some(Cache::new(cache)?));
-    }
     Engine::new(&config)
 }
 
+/// The module at `path`, compiled, or mapped from its entry in the cache directory `cache`
+/// (and stored there when it had none).
+fn load(engine: &Engine, path: &Path, cache: Option<&PathBuf>) -> wasmtime::Result<Module> {
+    let bytes = std::fs::read(path)?;
+    let Some(dir) = cache else {
+        return Module::new(engine, &bytes);
+    };
+    let mut compat = std::hash::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut compat);
+    let key = Sha256::new()
+        .chain_update(&bytes)
+        .chain_update(compat.finish().to_le_bytes())
+        .finalize();
+    let name: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let entry = dir.join(name);
+    if entry.exists() {
+        // SAFETY: the entry is one this program serialized with this engine's configuration
+        // (the key says so), in a directory only the bench writes.
+        return unsafe { Module::deserialize_file(engine, &entry) };
+    }
+    let module = Module::new(engine, &bytes)?;
+    std::fs::create_dir_all(dir)?;
+    let partial = entry.with_extension(format!("{}.tmp", std::process::id()));
+    std::fs::write(&partial, module.serialize()?)?;
+    std::fs::rename(&partial, &entry)?;
+    Ok(module)
+}
+
 fn run(args: &Args) -> wasmtime::Result<i32> {
-    let engine = engine(args.cache.as_ref())?;
-    let module = Module::from_file(&engine, &args.module)?;
+    let engine = engine()?;
+    let module = load(&engine, &args.module, args.cache.as_ref())?;
     let mut linker = Linker::<WasiP1Ctx>::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx)?;
     let name = args
