@@ -216,9 +216,9 @@ impl<'a> Poll<'a> {
         let mut now = start.monotonic;
         if let Some(hold) = self.hold {
             let hold = wake.map_or(hold, |at| at.saturating_sub(now).min(hold));
-            if hold > 0 && npoll > 0 {
-                self.hold_back(table, fds, which, hold)?;
-                now = clock::now(ClockId::Monotonic)?;
+            if hold > 0 && npoll > 0 && self.hold_back(fds, which, hold)? {
+                self.expire(&start, clock::now(ClockId::Monotonic)?)?;
+                return Ok(self.count as Size);
             }
         }
         loop {
@@ -256,20 +256,25 @@ impl<'a> Poll<'a> {
         }
     }
 
-    /// When a watched descriptor is ready at once, waits up to `hold` nanoseconds for any other
-    /// to be (or a stop), with the ready ones left out of the wait; the answer is then made as
-    /// usual. `fds[..npoll]` are the watched descriptors in subscription order (`which`), the
-    /// last slot the stop descriptor's.
-    fn hold_back<'t>(
-        &self,
-        table: &'t Table,
-        fds: &mut [PollFd<'t>],
-        which: &[usize],
+    /// When a watched descriptor is ready at once, reports it, then waits up to `hold`
+    /// nanoseconds for any other to be (or a stop), with the ready ones left out of the wait,
+    /// and reports those too: `true` when it answered so, `false` when nothing was ready at
+    /// once (the call goes on as usual). `fds[..npoll]` are the watched descriptors (`which[k]`
+    /// the subscription of `fds[k]`), the last slot the stop descriptor's; both are reordered.
+    ///
+    /// Every event it reports was true at a moment of the call, as `poll(2)`'s are: the ones
+    /// ready at once as they were then (a hangup that comes during the wait is the next call's
+    /// news), the others as the wait saw them. That is one `poll(2)` fewer than asking the
+    /// kernel again once the wait is over.
+    fn hold_back(
+        &mut self,
+        fds: &mut [PollFd<'_>],
+        which: &mut [usize],
         hold: Timestamp,
-    ) -> Result<(), Errno> {
+    ) -> Result<bool, Errno> {
         let zero = clock::timespec(0);
         match rustix::event::poll(fds, Some(&zero)) {
-            Ok(0) | Err(E::INTR) => return Ok(()),
+            Ok(0) | Err(E::INTR) => return Ok(false),
             Ok(_) => {}
             Err(e) => return Err(e.into()),
         }
@@ -277,40 +282,33 @@ impl<'a> Poll<'a> {
         if !fds[npoll].revents().is_empty() {
             return Err(Errno::Intr);
         }
-        // The ready ones are watched for nothing while we wait (`poll(2)` still reports a
-        // hangup or an error on them, which ends the wait: that is news too).
-        let watch = |i: usize, events: PollFlags| -> Result<PollFd<'t>, Errno> {
-            let fd = match self.subs[i].u {
-                SubscriptionU::FdRead(s) | SubscriptionU::FdWrite(s) => s.file_descriptor,
-                SubscriptionU::Clock(_) => return Err(Errno::Inval),
-            };
-            Ok(PollFd::from_borrowed_fd(
-                table.entry(fd)?.fd.as_fd(),
-                events,
-            ))
-        };
-        let mut ignored = false;
-        for (pollfd, &i) in fds[..npoll].iter_mut().zip(which) {
-            if !pollfd.revents().is_empty() {
-                *pollfd = watch(i, PollFlags::empty())?;
-                ignored = true;
+        let subs = self.subs;
+        // The ready ones are reported now and left out of the wait: the others are moved to
+        // the front, in `fds[..waiting]`, and the stop descriptor after them.
+        let mut waiting = 0;
+        for j in 0..npoll {
+            if fds[j].revents().is_empty() {
+                fds.swap(waiting, j);
+                which.swap(waiting, j);
+                waiting += 1;
+            } else {
+                self.report(&subs[which[j]], &fds[j]);
             }
         }
-        if !ignored {
-            return Ok(());
+        fds.swap(waiting, npoll);
+        let fds = &mut fds[..=waiting];
+        match rustix::event::poll(fds, Some(&clock::timespec(hold))) {
+            Ok(0) | Err(E::INTR) => return Ok(true),
+            Ok(_) => {}
+            Err(e) => return Err(e.into()),
         }
-        let polled = rustix::event::poll(fds, Some(&clock::timespec(hold)));
-        for (pollfd, &i) in fds[..npoll].iter_mut().zip(which) {
-            let events = match self.subs[i].u {
-                SubscriptionU::FdRead(_) => PollFlags::IN,
-                _ => PollFlags::OUT,
-            };
-            *pollfd = watch(i, events)?;
+        if !fds[waiting].revents().is_empty() {
+            return Err(Errno::Intr);
         }
-        match polled {
-            Ok(_) | Err(E::INTR) => Ok(()),
-            Err(e) => Err(e.into()),
+        for (pollfd, &i) in fds[..waiting].iter().zip(which.iter()) {
+            self.report(&subs[i], pollfd);
         }
+        Ok(true)
     }
 
     /// The event for a descriptor `poll(2)` watched, if it is ready.
