@@ -183,11 +183,12 @@ impl Builder {
     /// `poll_oneoff` is level-triggered: a writable socket is writable at every call. An event
     /// loop that keeps write interest on idle sockets (tokio's, through mio) is told so at once,
     /// ignores it and polls again, spinning on a core while it waits for input. When the guest
-    /// touched no descriptor since the last call returned events, and a descriptor the kernel
-    /// watches is ready at once, the call first waits up to this long (never past a deadline
-    /// of the guest's: a zero timeout is answered at once) for another descriptor, a deadline
-    /// or a stop, then answers with everything ready by then. Every answer stays true; only
-    /// when it comes changes (docs/compatibility.md).
+    /// touched no descriptor since the last call returned events, and what the kernel says is
+    /// ready at once is only readiness that call told, this call first waits up to this long
+    /// (never past a deadline of the guest's: a zero timeout is answered at once) for another
+    /// descriptor, a deadline or a stop, then answers with everything ready by then; anything
+    /// else ready at once is news, answered at once. Every answer stays true; only when it
+    /// comes changes (docs/compatibility.md).
     pub fn spin_wait(&mut self, wait: Duration) -> &mut Self {
         self.spin_wait = wait;
         self

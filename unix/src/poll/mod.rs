@@ -26,6 +26,7 @@
 mod repeat;
 
 pub(crate) use repeat::Repeats;
+use repeat::Told;
 
 use crate::clock::{self, Clocks};
 use crate::rights;
@@ -51,18 +52,18 @@ pub(crate) fn poll_oneoff(
     subs: &[Subscription],
     out: &mut [Event],
 ) -> Result<Size, Errno> {
-    let hold = sys.repeats.hold(sys.table.touches());
-    let result = events(sys, subs, out, hold);
-    sys.repeats.answered(&result, sys.table.touches());
+    let mut told = Told::new();
+    let result = events(sys, subs, out, &mut told);
+    sys.repeats.answered(&result, told, sys.table.touches());
     result
 }
 
-/// The call itself; `hold` is how long it may hold back readiness the guest ignored.
+/// The call itself; its descriptor events are also noted in `told`.
 fn events(
     sys: &mut UnixSystem,
     subs: &[Subscription],
     out: &mut [Event],
-    hold: Option<Timestamp>,
+    told: &mut Told,
 ) -> Result<Size, Errno> {
     if subs.is_empty() {
         return Err(Errno::Inval);
@@ -72,7 +73,7 @@ fn events(
     }
     let start = Start::now(subs, &mut sys.clocks)?;
     let (table, stop) = (&sys.table, &*sys.stop);
-    let poll = Poll::new(subs, out, hold);
+    let poll = Poll::new(subs, out, told, sys.repeats.hold(table.touches()));
     // A placeholder for the unused pollfd slots: any descriptor a subscription names.
     let Some(any) = subs.iter().find_map(|s| pollable(table, s)) else {
         let mut fds = [PollFd::from_borrowed_fd(stop.fd(), PollFlags::empty())];
@@ -112,6 +113,15 @@ fn pollable<'t>(table: &'t Table, sub: &Subscription) -> Option<BorrowedFd<'t>> 
     (!always_ready(entry.filetype)).then(|| entry.fd.as_fd())
 }
 
+/// The type of the events a subscription makes.
+fn event_type(sub: &Subscription) -> Eventtype {
+    match sub.u {
+        SubscriptionU::Clock(_) => Eventtype::Clock,
+        SubscriptionU::FdRead(_) => Eventtype::FdRead,
+        SubscriptionU::FdWrite(_) => Eventtype::FdWrite,
+    }
+}
+
 /// Files never block (`poll(2)`: "always ready").
 fn always_ready(filetype: Filetype) -> bool {
     matches!(
@@ -125,27 +135,35 @@ struct Poll<'a> {
     subs: &'a [Subscription],
     out: &'a mut [Event],
     count: usize,
-    /// How long readiness the guest ignored may be held back ([`repeat`]).
-    hold: Option<Timestamp>,
+    /// The descriptor events made so far.
+    told: &'a mut Told,
+    /// How long readiness the guest ignored may be held back, and what the guest was told
+    /// last time ([`repeat`]).
+    hold: Option<(Timestamp, &'a Told)>,
 }
 
 impl<'a> Poll<'a> {
-    fn new(subs: &'a [Subscription], out: &'a mut [Event], hold: Option<Timestamp>) -> Self {
+    fn new(
+        subs: &'a [Subscription],
+        out: &'a mut [Event],
+        told: &'a mut Told,
+        hold: Option<(Timestamp, &'a Told)>,
+    ) -> Self {
         Poll {
             subs,
             out,
             count: 0,
+            told,
             hold,
         }
     }
 
     fn emit(&mut self, sub: &Subscription, error: Errno, nbytes: u64, flags: Eventrwflags) {
-        let type_ = match sub.u {
-            SubscriptionU::Clock(_) => Eventtype::Clock,
-            SubscriptionU::FdRead(_) => Eventtype::FdRead,
-            SubscriptionU::FdWrite(_) => Eventtype::FdWrite,
-        };
+        let type_ = event_type(sub);
         if let Some(slot) = self.out.get_mut(self.count) {
+            if let SubscriptionU::FdRead(s) | SubscriptionU::FdWrite(s) = sub.u {
+                self.told.push(s.file_descriptor, type_);
+            }
             *slot = Event {
                 userdata: sub.userdata,
                 error,
@@ -214,9 +232,9 @@ impl<'a> Poll<'a> {
         // The monotonic clock as last read: the start, until a call may have waited. Each read
         // costs 20 to 60 ns (more under a hypervisor), and a zero timeout needs only the one.
         let mut now = start.monotonic;
-        if let Some(hold) = self.hold {
+        if let Some((hold, told)) = self.hold {
             let hold = wake.map_or(hold, |at| at.saturating_sub(now).min(hold));
-            if hold > 0 && npoll > 0 && self.hold_back(fds, which, hold)? {
+            if hold > 0 && npoll > 0 && self.hold_back(fds, which, hold, told)? {
                 self.expire(&start, clock::now(ClockId::Monotonic)?)?;
                 return Ok(self.count as Size);
             }
@@ -256,11 +274,13 @@ impl<'a> Poll<'a> {
         }
     }
 
-    /// When a watched descriptor is ready at once, reports it, then waits up to `hold`
-    /// nanoseconds for any other to be (or a stop), with the ready ones left out of the wait,
-    /// and reports those too: `true` when it answered so, `false` when nothing was ready at
-    /// once (the call goes on as usual). `fds[..npoll]` are the watched descriptors (`which[k]`
-    /// the subscription of `fds[k]`), the last slot the stop descriptor's; both are reordered.
+    /// Looks at what is ready now. When something is that the guest was not told last time
+    /// (`told`), that is news: it is the answer. When only readiness the guest was told is,
+    /// reports it, then waits up to `hold` nanoseconds for any other descriptor to be (or a
+    /// stop), with the ready ones left out of the wait, and reports those too. `true` when it
+    /// answered so, `false` when nothing was ready (the call goes on as usual).
+    /// `fds[..npoll]` are the watched descriptors (`which[k]` the subscription of `fds[k]`),
+    /// the last slot the stop descriptor's; both may be reordered.
     ///
     /// Every event it reports was true at a moment of the call, as `poll(2)`'s are: the ones
     /// ready at once as they were then (a hangup that comes during the wait is the next call's
@@ -271,6 +291,7 @@ impl<'a> Poll<'a> {
         fds: &mut [PollFd<'_>],
         which: &mut [usize],
         hold: Timestamp,
+        told: &Told,
     ) -> Result<bool, Errno> {
         let zero = clock::timespec(0);
         match rustix::event::poll(fds, Some(&zero)) {
@@ -283,6 +304,19 @@ impl<'a> Poll<'a> {
             return Err(Errno::Intr);
         }
         let subs = self.subs;
+        let news = fds[..npoll].iter().zip(which.iter()).any(|(pollfd, &i)| {
+            let fd = match subs[i].u {
+                SubscriptionU::FdRead(s) | SubscriptionU::FdWrite(s) => s.file_descriptor,
+                SubscriptionU::Clock(_) => return false,
+            };
+            !pollfd.revents().is_empty() && !told.contains(fd, event_type(&subs[i]))
+        });
+        if news {
+            for (pollfd, &i) in fds[..npoll].iter().zip(which.iter()) {
+                self.report(&subs[i], pollfd);
+            }
+            return Ok(true);
+        }
         // The ready ones are reported now and left out of the wait: the others are moved to
         // the front, in `fds[..waiting]`, and the stop descriptor after them.
         let mut waiting = 0;

@@ -244,6 +244,47 @@ fn ignored_readiness_is_held_back_until_news() {
 }
 
 #[test]
+fn news_is_told_at_once_when_the_guest_ignored_the_last_answer() {
+    let dir = TempDir::new();
+    let mut g = setup_with(&dir, |b| {
+        b.spin_wait(Duration::from_secs(60));
+    });
+    let (fd, mut peer) = socket_pair(&mut g);
+    let subs = [fd_sub(1, fd, true), fd_sub(2, fd, false)];
+    assert_eq!(
+        g.poll_oneoff(&subs).unwrap(),
+        vec![(1, 0, FD_WRITE_EVENT, 0, 0)]
+    );
+    // Bytes came before the next call: readable is news, though writable is not, and the
+    // call answers at once with both (no call on a descriptor in between).
+    std::io::Write::write_all(&mut peer, b"abc").unwrap();
+    let t = Instant::now();
+    assert_eq!(
+        g.poll_oneoff(&subs).unwrap(),
+        vec![(1, 0, FD_WRITE_EVENT, 0, 0), (2, 0, FD_READ_EVENT, 3, 0)]
+    );
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+    // Both were told: the same again is held until the hold's end or news (here, a deadline).
+    let t = Instant::now();
+    let events = g
+        .poll_oneoff(&[subs[0], subs[1], clock_sub(3, MONOTONIC, 20_000_000, false)])
+        .unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(20),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(
+        events,
+        vec![
+            (1, 0, FD_WRITE_EVENT, 0, 0),
+            (2, 0, FD_READ_EVENT, 3, 0),
+            (3, 0, CLOCK, 0, 0)
+        ]
+    );
+}
+
+#[test]
 fn readiness_is_told_at_once_after_a_call_on_a_descriptor() {
     let dir = TempDir::new();
     let mut g = setup_with(&dir, |b| {
