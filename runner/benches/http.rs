@@ -12,11 +12,14 @@
 //! (`GOMAXPROCS=1`), as Go on wasip1 runs. `WASIRUN_BENCH_SECS` sets N (default 10). Needs
 //! `wrk` (Debian: `apt-get install wrk`); without it the bench says so and does nothing.
 //!
-//! The wasirun server runs again recorded (`--record FILE`, the log in the temp dir), plain
-//! and recorded taking turns twice: the ratio recorded / plain of the mean requests/s, and the
-//! log's bytes per request (its size over every request the recorded servers answered,
-//! warm-ups included). The table's wasirun row is the first plain run.
+//! The wasirun server runs again under the limits an untrusted guest is given ([`LIMITS`]:
+//! memory, table and store caps, and `--timeout`'s watchdog) and recorded (`--record FILE`, the
+//! log in the temp dir), plain, limited and recorded taking turns twice: the ratios limited /
+//! plain and recorded / plain of the mean requests/s, limited / native, and the log's bytes per
+//! request (its size over every request the recorded servers answered, warm-ups included). The
+//! table's wasirun row is the first plain run.
 
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -33,6 +36,24 @@ const WRK_CONNECTIONS: u32 = 32;
 
 /// How long a warm-up lasts.
 const WARMUP_SECS: u64 = 2;
+
+/// The limits-on runs' flags: what a server from an untrusted source would be run with. Not
+/// `--fuel`: a budget of instructions ends a server once spent, so it bounds batch runs, and
+/// what it costs compiled code is `--bench limits`' to measure.
+const LIMITS: &[&str] = &[
+    "--max-memory",
+    "1G",
+    "--max-table-elements",
+    "100000",
+    "--max-instances",
+    "1",
+    "--max-tables",
+    "1",
+    "--max-memories",
+    "1",
+    "--timeout",
+    "1h",
+];
 
 /// How long a server may take to answer its first request (wasirun compiles the 10 MB module
 /// the first time, then maps it from its cache).
@@ -122,18 +143,14 @@ fn spawn_native(binary: &Path, gomaxprocs: usize) -> Server {
     Server { child, addr }
 }
 
-/// The wasm server under wasirun, on a loopback port free a moment ago, recording its calls
-/// into `record` if given.
-fn spawn_wasirun(module: &Path, record: Option<&Path>) -> Server {
+/// The wasm server under wasirun with `flags`, on a loopback port free a moment ago.
+fn spawn_wasirun<F: AsRef<OsStr>>(module: &Path, flags: &[F]) -> Server {
     let addr = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|l| l.local_addr())
         .expect("finding a free port");
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasirun-bench-http-cache");
-    let mut cmd = Command::new(WASIRUN);
-    if let Some(log) = record {
-        cmd.arg("--record").arg(log);
-    }
-    let child = cmd
+    let child = Command::new(WASIRUN)
+        .args(flags)
         // Non-blocking, as --listen makes it by default: Go's net.FileListener never sets
         // O_NONBLOCK itself.
         .arg("--listen")
@@ -260,18 +277,25 @@ fn main() {
     // Go on wasip1 runs every goroutine on one thread: the same Go natively on one thread
     // tells the cost of WebAssembly and the host apart from the cost of one core.
     let native_one = measure("native, GOMAXPROCS=1", spawn_native(&native, 1), secs);
-    // Plain and recorded take turns, twice, each recorded run into a log of its own.
+    // Plain, limited and recorded take turns, twice, each recorded run into a log of its own.
     let logs = std::env::temp_dir().join(format!("wasirun-bench-http-{}", std::process::id()));
     std::fs::create_dir_all(&logs).unwrap();
     let mut plain = Vec::new();
+    let mut limited = Vec::new();
     let mut recorded = Vec::new();
     let mut log_bytes = 0;
+    let no_flags: &[&str] = &[];
     for round in 0..2 {
-        plain.push(measure("wasirun", spawn_wasirun(&wasm, None), secs));
+        plain.push(measure("wasirun", spawn_wasirun(&wasm, no_flags), secs));
+        limited.push(measure(
+            "wasirun, limits on",
+            spawn_wasirun(&wasm, LIMITS),
+            secs,
+        ));
         let log = logs.join(format!("http-{round}.log"));
         recorded.push(measure(
             "wasirun --record",
-            spawn_wasirun(&wasm, Some(&log)),
+            spawn_wasirun(&wasm, &[OsStr::new("--record"), log.as_os_str()]),
             secs,
         ));
         log_bytes += std::fs::metadata(&log).map_or(0, |m| m.len());
@@ -279,7 +303,7 @@ fn main() {
     std::fs::remove_dir_all(&logs).unwrap();
     let mean =
         |runs: &[Wrk]| runs.iter().map(|r| r.requests_per_sec).sum::<f64>() / runs.len() as f64;
-    let (plain_mean, recorded_mean) = (mean(&plain), mean(&recorded));
+    let (plain_mean, limited_mean, recorded_mean) = (mean(&plain), mean(&limited), mean(&recorded));
     let recorded_requests: u64 = recorded.iter().map(|r| r.requests).sum();
     let wasirun_run = plain.swap_remove(0);
 
@@ -314,6 +338,36 @@ fn main() {
         "{:<24} {:>12.3}",
         "ratio to GOMAXPROCS=1",
         wasirun_run.requests_per_sec / native_one.requests_per_sec
+    );
+    println!();
+    println!(
+        "limits on ({}), taking turns with plain twice:",
+        LIMITS.join(" ")
+    );
+    for (k, run) in limited.iter().enumerate() {
+        println!(
+            "{:<24} {:>12.0} {:>14}",
+            format!("wasirun, limits ({})", k + 1),
+            run.requests_per_sec,
+            run.latency
+        );
+        for error in &run.errors {
+            println!("{:<24} {error}", "");
+        }
+    }
+    println!(
+        "{:<24} {:>12.0} {:>14.0}",
+        "mean plain, limited", plain_mean, limited_mean
+    );
+    println!(
+        "{:<24} {:>12.3}",
+        "ratio limited / plain",
+        limited_mean / plain_mean
+    );
+    println!(
+        "{:<24} {:>12.3}",
+        "ratio limited / native",
+        limited_mean / native_run.requests_per_sec
     );
     println!();
     println!("recording (--record), plain and recorded taking turns twice:");
