@@ -344,25 +344,12 @@ fn main() {
         "limits on ({}), taking turns with plain twice:",
         LIMITS.join(" ")
     );
-    for (k, run) in limited.iter().enumerate() {
-        println!(
-            "{:<24} {:>12.0} {:>14}",
-            format!("wasirun, limits ({})", k + 1),
-            run.requests_per_sec,
-            run.latency
-        );
-        for error in &run.errors {
-            println!("{:<24} {error}", "");
-        }
-    }
-    println!(
-        "{:<24} {:>12.0} {:>14.0}",
-        "mean plain, limited", plain_mean, limited_mean
-    );
-    println!(
-        "{:<24} {:>12.3}",
-        "ratio limited / plain",
-        limited_mean / plain_mean
+    against_plain(
+        "wasirun, limits",
+        "limited",
+        &limited,
+        plain_mean,
+        limited_mean,
     );
     println!(
         "{:<24} {:>12.3}",
@@ -371,10 +358,28 @@ fn main() {
     );
     println!();
     println!("recording (--record), plain and recorded taking turns twice:");
-    for (k, run) in recorded.iter().enumerate() {
+    against_plain(
+        "wasirun --record",
+        "recorded",
+        &recorded,
+        plain_mean,
+        recorded_mean,
+    );
+    // The probes of wait_ready (one request each) aside.
+    println!(
+        "{:<24} {:>12.0}   ({log_bytes} bytes over {recorded_requests} requests)",
+        "log bytes per request",
+        log_bytes as f64 / recorded_requests.max(1) as f64
+    );
+}
+
+/// The rows of runs of a variant (`label (1)`, ...) with their errors, then the means of plain
+/// and of the variant (`name`), and their ratio.
+fn against_plain(label: &str, name: &str, runs: &[Wrk], plain_mean: f64, mean: f64) {
+    for (k, run) in runs.iter().enumerate() {
         println!(
             "{:<24} {:>12.0} {:>14}",
-            format!("wasirun --record ({})", k + 1),
+            format!("{label} ({})", k + 1),
             run.requests_per_sec,
             run.latency
         );
@@ -384,17 +389,13 @@ fn main() {
     }
     println!(
         "{:<24} {:>12.0} {:>14.0}",
-        "mean plain, recorded", plain_mean, recorded_mean
+        format!("mean plain, {name}"),
+        plain_mean,
+        mean
     );
     println!(
         "{:<24} {:>12.3}",
-        "ratio recorded / plain",
-        recorded_mean / plain_mean
-    );
-    // The probes of wait_ready (one request each) aside.
-    println!(
-        "{:<24} {:>12.0}   ({log_bytes} bytes over {recorded_requests} requests)",
-        "log bytes per request",
-        log_bytes as f64 / recorded_requests.max(1) as f64
+        format!("ratio {name} / plain"),
+        mean / plain_mean
     );
 }
