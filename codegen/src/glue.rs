@@ -221,13 +221,15 @@ fn emit_func(target: &Target, f: &Func, conventions: &Conventions) -> Result<Tok
                         let at = format_ident!("{}_at", s.name);
                         pre.push(quote! {
                             let #at = #rt::abi::array_at::<#t>(mem, #ptr, #len)?;
-                            let mut #v = #rt::abi::RecordBuf::<#t>::new(#len)?;
+                            let mut #v = #rt::abi::RecordBuf::<#t>::empty();
+                            #v.fill_default(#len)?;
                         });
                         args.push(quote!(#v.as_mut_slice()));
                         records_out.push((v, at));
                     } else {
                         pre.push(quote! {
-                            let #v = #rt::abi::RecordBuf::<#t>::load(mem, #ptr, #len)?;
+                            let mut #v = #rt::abi::RecordBuf::<#t>::empty();
+                            #v.fill_load(mem, #ptr, #len)?;
                         });
                         args.push(quote!(#v.as_slice()));
                     }

@@ -315,42 +315,60 @@ pub struct RecordBuf<T: GuestValue + Default> {
 }
 
 impl<T: GuestValue + Default> RecordBuf<T> {
-    /// `len` values made by `value(i)` (`len` is a raw count from the guest, already checked
-    /// against memory by the caller): `EINVAL` past [`RECORDS_MAX`], `ENOMEM` when the host
-    /// cannot allocate them, or the first error of `value`.
-    fn filled(len: i32, mut value: impl FnMut(usize) -> Result<T, Errno>) -> Result<Self, Errno> {
+    /// An empty buffer, to fill where it stands with [`fill_default`](Self::fill_default) or
+    /// [`fill_load`](Self::fill_load): filled in place, its stack array (kilobytes for 64
+    /// records) is never moved, where returning a filled one by value copies it on the way.
+    #[inline(always)]
+    pub const fn empty() -> Self {
+        RecordBuf {
+            inline: [const { MaybeUninit::uninit() }; RECORDS_INLINE],
+            heap: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// Holds `len` values made by `value(i)` instead of what it held (`len` is a raw count
+    /// from the guest, already checked against memory by the caller): `EINVAL` past
+    /// [`RECORDS_MAX`], `ENOMEM` when the host cannot allocate them, or the first error of
+    /// `value`; on an error it is left empty.
+    #[inline(always)]
+    fn fill(
+        &mut self,
+        len: i32,
+        mut value: impl FnMut(usize) -> Result<T, Errno>,
+    ) -> Result<(), Errno> {
+        self.len = 0;
+        self.heap.clear();
         let len = len as u32 as usize;
         if len > RECORDS_MAX {
             return Err(Errno::Inval);
         }
-        let mut buf = RecordBuf {
-            inline: [const { MaybeUninit::uninit() }; RECORDS_INLINE],
-            heap: Vec::new(),
-            len: 0,
-        };
         if len > RECORDS_INLINE {
-            buf.heap.try_reserve_exact(len)?;
+            self.heap.try_reserve_exact(len)?;
             for i in 0..len {
-                buf.heap.push(value(i)?);
+                let v = value(i).inspect_err(|_| self.heap.clear())?;
+                self.heap.push(v);
             }
         } else {
-            for (i, slot) in buf.inline[..len].iter_mut().enumerate() {
+            for (i, slot) in self.inline[..len].iter_mut().enumerate() {
                 slot.write(value(i)?);
             }
         }
-        buf.len = len;
-        Ok(buf)
+        self.len = len;
+        Ok(())
     }
 
-    /// `len` default values, as [`filled`](Self::filled) bounds them.
-    pub fn new(len: i32) -> Result<Self, Errno> {
-        Self::filled(len, |_| Ok(T::default()))
+    /// Holds `len` default values, as [`fill_load`](Self::fill_load) bounds them.
+    pub fn fill_default(&mut self, len: i32) -> Result<(), Errno> {
+        self.fill(len, |_| Ok(T::default()))
     }
 
-    /// Decodes `len` values from the array at guest address `ptr`.
-    pub fn load(mem: &[u8], ptr: i32, len: i32) -> Result<Self, Errno> {
+    /// Holds the `len` values decoded from the array at guest address `ptr`.
+    pub fn fill_load(&mut self, mem: &[u8], ptr: i32, len: i32) -> Result<(), Errno> {
+        self.len = 0;
+        self.heap.clear();
         let at = array_at::<T>(mem, ptr, len)?;
-        Self::filled(len, |i| T::load(mem, at + i * T::SIZE))
+        self.fill(len, |i| T::load(mem, at + i * T::SIZE))
     }
 
     /// The values.
@@ -731,14 +749,36 @@ mod tests {
 
     #[test]
     fn record_counts_are_bounded() {
-        assert_eq!(RecordBuf::<u64>::new(3).map(|b| b.as_slice().len()), Ok(3));
-        let most = RecordBuf::<u64>::new(RECORDS_MAX as i32).unwrap();
-        assert_eq!(most.as_slice().len(), RECORDS_MAX);
+        let mut buf = RecordBuf::<u64>::empty();
+        assert_eq!(buf.as_slice().len(), 0);
+        assert_eq!(buf.fill_default(3), Ok(()));
+        assert_eq!(buf.as_slice().len(), 3);
+        assert_eq!(buf.fill_default(RECORDS_MAX as i32), Ok(()));
+        assert_eq!(buf.as_slice().len(), RECORDS_MAX);
+        assert_eq!(buf.fill_default(RECORDS_MAX as i32 + 1), Err(Errno::Inval));
+        assert_eq!(buf.as_slice().len(), 0, "left empty");
+        assert_eq!(buf.fill_default(-1), Err(Errno::Inval));
+    }
+
+    #[test]
+    fn records_load_in_place_and_refill() {
+        let mut mem = [0u8; 64];
+        for (i, b) in mem.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let mut buf = RecordBuf::<u32>::empty();
+        assert_eq!(buf.fill_load(&mem, 4, 2), Ok(()));
         assert_eq!(
-            RecordBuf::<u64>::new(RECORDS_MAX as i32 + 1).err(),
-            Some(Errno::Inval)
+            buf.as_slice(),
+            &[
+                u32::from_le_bytes([4, 5, 6, 7]),
+                u32::from_le_bytes([8, 9, 10, 11])
+            ]
         );
-        assert_eq!(RecordBuf::<u64>::new(-1).err(), Some(Errno::Inval));
+        assert_eq!(buf.fill_load(&mem, 62, 1), Err(Errno::Fault));
+        assert!(buf.as_slice().is_empty(), "a failed load leaves it empty");
+        assert_eq!(buf.fill_load(&mem, 0, 1), Ok(()));
+        assert_eq!(buf.as_slice(), &[u32::from_le_bytes([0, 1, 2, 3])]);
     }
 
     #[test]

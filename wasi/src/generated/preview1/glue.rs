@@ -2472,13 +2472,13 @@ fn link_poll_oneoff<T: 'static, S: System + 'static>(
                 let mut called = false;
                 let result = (|| -> Result<(), Errno> {
                     let result0_at = crate::abi::out_at::<Size>(mem, result0_ptr)?;
-                    let in_ = crate::abi::RecordBuf::<
-                        Subscription,
-                    >::load(mem, in_ptr, nsubscriptions)?;
+                    let mut in_ = crate::abi::RecordBuf::<Subscription>::empty();
+                    in_.fill_load(mem, in_ptr, nsubscriptions)?;
                     let out_at = crate::abi::array_at::<
                         Event,
                     >(mem, out_ptr, nsubscriptions)?;
-                    let mut out = crate::abi::RecordBuf::<Event>::new(nsubscriptions)?;
+                    let mut out = crate::abi::RecordBuf::<Event>::empty();
+                    out.fill_default(nsubscriptions)?;
                     #[allow(clippy::let_unit_value)]
                     let ret0 = {
                         {
