@@ -158,7 +158,10 @@ impl Cache {
         }
         let len = meta.len();
         let mut h = key_hasher(engine, len);
-        let mut chunk = vec![0u8; KEY_CHUNK];
+        // A byte more than the file holds: a small module is read in one call and never gets a
+        // buffer `malloc` maps and unmaps, and a file that grew still reads past `len`.
+        let size = usize::try_from(len).map_or(KEY_CHUNK, |len| len.saturating_add(1));
+        let mut chunk = vec![0u8; size.min(KEY_CHUNK)];
         let mut read = 0u64;
         loop {
             match file.read_at(&mut chunk, read) {

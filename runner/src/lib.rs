@@ -38,9 +38,9 @@
 //!
 //! The guest runs on the calling thread, and wasmtime runs wasm on that thread's stack: it
 //! needs [`Config::max_wasm_stack`](wasmtime::Config::max_wasm_stack) (512 KiB by default)
-//! plus what host functions take at the deepest point; the `wasirun` binary gives its guest
-//! thread 8 MiB more. A guest is stopped from another thread with a
-//! [`StopHandle`](wasirun_unix::StopHandle) armed on the store.
+//! plus what host functions take at the deepest point; the `wasirun` binary gives them 4 MiB.
+//! A guest is stopped from another thread with a [`StopHandle`](wasirun_unix::StopHandle) armed
+//! on the store.
 //!
 //! The compiled-module cache stays in the binary: where it lives (`~/.cache/wasirun`), how
 //! big it grows and when entries go are the command line's policy, and an embedder that

@@ -25,8 +25,9 @@ use wasmtime::{
 };
 
 /// Stack left to host functions below the deepest wasm frame, and to wasirun before it enters
-/// wasm: the thread that runs the guest gets `--max-wasm-stack` plus this.
-pub const HOST_STACK: usize = 8 << 20;
+/// wasm: the thread that runs the guest has `--max-wasm-stack` plus this. Twice a thread's
+/// default stack: the host functions' deepest frames take tens of KiB.
+pub const HOST_STACK: usize = 4 << 20;
 
 /// Runs the module the command line names; the guest's exit status, or why there is none.
 pub fn run(cli: &Cli) -> Result<i32, Failure> {

@@ -48,12 +48,23 @@ fn scratch(name: &str) -> PathBuf {
 /// Runs wasirun with `args`, its compile cache in a directory shared by the tests (never the
 /// user's), and `env` added to the environment.
 fn run_env(args: &[&str], env: &[(&str, &str)]) -> Out {
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasirun-cli-cache");
-    let mut cmd = Command::new(WASIRUN);
-    cmd.args(args).env("XDG_CACHE_HOME", &cache);
+    let mut cmd = wasirun(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
+    output(cmd)
+}
+
+/// wasirun with `args`, its compile cache in a directory shared by the tests.
+fn wasirun(args: &[&str]) -> Command {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasirun-cli-cache");
+    let mut cmd = Command::new(WASIRUN);
+    cmd.args(args).env("XDG_CACHE_HOME", &cache);
+    cmd
+}
+
+/// Runs `cmd` to its end.
+fn output(mut cmd: Command) -> Out {
     let out = cmd.output().unwrap();
     Out {
         status: out.status.code().expect("exited, not killed by a signal"),
@@ -855,6 +866,54 @@ fn max_wasm_stack_bounds_recursion() {
     );
     let out = run(&["--max-wasm-stack", "8388608", &module]);
     assert_ok(&out);
+    assert_eq!(out.stdout, "bottom\n");
+}
+
+/// Runs `args` with the stack limit (`RLIMIT_STACK`) set to `soft` (`None`: unlimited).
+fn run_with_stack_limit(args: &[&str], soft: Option<u64>) -> Out {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    use std::os::unix::process::CommandExt;
+    let hard = getrlimit(Resource::Stack).maximum;
+    let limit = Rlimit {
+        current: soft,
+        maximum: hard,
+    };
+    let mut cmd = wasirun(args);
+    // SAFETY: the closure makes one system call, which is async-signal-safe, and touches no
+    // memory the parent's other threads may hold locked.
+    unsafe {
+        cmd.pre_exec(move || setrlimit(Resource::Stack, limit).map_err(Into::into));
+    }
+    output(cmd)
+}
+
+/// The guest's stack, and the host's below its deepest frame, are there whatever the stack
+/// limit: the main thread runs the guest where its stack may grow that far, another thread of
+/// that stack runs it elsewhere.
+#[test]
+fn the_guest_has_its_stack_whatever_the_stack_limit() {
+    let module = data("recurse.wat");
+    let hard = rustix::process::getrlimit(rustix::process::Resource::Stack).maximum;
+    let allowed = |soft: &Option<u64>| match (soft, hard) {
+        (_, None) => true,
+        (Some(soft), Some(hard)) => *soft <= hard,
+        (None, Some(_)) => false,
+    };
+    for soft in [Some(1 << 20), Some(8 << 20), None]
+        .into_iter()
+        .filter(allowed)
+    {
+        // 8 MiB of wasm stack needs a thread but where the limit is unlimited; the 1.8 MB
+        // that 100000 calls need fits the main thread under the usual 8 MiB limit too.
+        for stack in ["8388608", "1800000"] {
+            let out = run_with_stack_limit(&["--max-wasm-stack", stack, &module], soft);
+            assert_ok(&out);
+            assert_eq!(
+                out.stdout, "bottom\n",
+                "stack limit {soft:?}, wasm stack {stack}"
+            );
+        }
+    }
 }
 
 // Compile cache.

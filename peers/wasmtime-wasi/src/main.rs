@@ -26,7 +26,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 const MAX_WASM_STACK: usize = 512 << 10;
 
 /// wasirun's stack for host functions below the deepest wasm frame (`run::HOST_STACK`).
-const HOST_STACK: usize = 8 << 20;
+const HOST_STACK: usize = 4 << 20;
 
 /// The command line: the cache directory, the module, the guest's arguments after its name.
 struct Args {
