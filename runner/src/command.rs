@@ -81,7 +81,7 @@ impl Command {
         &self.module
     }
 
-    /// Links every package ([`add_to_linker`](crate::add_to_linker)) for a store of
+    /// Links the packages ([`add_to_linker`](crate::add_to_linker)) for a store of
     /// [`Guest<S>`], and checks every import is defined with its type. A preview 1 system
     /// serves preview 0 too in [`Unstable`]: `link::<Unstable<UnixSystem>>`.
     pub fn link<S: System + Preview0 + Wasmedge + 'static>(

@@ -30,7 +30,7 @@
 //!
 //! 1. [`Command::new`] (or [`Command::from_module`] for a module compiled or cached by the
 //!    embedder): the module, checked to be a preview 1 command;
-//! 2. [`Command::link`]: every package linked for a store of [`Guest<S>`] ([`add_to_linker`]
+//! 2. [`Command::link`]: the packages linked for a store of [`Guest<S>`] ([`add_to_linker`]
 //!    alone for a `Linker` of the embedder's), imports checked, with [`Options`]' limits and fuel;
 //! 3. [`Linked::store`], then [`Linked::run_in`] (or [`Linked::run`] for both): instantiate,
 //!    call `_start`, and return the exit status, or an [`Error`] that says why there is none

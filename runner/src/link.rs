@@ -5,10 +5,11 @@ use wasirun_wasi::preview0::{self, Preview0};
 use wasirun_wasi::{Host, Nosys, System, Unstable, Wasmedge, preview1, wasmedge};
 use wasmtime::{ExternType, Linker, Module, Store, UnknownImportError};
 
-/// Links every package the host implements into `linker`, for a store whose data `get` turns
+/// Links the packages the host implements into `linker`, for a store whose data `get` turns
 /// into the [`Host`]: WASI preview 1 under `wasi_snapshot_preview1`, preview 0 under
-/// `wasi_unstable` (old binaries), and when `wasmedge` is on, the WasmEdge socket functions
-/// `module` imports, each in the form its import's arity asks for. Imports that preview 1
+/// `wasi_unstable` when `module` imports from it (old binaries; linking its functions for every
+/// other module would cost each run's start-up), and when `wasmedge` is on, the WasmEdge socket
+/// functions `module` imports, each in the form its import's arity asks for. Imports that preview 1
 /// answers (same name and arity: `sock_accept` with 2 parameters, `sock_recv`...) stay
 /// preview 1's. A preview 1 system serves preview 0 in [`Unstable`].
 ///
@@ -37,7 +38,9 @@ pub fn add_to_linker<T: 'static, S: System + Preview0 + Wasmedge + 'static>(
     get: impl Fn(&mut T) -> &mut Host<S> + Send + Sync + Copy + 'static,
 ) -> wasmtime::Result<()> {
     wasirun_wasi::add_to_linker(linker, get)?;
-    preview0::add_to_linker(linker, get)?;
+    if module.imports().any(|i| i.module() == preview0::MODULE) {
+        preview0::add_to_linker(linker, get)?;
+    }
     if wasmedge {
         linker.allow_shadowing(true);
         wasmedge::add_imports_to_linker(linker, module, preview1::IMPORTS, get)?;

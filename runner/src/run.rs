@@ -305,7 +305,7 @@ fn engine(cli: &Cli) -> Result<Engine, Failure> {
     })
 }
 
-/// Links the command with every package ([`wasirun::add_to_linker`]), then makes the
+/// Links the command with the packages ([`wasirun::add_to_linker`]), then makes the
 /// preopened sockets and the system (`wrap` puts the tracer around it), instantiates the module
 /// and calls its entry; a last resort that ends the process says `farewell` first.
 ///
