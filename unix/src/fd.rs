@@ -10,8 +10,7 @@ use wasirun_wasi::{Errno, Fd, Fdflags, Fdstat, Prestat, PrestatDir, Rights};
 /// The entry for a descriptor the host hands over (stdio, or [`UnixSystem::add_fd`]): type,
 /// rights and flags as the host descriptor has them.
 pub(crate) fn host_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
-    let filetype = crate::fs::stat::fd_filetype(fd.as_fd())?;
-    let tty = rustix::termios::isatty(&fd);
+    let (filetype, applicable) = crate::fs::stat::describe_fd(fd.as_fd())?;
     let flags = rustix::fs::fcntl_getfl(&fd)?;
     let access = flags & OFlags::RWMODE;
     let readable = access == OFlags::RDONLY || access == OFlags::RDWR;
@@ -27,7 +26,7 @@ pub(crate) fn host_entry(fd: OwnedFd) -> rustix::io::Result<Entry> {
         }
         _ => Rights::empty(),
     };
-    let rights = rights::applicable(filetype, tty) & rights::access_mask(readable, writable);
+    let rights = applicable & rights::access_mask(readable, writable);
     let host = Host {
         sync,
         ..Host::from(fd)
@@ -65,9 +64,9 @@ pub(crate) fn fdstat_get(sys: &mut UnixSystem, fd: Fd) -> Result<Fdstat, Errno> 
         }
     }
     Ok(Fdstat {
-        fs_filetype: entry.filetype,
+        fs_filetype: entry.filetype()?,
         fs_flags: flags,
-        fs_rights_base: entry.rights,
+        fs_rights_base: entry.rights()?,
         fs_rights_inheriting: entry.inheriting,
     })
 }

@@ -30,6 +30,7 @@
 //! ```
 
 use crate::rights;
+use std::cell::Cell;
 use std::ops::{Deref, DerefMut};
 use wasirun_wasi::{Errno, Fd, Filetype, Rights};
 
@@ -37,10 +38,9 @@ use wasirun_wasi::{Errno, Fd, Filetype, Rights};
 pub struct Entry<T> {
     /// What the descriptor is for the system that made it: a host descriptor, a node.
     pub host: T,
-    /// What it is, fixed at open: a descriptor never changes type.
-    pub filetype: Filetype,
-    /// Base rights: the calls the fd allows.
-    pub rights: Rights,
+    /// Its type and base rights (the calls the fd allows), as far as they are known yet: read
+    /// them with [`Entry::filetype`] and [`Entry::rights`].
+    pub typing: Typing<T>,
     /// Inheriting rights: the most that fds opened through this one may get.
     pub inheriting: Rights,
     /// Base rights the guest gave up (`fd_fdstat_set_rights`, or a directory it opened this
@@ -54,7 +54,9 @@ pub struct Entry<T> {
     /// The guest name of a preopened directory (what `fd_prestat_dir_name` says).
     pub preopen: Option<Box<str>>,
     /// The directory of a preopen, whether the preopen itself or opened again through it
-    /// (`.`, `a/..`): its `..` in `fd_readdir` is itself, never what is above it.
+    /// (`.`, `a/..`): its `..` in `fd_readdir` is itself, never what is above it. A system
+    /// that cannot tell at open (the Unix one opens by name, then compares device and inode
+    /// when the directory is first listed) sets it for the preopen only.
     pub root: bool,
 }
 
@@ -62,11 +64,21 @@ impl<T> Entry<T> {
     /// An entry holding `host` with these rights, and nothing else set: no rights given up,
     /// not beneath a read-only preopen, not a preopen nor its directory. Callers set what
     /// differs with struct update syntax, so that a new field has one default.
-    pub fn new(host: impl Into<T>, filetype: Filetype, rights: Rights, inheriting: Rights) -> Self {
+    /// With [`Kind::Later`], `rights` are what the descriptor may have before its type is
+    /// known: the type narrows them when it is.
+    pub fn new(
+        host: impl Into<T>,
+        kind: impl Into<Kind<T>>,
+        rights: Rights,
+        inheriting: Rights,
+    ) -> Self {
+        let state = match kind.into() {
+            Kind::Known(filetype) => State::Known { filetype, rights },
+            Kind::Later(describe) => State::Later { rights, describe },
+        };
         Entry {
             host: host.into(),
-            filetype,
-            rights,
+            typing: Typing(Cell::new(state)),
             inheriting,
             dropped: Rights::empty(),
             dropped_inheriting: Rights::empty(),
@@ -77,7 +89,8 @@ impl<T> Entry<T> {
     }
 
     /// An entry holding `host`, opened through the directory `dir`: the rights a file of its
-    /// type allows (`allowed`, from [`rights::applicable`] and [`rights::access_mask`]), less
+    /// type allows (`allowed`, from [`rights::applicable`] and [`rights::access_mask`]; only the
+    /// latter for a type known [later](Kind::Later), which narrows them then), less
     /// what the host withholds beneath a read-only preopen and what `dir` gave up as
     /// inheriting rights; its inheriting rights `dir`'s. With `strict`
     /// ([`Table::strict`]), both are narrowed to what the guest asked for (`asked`: base and
@@ -86,7 +99,7 @@ impl<T> Entry<T> {
     pub fn beneath<U>(
         dir: &Entry<U>,
         host: impl Into<T>,
-        filetype: Filetype,
+        kind: impl Into<Kind<T>>,
         allowed: Rights,
         asked: (Rights, Rights),
         strict: bool,
@@ -101,27 +114,73 @@ impl<T> Entry<T> {
             dropped: dir.dropped_inheriting,
             dropped_inheriting: dir.dropped_inheriting,
             readonly: dir.readonly,
-            ..Entry::new(host, filetype, base, inheriting)
+            ..Entry::new(host, kind, base, inheriting)
+        }
+    }
+
+    /// The type and base rights, asking what the entry holds the first time for a type known
+    /// [later](Kind::Later) (what it says is kept: a descriptor never changes type).
+    #[inline]
+    fn known(&self) -> Result<(Filetype, Rights), Errno> {
+        match self.typing.0.get() {
+            State::Known { filetype, rights } => Ok((filetype, rights)),
+            State::Later { rights, describe } => {
+                let (filetype, applicable) = describe(&self.host)?;
+                let rights = rights & applicable;
+                self.typing.0.set(State::Known { filetype, rights });
+                Ok((filetype, rights))
+            }
+        }
+    }
+
+    /// What the descriptor is: a descriptor never changes type. For a type known
+    /// [later](Kind::Later), the error is what asking for it said.
+    #[inline]
+    pub fn filetype(&self) -> Result<Filetype, Errno> {
+        self.known().map(|(filetype, _)| filetype)
+    }
+
+    /// Base rights: the calls the fd allows (see [`Entry::filetype`] for the error).
+    #[inline]
+    pub fn rights(&self) -> Result<Rights, Errno> {
+        self.known().map(|(_, rights)| rights)
+    }
+
+    /// The type if it is known yet, without asking for it.
+    pub fn filetype_if_known(&self) -> Option<Filetype> {
+        match self.typing.0.get() {
+            State::Known { filetype, .. } => Some(filetype),
+            State::Later { .. } => None,
+        }
+    }
+
+    /// Records the type of a descriptor whose type was to be known [later](Kind::Later), from a
+    /// call that found it out on its way (an `fstat` the guest asked for), with the rights a
+    /// descriptor of that type can have: what [`Describe`] would have said. A known type stays.
+    pub fn learn(&self, filetype: Filetype, applicable: Rights) {
+        if let State::Later { rights, .. } = self.typing.0.get() {
+            let rights = rights & applicable;
+            self.typing.0.set(State::Known { filetype, rights });
         }
     }
 
     /// Whether this is a directory (for the `*at` calls).
-    pub fn is_dir(&self) -> bool {
-        self.filetype == Filetype::Directory
+    pub fn is_dir(&self) -> Result<bool, Errno> {
+        Ok(self.filetype()? == Filetype::Directory)
     }
 
     /// Whether this is a socket, stream or datagram.
-    pub fn is_socket(&self) -> bool {
-        matches!(
-            self.filetype,
+    pub fn is_socket(&self) -> Result<bool, Errno> {
+        Ok(matches!(
+            self.filetype()?,
             Filetype::SocketStream | Filetype::SocketDgram
-        )
+        ))
     }
 
     /// The entry as a directory: `ENOTDIR` otherwise, as POSIX says for `openat` and friends
     /// given a descriptor that is not a directory.
     pub fn dir(&self) -> Result<&Self, Errno> {
-        if self.is_dir() {
+        if self.is_dir()? {
             Ok(self)
         } else {
             Err(Errno::Notdir)
@@ -132,16 +191,67 @@ impl<T> Entry<T> {
     /// is `ENOTCAPABLE`, in both modes. What the guest gives up is refused from then on in
     /// both modes too (see [`rights`]): a program that drops a right asks to lose it.
     pub fn set_rights(&mut self, base: Rights, inheriting: Rights) -> Result<(), Errno> {
-        if !self.rights.contains(base) || !self.inheriting.contains(inheriting) {
+        let (filetype, rights) = self.known()?;
+        if !rights.contains(base) || !self.inheriting.contains(inheriting) {
             return Err(Errno::Notcapable);
         }
-        self.dropped |= self.rights - base;
+        self.dropped |= rights - base;
         self.dropped_inheriting |= self.inheriting - inheriting;
-        self.rights = base;
+        self.typing.0.set(State::Known {
+            filetype,
+            rights: base,
+        });
         self.inheriting = inheriting;
         Ok(())
     }
 }
+
+/// Tells the type of what an entry holds, and the rights a descriptor of that type can have
+/// at all ([`rights::applicable`]): for an entry whose type is known [later](Kind::Later).
+pub type Describe<T> = fn(&T) -> Result<(Filetype, Rights), Errno>;
+
+/// What is known of a new entry's type ([`Entry::new`]).
+pub enum Kind<T> {
+    /// The type: what made the descriptor knows it (a preopen, a socket, a directory opened
+    /// with `O_DIRECTORY`).
+    Known(Filetype),
+    /// Asked of what the entry holds when a call first needs it, so that making the entry
+    /// costs no system call: a file opened by name may be a directory, a device or a FIFO,
+    /// and many are closed, or told their type by an `fstat` of the guest's own, before any
+    /// call needs it.
+    Later(Describe<T>),
+}
+
+impl<T> From<Filetype> for Kind<T> {
+    fn from(filetype: Filetype) -> Self {
+        Kind::Known(filetype)
+    }
+}
+
+/// An entry's type and base rights as far as they are known ([`Entry::typing`]).
+pub struct Typing<T>(Cell<State<T>>);
+
+/// What [`Typing`] holds.
+enum State<T> {
+    Known {
+        filetype: Filetype,
+        rights: Rights,
+    },
+    /// `rights` are before what the type allows.
+    Later {
+        rights: Rights,
+        describe: Describe<T>,
+    },
+}
+
+// Not derived: a derive would ask `T: Copy`, and a `fn(&T)` is `Copy` whatever `T` is.
+impl<T> Clone for State<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for State<T> {}
 
 impl<T> Deref for Entry<T> {
     type Target = T;
@@ -212,7 +322,7 @@ impl<T> Table<T> {
     #[inline]
     pub fn socket(&self, fd: Fd, needed: Rights) -> Result<&Entry<T>, Errno> {
         let entry = self.entry(fd)?;
-        if !entry.is_socket() {
+        if !entry.is_socket()? {
             return Err(Errno::Notsock);
         }
         rights::check(entry, needed, self.strict)?;
@@ -372,6 +482,45 @@ mod tests {
         assert_eq!(t.open_count(), 2);
         assert_eq!(t.entry(Fd(2)).unwrap().preopen.as_deref(), Some("/"));
         assert_eq!(t.insert(entry()).unwrap(), Fd(1));
+    }
+
+    /// An entry whose type is asked later, holding how many times it was asked.
+    fn later(rights: Rights) -> Entry<Cell<u32>> {
+        let describe: Describe<Cell<u32>> = |asked| {
+            asked.set(asked.get() + 1);
+            Ok((Filetype::Directory, rights::DIR))
+        };
+        Entry::new(Cell::new(0), Kind::Later(describe), rights, Rights::empty())
+    }
+
+    #[test]
+    fn a_type_known_later_is_asked_once_and_only_when_needed() {
+        let e = later(Rights::all());
+        assert_eq!(e.filetype_if_known(), None);
+        rights::check(&e, Rights::FD_FILESTAT_GET, false).unwrap();
+        assert_eq!(e.host.get(), 0, "the answer does not depend on the type");
+        assert_eq!(rights::check(&e, Rights::FD_READ, false), Err(Errno::Badf));
+        assert_eq!(e.host.get(), 1);
+        assert_eq!(e.filetype(), Ok(Filetype::Directory));
+        assert_eq!(e.rights(), Ok(rights::DIR), "the type narrows the rights");
+        assert!(e.dir().is_ok());
+        assert_eq!(e.host.get(), 1);
+        // Strict mode asks at once; what a call learned on its way is not asked again.
+        let e = later(Rights::all());
+        rights::check(&e, Rights::FD_FILESTAT_GET, true).unwrap();
+        assert_eq!(e.host.get(), 1);
+        let e = later(Rights::FD_READDIR | Rights::FD_READ);
+        e.learn(Filetype::Directory, rights::DIR);
+        assert_eq!(e.rights(), Ok(Rights::FD_READDIR));
+        assert_eq!(e.host.get(), 0);
+        let mut e = later(Rights::all());
+        assert_eq!(
+            e.set_rights(Rights::FD_READ, Rights::empty()),
+            Err(Errno::Notcapable)
+        );
+        e.set_rights(Rights::FD_READDIR, Rights::empty()).unwrap();
+        assert_eq!(e.rights(), Ok(Rights::FD_READDIR));
+        assert_eq!(e.host.get(), 1);
     }
 
     #[test]

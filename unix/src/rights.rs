@@ -199,18 +199,25 @@ const POSITIONED: Rights = Rights::FD_SEEK.union(Rights::FD_TELL);
 /// answers come in one order in both modes: what kind of descriptor it is (`EBADF` for file
 /// calls on a directory, `ESPIPE` for positions on a stream), then what the host withholds
 /// (`EPERM` beneath a read-only preopen), then the rights (`ENOTCAPABLE`).
+///
+/// Only a call whose answer depends on the type asks for a type known
+/// [later](crate::fdtable::Kind::Later): file-data calls (positions among them), and every
+/// call in strict mode (the type narrows the rights).
 #[inline]
 pub fn check<T>(entry: &Entry<T>, needed: Rights, strict: bool) -> Result<(), Errno> {
-    if entry.is_dir() && needed.intersects(FILE_DATA) {
-        return Err(Errno::Badf);
-    }
-    if needed.intersects(POSITIONED) && is_stream(entry.filetype) {
-        return Err(Errno::Spipe);
+    if strict || needed.intersects(FILE_DATA) {
+        let filetype = entry.filetype()?;
+        if filetype == Filetype::Directory && needed.intersects(FILE_DATA) {
+            return Err(Errno::Badf);
+        }
+        if needed.intersects(POSITIONED) && is_stream(filetype) {
+            return Err(Errno::Spipe);
+        }
     }
     if entry.readonly && needed.intersects(MUTATING) {
         return Err(Errno::Perm);
     }
-    if needed.intersects(entry.dropped) || (strict && !entry.rights.contains(needed)) {
+    if needed.intersects(entry.dropped) || (strict && !entry.rights()?.contains(needed)) {
         return Err(Errno::Notcapable);
     }
     Ok(())

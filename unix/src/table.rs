@@ -52,7 +52,8 @@ pub(crate) type Entry = fdtable::Entry<Host>;
 /// generic table's (it dereferences to it).
 pub(crate) struct Table {
     fds: fdtable::Table<Host>,
-    /// The device and inode of each preopened directory (see [`fdtable::Entry::root`]).
+    /// The device and inode of each preopened directory: its `..` is itself in `fd_readdir`,
+    /// under whatever fd it is opened again (see [`fdtable::Entry::root`]).
     roots: Vec<(u64, u64)>,
     streams: usize,
     max_streams: usize,
@@ -107,11 +108,6 @@ impl Table {
         self.roots.push(id);
     }
 
-    /// Whether the directory with this device and inode is a preopen's.
-    pub fn is_root(&self, id: (u64, u64)) -> bool {
-        self.roots.contains(&id)
-    }
-
     /// Takes `fd` out of the table: `EBADF` when it is not open.
     pub fn remove(&mut self, fd: Fd) -> Result<Entry, Errno> {
         self.touch();
@@ -133,21 +129,23 @@ impl Table {
         Ok(())
     }
 
-    /// The `fd_readdir` stream of directory `fd`, opened by `open` the first time: `EMFILE` when
-    /// the cap on streams is reached.
+    /// The `fd_readdir` stream of directory `fd`, opened by `open` the first time (told which
+    /// directories are preopens', by device and inode): `EMFILE` when the cap on streams is
+    /// reached.
     pub fn stream(
         &mut self,
         fd: Fd,
-        open: impl FnOnce(&Entry) -> Result<DirStream, Errno>,
+        open: impl FnOnce(&Entry, &dyn Fn((u64, u64)) -> bool) -> Result<DirStream, Errno>,
     ) -> Result<&mut DirStream, Errno> {
         self.touch();
         let full = self.streams >= self.max_streams;
+        let roots = &self.roots;
         let entry = self.fds.entry_mut(fd)?;
         if entry.stream.is_none() {
             if full {
                 return Err(Errno::Mfile);
             }
-            let stream = open(entry)?;
+            let stream = open(entry, &|id| roots.contains(&id))?;
             entry.stream = Some(Box::new(stream));
             self.streams += 1;
         }
@@ -187,7 +185,7 @@ mod tests {
                 Rights::empty(),
             )
         };
-        let dir = |_: &Entry| DirStream::open(&dot());
+        let dir = |_: &Entry, _: &dyn Fn((u64, u64)) -> bool| DirStream::open(&dot(), &|_| false);
         t.stream(Fd(0), dir).unwrap();
         assert_eq!(t.stream(Fd(1), dir).err(), Some(Errno::Mfile));
         t.renumber(Fd(1), Fd(0)).unwrap();

@@ -94,7 +94,7 @@ pub(crate) fn read(
     entry: &Entry,
     iovs: &mut [IoSliceMut<'_>],
 ) -> Result<usize, Errno> {
-    if !may_block(entry.filetype) {
+    if !may_block(entry.filetype()?) {
         return Ok(rustix::io::readv(&entry.fd, iovs)?);
     }
     check(stop)?;
@@ -119,7 +119,7 @@ fn polled_read(stop: &Stop, entry: &Entry, iovs: &mut [IoSliceMut<'_>]) -> Resul
 /// `fd_write`: `writev(2)`, as the guest's descriptor would block.
 #[inline]
 pub(crate) fn write(stop: &Stop, entry: &Entry, iovs: &[IoSlice<'_>]) -> Result<usize, Errno> {
-    if !may_block(entry.filetype) {
+    if !may_block(entry.filetype()?) {
         return Ok(rustix::io::writev(&entry.fd, iovs)?);
     }
     check(stop)?;
@@ -152,7 +152,7 @@ pub(crate) fn recv(
 ) -> Result<(usize, ReturnFlags, Option<SocketAddrAny>), Errno> {
     let waitall = flags.contains(RecvFlags::WAITALL)
         && !flags.contains(RecvFlags::PEEK)
-        && entry.filetype == Filetype::SocketStream;
+        && entry.filetype() == Ok(Filetype::SocketStream);
     let flags = (flags - RecvFlags::WAITALL) | RecvFlags::DONTWAIT;
     check(stop)?;
     let mut total = 0;

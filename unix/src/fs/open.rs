@@ -1,5 +1,6 @@
 //! `path_open`: rights in, flags to the host, a new entry out.
 
+use crate::fdtable::Kind;
 use crate::rights;
 use crate::sandbox;
 use crate::system::UnixSystem;
@@ -76,10 +77,11 @@ const RSYNC: OFlags = OFlags::SYNC;
 /// - The file is opened for reading, writing or both from the `FD_READ`/`FD_WRITE` rights
 ///   asked for, with `O_CLOEXEC | O_NOCTTY`; the kernel then says `EISDIR` for a directory
 ///   opened for writing and `ENOTDIR` for a non-directory opened with `DIRECTORY`.
-/// - One `fstat` tells the new fd's type (the rights it gets, whether a directory is a
-///   preopen's: [`Entry::root`](crate::fdtable::Entry)), except after `CREAT | EXCL`, which
-///   only ever makes a regular file. No other flag says enough: a plain open may find a
-///   directory, a device or a FIFO, and `DIRECTORY` still needs the directory's inode.
+/// - No system call besides the open: the new fd's type (and with it the rights it gets) is
+///   what `CREAT | EXCL` (a regular file) or `DIRECTORY` says, else asked with one `fstat` when
+///   a call first needs it ([`Kind::Later`]), which an `fstat` of the guest's own answers
+///   too. Whether a directory is a preopen's is asked when it is first listed
+///   ([`DirStream`](super::readdir::DirStream)).
 /// - Beneath a read-only preopen, creating, truncating or opening for writing is `EPERM`.
 /// - Only files: socket URLs (`tcp+listen://HOST:PORT`...) are names like any other here;
 ///   the [`SocketUrls`](crate::SocketUrls) wrapper makes sockets of them before they get here.
@@ -119,28 +121,32 @@ pub(crate) fn path_open(
         req.follow,
         sys.resolver,
     )?;
-    // An exclusive create that succeeded made a new regular file (POSIX `open`: `O_EXCL`
-    // fails on any name that exists, a symlink included), so its type needs no `fstat`.
-    let (filetype, root) = if o.contains(Oflags::CREAT | Oflags::EXCL) {
-        (Filetype::RegularFile, false)
-    } else {
-        let (filetype, id) = super::stat::fd_filetype_and_id(file.as_fd())?;
+    // What the flags say of the type: an exclusive create that succeeded made a new regular
+    // file (POSIX `open`: `O_EXCL` fails on any name that exists, a symlink included), and
+    // `O_DIRECTORY` opens only directories. Anything else may be a file, a directory, a device
+    // or a FIFO: its type is asked when a call first needs it.
+    let access = rights::access_mask(readable, writable);
+    let (kind, allowed) = if o.contains(Oflags::CREAT | Oflags::EXCL) {
+        let filetype = Filetype::RegularFile;
         (
-            filetype,
-            filetype == Filetype::Directory && sys.table.is_root(id),
+            filetype.into(),
+            rights::applicable(filetype, false) & access,
         )
+    } else if o.contains(Oflags::DIRECTORY) {
+        let filetype = Filetype::Directory;
+        (
+            filetype.into(),
+            rights::applicable(filetype, false) & access,
+        )
+    } else {
+        (Kind::Later(super::stat::describe), access)
     };
-    let tty = filetype == Filetype::CharacterDevice && rustix::termios::isatty(&file);
-    let allowed = rights::applicable(filetype, tty) & rights::access_mask(readable, writable);
     let host = Host {
         flags: Some(req.fdflags & (Fdflags::APPEND | Fdflags::NONBLOCK)),
         sync: req.fdflags & (Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC),
         ..Host::from(file)
     };
     let asked = (req.base, req.inheriting);
-    let entry = Entry {
-        root,
-        ..Entry::beneath(dir, host, filetype, allowed, asked, strict)
-    };
+    let entry = Entry::beneath(dir, host, kind, allowed, asked, strict);
     sys.table.insert(entry)
 }

@@ -14,7 +14,8 @@
 //!
 //! At a preopened directory `..` carries the preopen's own inode, as `/..` does on Unix: the
 //! guest learns nothing of the host directory above its root. So does the same directory
-//! opened again through the preopen (`.`, `sub/..`: [`Entry::root`](crate::fdtable::Entry)).
+//! opened again through the preopen (`.`, `sub/..`), told by its device and inode when its
+//! stream opens.
 //! An entry whose type the file system leaves out (`DT_UNKNOWN`) is looked up with `fstatat`.
 //!
 //! Reading (one implementation per system, the same interface):
@@ -66,13 +67,16 @@ pub(crate) struct DirStream {
 
 impl DirStream {
     /// A stream over the directory `entry` holds (see the module docs for which descriptor it
-    /// reads through).
-    pub(crate) fn open(entry: &Entry) -> Result<DirStream, Errno> {
+    /// reads through). One `fstat` tells whether the directory is a preopen's (`is_root`, by
+    /// device and inode), once per descriptor rather than at every open of a directory.
+    pub(crate) fn open(
+        entry: &Entry,
+        is_root: &dyn Fn((u64, u64)) -> bool,
+    ) -> Result<DirStream, Errno> {
         let dir = entry.fd.as_fd();
-        let dot_dot = match entry.root {
-            true => Some(rustix::fs::fstat(dir)?.st_ino),
-            false => None,
-        };
+        let st = rustix::fs::fstat(dir)?;
+        let root = entry.root || is_root(super::stat::file_id(&st));
+        let dot_dot = root.then_some(st.st_ino);
         Ok(DirStream {
             reader: Reader::open(dir, entry.flags.is_none())?,
             next: 0,

@@ -1,7 +1,9 @@
 //! File attributes: `fstat`/`fstatat` to `filestat`, and `futimens`/`utimensat` from `fstflags`.
 
+use crate::rights;
 use crate::sandbox;
 use crate::system::UnixSystem;
+use crate::table::Host;
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{AtFlags, FileType, Stat, Timestamps, UTIME_NOW, UTIME_OMIT};
 use rustix::net::SocketType;
@@ -24,22 +26,35 @@ pub(crate) fn filetype(ft: FileType) -> Filetype {
 
 /// The WASI type of an open descriptor; for a socket, `SO_TYPE` tells streams from datagrams.
 pub(crate) fn fd_filetype(fd: BorrowedFd<'_>) -> rustix::io::Result<Filetype> {
-    fd_filetype_and_id(fd).map(|(filetype, _)| filetype)
-}
-
-/// [`fd_filetype`], with the file's device and inode from the same `fstat`.
-pub(crate) fn fd_filetype_and_id(fd: BorrowedFd<'_>) -> rustix::io::Result<(Filetype, (u64, u64))> {
     let stat = rustix::fs::fstat(fd)?;
-    let id = file_id(&stat);
-    let filetype = match FileType::from_raw_mode(stat.st_mode) {
+    Ok(match FileType::from_raw_mode(stat.st_mode) {
         FileType::Socket => match rustix::net::sockopt::socket_type(fd)? {
             SocketType::DGRAM => Filetype::SocketDgram,
             SocketType::STREAM => Filetype::SocketStream,
             _ => Filetype::Unknown,
         },
         ft => filetype(ft),
-    };
-    Ok((filetype, id))
+    })
+}
+
+/// The [`Describe`](crate::fdtable::Describe) of the Unix system's entries: the type of the
+/// host descriptor ([`fd_filetype`]) and the rights a descriptor of that type can have (for a
+/// character device, whether it is a terminal: `isatty`).
+pub(crate) fn describe(host: &Host) -> Result<(Filetype, Rights), Errno> {
+    Ok(describe_fd(host.fd.as_fd())?)
+}
+
+/// [`describe`] for a host descriptor.
+pub(crate) fn describe_fd(fd: BorrowedFd<'_>) -> rustix::io::Result<(Filetype, Rights)> {
+    let filetype = fd_filetype(fd)?;
+    let tty = filetype == Filetype::CharacterDevice && rustix::termios::isatty(fd);
+    Ok((filetype, rights::applicable(filetype, tty)))
+}
+
+/// Whether an `fstat` tells all that [`describe`] would about a descriptor of this type: not
+/// for a socket (stream or datagram: `SO_TYPE`) nor a character device (a terminal or not).
+fn stat_tells_all(filetype: Filetype) -> bool {
+    !matches!(filetype, Filetype::SocketStream | Filetype::CharacterDevice)
 }
 
 /// Converts a host `stat`. The field types vary with the architecture, hence the generic
@@ -76,7 +91,8 @@ fn time<S: TryInto<i64>, N: TryInto<i64>>(secs: S, nanos: N) -> Timestamp {
     .unwrap_or(0)
 }
 
-/// `fd_filestat_get`: `fstat(2)`; a socket keeps the type found at open. The host's stdio
+/// `fd_filestat_get`: `fstat(2)`; a socket keeps the type found at open, and a descriptor
+/// whose type was still to be asked learns it here when the `fstat` says enough. The host's stdio
 /// keeps its type, size and link count, with device, inode and times zero, as wasmtime has
 /// them: which terminal or file the host connected is none of the guest's business.
 #[inline]
@@ -93,8 +109,13 @@ pub(crate) fn fd_filestat_get(sys: &mut UnixSystem, fd: Fd) -> Result<Filestat, 
             ..stat
         };
     }
-    if entry.is_socket() {
-        stat.filetype = entry.filetype;
+    match entry.filetype_if_known() {
+        Some(known @ (Filetype::SocketStream | Filetype::SocketDgram)) => stat.filetype = known,
+        Some(_) => {}
+        None if stat_tells_all(stat.filetype) => {
+            entry.learn(stat.filetype, rights::applicable(stat.filetype, false));
+        }
+        None => {}
     }
     Ok(stat)
 }

@@ -180,13 +180,13 @@ impl SystemDelegate for MemFs {
     fn fd_fdstat_get(&mut self, fd: Fd) -> Result<Fdstat, Errno> {
         let entry = self.table.entry(fd)?;
         Ok(Fdstat {
-            fs_filetype: entry.filetype,
+            fs_filetype: entry.filetype()?,
             fs_flags: if entry.append {
                 Fdflags::APPEND
             } else {
                 Fdflags::empty()
             },
-            fs_rights_base: entry.rights,
+            fs_rights_base: entry.rights()?,
             fs_rights_inheriting: entry.inheriting,
         })
     }

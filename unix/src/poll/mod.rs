@@ -110,7 +110,7 @@ fn pollable<'t>(table: &'t Table, sub: &Subscription) -> Option<BorrowedFd<'t>> 
         SubscriptionU::Clock(_) => return None,
     };
     let entry = table.entry(fd).ok()?;
-    (!always_ready(entry.filetype)).then(|| entry.fd.as_fd())
+    (!always_ready(entry.filetype().ok()?)).then(|| entry.fd.as_fd())
 }
 
 /// The type of the events a subscription makes.
@@ -203,17 +203,18 @@ impl<'a> Poll<'a> {
                 } else {
                     Rights::FD_WRITE
                 };
-            let entry = match table
-                .entry(fd)
-                .and_then(|e| rights::check(e, needed, table.strict).map(|()| e))
-            {
-                Ok(entry) => entry,
+            let checked = table.entry(fd).and_then(|e| {
+                rights::check(e, needed, table.strict)?;
+                Ok((e, e.filetype()?))
+            });
+            let (entry, filetype) = match checked {
+                Ok(checked) => checked,
                 Err(e) => {
                     self.emit(sub, e, 0, Eventrwflags::empty());
                     continue;
                 }
             };
-            if always_ready(entry.filetype) {
+            if always_ready(filetype) {
                 let nbytes = if read {
                     bytes_left(entry.fd.as_fd())
                 } else {

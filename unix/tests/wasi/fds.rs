@@ -188,6 +188,81 @@ fn rights_are_reported_per_type_and_access() {
     assert!(base & PATH_OPEN != 0);
 }
 
+/// A plain `path_open` does not ask the new fd's type; the calls that need it do, and get
+/// what an open that asked would have: the same type, rights and errors, in both rights modes,
+/// whether the first call to need the type is `fd_fdstat_get`, a file-data call, or an
+/// `fd_filestat_get` that tells it on its way.
+#[test]
+fn a_type_asked_late_is_the_type() {
+    let dir = TempDir::new();
+    std::fs::create_dir(dir.join("d")).unwrap();
+    std::fs::write(dir.join("f"), b"data").unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        dir.join("fifo"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    for strict in [false, true] {
+        let mut g = setup_with(&dir, |b| {
+            b.enforce_rights(strict);
+        });
+        let asked = g.fd_fdstat_get(ROOT).unwrap().3 & !FD_WRITE;
+        let open = |g: &mut Guest, path: &str, oflags: u16, fdflags: u16| {
+            g.path_open(ROOT, 0, path, oflags, asked, asked, fdflags)
+                .unwrap()
+        };
+        // The directory, opened without and with O_DIRECTORY.
+        let late = open(&mut g, "d", 0, 0);
+        let known = open(&mut g, "d", O_DIRECTORY, 0);
+        assert_eq!(g.fd_read(late, &[4]), Err(Errno::Badf), "{strict}");
+        assert_eq!(g.fd_seek(late, 0, WHENCE_CUR), Err(Errno::Badf));
+        assert_eq!(g.fd_fdstat_get(late), g.fd_fdstat_get(known));
+        assert_eq!(g.fd_fdstat_get(late).unwrap().0, FILETYPE_DIRECTORY);
+        let late = open(&mut g, "d", 0, 0);
+        assert!(g.path_open(late, 0, ".", O_DIRECTORY, 0, 0, 0).is_ok());
+        assert_eq!(g.fd_fdstat_get(late), g.fd_fdstat_get(known));
+        // The file: typed by its first fd_filestat_get, by its first read, or by fdstat.
+        let new = format!("new-{strict}");
+        let known = g.path_open(ROOT, 0, &new, O_CREAT | O_EXCL, asked, asked, 0);
+        let known = g.fd_fdstat_get(known.unwrap()).unwrap();
+        for first in ["filestat", "read", "fdstat"] {
+            let f = open(&mut g, "f", 0, 0);
+            match first {
+                "filestat" => {
+                    assert_eq!(
+                        g.fd_filestat_get(f).unwrap().filetype,
+                        FILETYPE_REGULAR_FILE
+                    )
+                }
+                "read" => assert_eq!(g.fd_read(f, &[4]).unwrap(), b"data"),
+                _ => {}
+            }
+            assert_eq!(g.fd_fdstat_get(f).unwrap(), known, "{first} {strict}");
+            assert_eq!(g.fd_seek(f, 0, WHENCE_END), Ok(4));
+            assert_eq!(
+                g.path_open(f, 0, "x", 0, 0, 0, 0),
+                Err(Errno::Notdir),
+                "a file opens nothing"
+            );
+        }
+        // The FIFO (no writer, so non-blocking): a stream, with no position.
+        for first in ["filestat", "seek"] {
+            let fifo = open(&mut g, "fifo", 0, NONBLOCK);
+            if first == "filestat" {
+                assert_eq!(g.fd_filestat_get(fifo).unwrap().filetype, FILETYPE_UNKNOWN);
+            }
+            assert_eq!(g.fd_seek(fifo, 0, WHENCE_CUR), Err(Errno::Spipe), "{first}");
+            let (filetype, _, base, _) = g.fd_fdstat_get(fifo).unwrap();
+            assert_eq!(filetype, FILETYPE_UNKNOWN);
+            assert_eq!(base & (FD_SEEK | FD_TELL), 0);
+            assert_eq!(base & FD_READ, FD_READ);
+        }
+    }
+}
+
 #[test]
 fn the_open_files_cap_is_enfile() {
     let dir = TempDir::new();

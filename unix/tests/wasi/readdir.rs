@@ -122,13 +122,16 @@ fn dot_dot_at_the_root_carries_the_roots_own_inode() {
         ino(&entries, b"."),
         std::fs::metadata(dir.join("sub")).unwrap().ino()
     );
-    // The root opened again, through "." or "sub/..": the same directory, the same answer.
+    // The root opened again, through "." or "sub/..", with O_DIRECTORY or without: the same
+    // directory, the same answer.
     for path in [".", "sub/.."] {
-        let again = g
-            .path_open(ROOT, 0, path, O_DIRECTORY, FD_READDIR, 0, 0)
-            .unwrap();
-        let entries = read_all(&mut g, again, 64 * 1024);
-        assert_eq!(ino(&entries, b".."), root, "{path}");
+        for oflags in [O_DIRECTORY, 0] {
+            let again = g
+                .path_open(ROOT, 0, path, oflags, FD_READDIR, 0, 0)
+                .unwrap();
+            let entries = read_all(&mut g, again, 64 * 1024);
+            assert_eq!(ino(&entries, b".."), root, "{path} {oflags}");
+        }
     }
 }
 
