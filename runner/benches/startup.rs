@@ -11,12 +11,13 @@
 //!   `PATH`.
 //!
 //! Each host runs from a copy of its binary in the bench's directory ([`copied`]). Cold runs
-//! start from an empty cache (the host compiles, and stores what it compiled);
-//! cached ones from the entry the run before left. The hosts take turns, one run each per
-//! round, each round starting with the next host, so a figure and its ratio come from the same stretch of time on a noisy machine. Each
-//! run's output is checked. `cargo bench -p wasirun --bench startup [-- NAME]` prints a
-//! Markdown table per guest and cache state: ms per run (median, min, max) and the ratio to
-//! wasirun (the median of the per-round ratios).
+//! start from an empty cache (the host compiles, and stores what it compiled); cached ones
+//! from the entry the run before left. The hosts take turns, one run each per round, each
+//! round starting with the next host, so a figure and its ratio come from the same stretch of
+//! time on a noisy machine. Each run's output is checked.
+//! `cargo bench -p wasirun --bench startup [-- NAME]` prints a Markdown table per guest and
+//! cache state: ms per run (median, min, max) and the ratio to wasirun (the median of the
+//! per-round ratios).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

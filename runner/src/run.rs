@@ -386,9 +386,9 @@ fn start<S: System + Preview0 + Wasmedge + 'static>(
 /// from many threads, each in its own arena), and what runs from here allocates little (the
 /// hot paths nothing); but each helper thread (the signals', a `--timeout` watchdog) would
 /// map an arena at its first `free`, 64 MiB of address space set up and torn down again at
-/// exit. A cached hello-world run: 0.94x the time with no arena for the signals' thread,
-/// taking turns; a cold one compiles 7% slower when all threads share one arena, hence not
-/// before the module is compiled.
+/// exit. A cached hello-world run: 0.97x the time with no arena for the signals' thread, a
+/// cold one 0.99x (taking turns); one arena from the start made cold compiles 7% slower,
+/// hence not before the module is compiled.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn no_more_malloc_arenas() {
     // SAFETY: mallopt only sets one of the allocator's parameters. An arena count at or below

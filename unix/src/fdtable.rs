@@ -64,6 +64,7 @@ impl<T> Entry<T> {
     /// An entry holding `host` with these rights, and nothing else set: no rights given up,
     /// not beneath a read-only preopen, not a preopen nor its directory. Callers set what
     /// differs with struct update syntax, so that a new field has one default.
+    ///
     /// With [`Kind::Later`], `rights` are what the descriptor may have before its type is
     /// known: the type narrows them when it is.
     pub fn new(
@@ -126,11 +127,17 @@ impl<T> Entry<T> {
             State::Known { filetype, rights } => Ok((filetype, rights)),
             State::Later { rights, describe } => {
                 let (filetype, applicable) = describe(&self.host)?;
-                let rights = rights & applicable;
-                self.typing.0.set(State::Known { filetype, rights });
-                Ok((filetype, rights))
+                Ok(self.settle(rights, filetype, applicable))
             }
         }
+    }
+
+    /// Keeps the type of a descriptor whose type was to be known later, and its base rights:
+    /// those it had (`rights`) that a descriptor of that type can have (`applicable`).
+    fn settle(&self, rights: Rights, filetype: Filetype, applicable: Rights) -> (Filetype, Rights) {
+        let rights = rights & applicable;
+        self.typing.0.set(State::Known { filetype, rights });
+        (filetype, rights)
     }
 
     /// What the descriptor is: a descriptor never changes type. For a type known
@@ -159,8 +166,7 @@ impl<T> Entry<T> {
     /// descriptor of that type can have: what [`Describe`] would have said. A known type stays.
     pub fn learn(&self, filetype: Filetype, applicable: Rights) {
         if let State::Later { rights, .. } = self.typing.0.get() {
-            let rights = rights & applicable;
-            self.typing.0.set(State::Known { filetype, rights });
+            self.settle(rights, filetype, applicable);
         }
     }
 

@@ -129,23 +129,22 @@ impl Table {
         Ok(())
     }
 
-    /// The `fd_readdir` stream of directory `fd`, opened by `open` the first time (told which
-    /// directories are preopens', by device and inode): `EMFILE` when the cap on streams is
+    /// The `fd_readdir` stream of directory `fd`, opened by `open` the first time (given the
+    /// preopens' devices and inodes): `EMFILE` when the cap on streams is
     /// reached.
     pub fn stream(
         &mut self,
         fd: Fd,
-        open: impl FnOnce(&Entry, &dyn Fn((u64, u64)) -> bool) -> Result<DirStream, Errno>,
+        open: impl FnOnce(&Entry, &[(u64, u64)]) -> Result<DirStream, Errno>,
     ) -> Result<&mut DirStream, Errno> {
         self.touch();
         let full = self.streams >= self.max_streams;
-        let roots = &self.roots;
         let entry = self.fds.entry_mut(fd)?;
         if entry.stream.is_none() {
             if full {
                 return Err(Errno::Mfile);
             }
-            let stream = open(entry, &|id| roots.contains(&id))?;
+            let stream = open(entry, &self.roots)?;
             entry.stream = Some(Box::new(stream));
             self.streams += 1;
         }
@@ -185,7 +184,7 @@ mod tests {
                 Rights::empty(),
             )
         };
-        let dir = |_: &Entry, _: &dyn Fn((u64, u64)) -> bool| DirStream::open(&dot(), &|_| false);
+        let dir = |_: &Entry, _: &[(u64, u64)]| DirStream::open(&dot(), &[]);
         t.stream(Fd(0), dir).unwrap();
         assert_eq!(t.stream(Fd(1), dir).err(), Some(Errno::Mfile));
         t.renumber(Fd(1), Fd(0)).unwrap();

@@ -126,20 +126,19 @@ pub(crate) fn path_open(
     // `O_DIRECTORY` opens only directories. Anything else may be a file, a directory, a device
     // or a FIFO: its type is asked when a call first needs it.
     let access = rights::access_mask(readable, writable);
-    let (kind, allowed) = if o.contains(Oflags::CREAT | Oflags::EXCL) {
-        let filetype = Filetype::RegularFile;
-        (
-            filetype.into(),
-            rights::applicable(filetype, false) & access,
-        )
+    let known = if o.contains(Oflags::CREAT | Oflags::EXCL) {
+        Some(Filetype::RegularFile)
     } else if o.contains(Oflags::DIRECTORY) {
-        let filetype = Filetype::Directory;
-        (
+        Some(Filetype::Directory)
+    } else {
+        None
+    };
+    let (kind, allowed) = match known {
+        Some(filetype) => (
             filetype.into(),
             rights::applicable(filetype, false) & access,
-        )
-    } else {
-        (Kind::Later(super::stat::describe), access)
+        ),
+        None => (Kind::Later(super::stat::describe), access),
     };
     let host = Host {
         flags: Some(req.fdflags & (Fdflags::APPEND | Fdflags::NONBLOCK)),

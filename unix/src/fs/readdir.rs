@@ -67,15 +67,12 @@ pub(crate) struct DirStream {
 
 impl DirStream {
     /// A stream over the directory `entry` holds (see the module docs for which descriptor it
-    /// reads through). One `fstat` tells whether the directory is a preopen's (`is_root`, by
-    /// device and inode), once per descriptor rather than at every open of a directory.
-    pub(crate) fn open(
-        entry: &Entry,
-        is_root: &dyn Fn((u64, u64)) -> bool,
-    ) -> Result<DirStream, Errno> {
+    /// reads through). One `fstat` tells whether the directory is a preopen's (its device and
+    /// inode among `roots`), once per descriptor rather than at every open of a directory.
+    pub(crate) fn open(entry: &Entry, roots: &[(u64, u64)]) -> Result<DirStream, Errno> {
         let dir = entry.fd.as_fd();
         let st = rustix::fs::fstat(dir)?;
-        let root = entry.root || is_root(super::stat::file_id(&st));
+        let root = entry.root || roots.contains(&super::stat::file_id(&st));
         let dot_dot = root.then_some(st.st_ino);
         Ok(DirStream {
             reader: Reader::open(dir, entry.flags.is_none())?,

@@ -92,9 +92,9 @@ fn time<S: TryInto<i64>, N: TryInto<i64>>(secs: S, nanos: N) -> Timestamp {
 }
 
 /// `fd_filestat_get`: `fstat(2)`; a socket keeps the type found at open, and a descriptor
-/// whose type was still to be asked learns it here when the `fstat` says enough. The host's stdio
-/// keeps its type, size and link count, with device, inode and times zero, as wasmtime has
-/// them: which terminal or file the host connected is none of the guest's business.
+/// whose type was still to be asked learns it here when the `fstat` says enough. The host's
+/// stdio keeps its type, size and link count, with device, inode and times zero, as wasmtime
+/// has them: which terminal or file the host connected is none of the guest's business.
 #[inline]
 pub(crate) fn fd_filestat_get(sys: &mut UnixSystem, fd: Fd) -> Result<Filestat, Errno> {
     let entry = sys.table.get(fd, Rights::FD_FILESTAT_GET)?;
