@@ -12,6 +12,7 @@
 //!   left between the offset and the end of the file. A directory is `EBADF`, as for `fd_read`.
 //! - Other descriptors go to `poll(2)`; a read event carries `FIONREAD` where the descriptor
 //!   has it, and `FD_READWRITE_HANGUP` on `POLLHUP`.
+//! - A write event's `nbytes` is 0: the room left is not known.
 //! - With clocks only, the call waits in `poll(2)` on the stop descriptor alone.
 //! - Every wait also watches the system's stop descriptor ([`crate::stop`]): a stop ends it
 //!   with `EINTR`, which the glue turns into a trap.
