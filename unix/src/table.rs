@@ -130,8 +130,7 @@ impl Table {
     }
 
     /// The `fd_readdir` stream of directory `fd`, opened by `open` the first time (given the
-    /// preopens' devices and inodes): `EMFILE` when the cap on streams is
-    /// reached.
+    /// preopens' devices and inodes): `EMFILE` when the cap on streams is reached.
     pub fn stream(
         &mut self,
         fd: Fd,
